@@ -1,0 +1,29 @@
+//! Pure domain types and rules: parse-don't-validate newtypes, money and
+//! quantity arithmetic, pricing, schedules. No I/O, no actix, no sqlx here,
+//! so every rule is unit-tested beside its type.
+
+pub mod account;
+pub mod decimal;
+pub mod error;
+pub mod geo;
+pub mod money;
+pub mod payout;
+pub mod percent;
+pub mod pricing;
+pub mod quantity;
+pub mod roles;
+pub mod schedule;
+pub mod text;
+pub mod vat;
+pub mod window;
+
+pub use account::{Email, Password};
+pub use error::FieldError;
+pub use geo::{haversine_km, Coordinates};
+pub use money::{round_cents, Money};
+pub use percent::Percent;
+pub use quantity::{available, available_clamped, Quantity, StockLevel};
+pub use roles::ProducerRole;
+pub use text::{LongText, Name, ShortText};
+pub use vat::{price_excl_vat, vat_amount, VatBreakdown, VatRate};
+pub use window::{DistributionTimes, OrderWindow, SaleStatus};
