@@ -1,0 +1,183 @@
+//! Accounts and sessions: sign-up, login (a bearer token), logout.
+
+use actix_web::{delete, get, post, web, HttpResponse};
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::auth::Caller;
+use super::credentials::{hash_password, issue_token, verify_password};
+use super::problem::ApiError;
+use super::state::AppState;
+use super::validate::Collect;
+use crate::domain::account::{Email, Password};
+use crate::domain::text::ShortText;
+use crate::store::DbError;
+
+/// Argon2 memory cost, KiB (OWASP's recommended minimum for argon2id).
+const PASSWORD_HASH_MEMORY_KIB: u32 = 19 * 1024;
+
+#[derive(Deserialize, ToSchema)]
+pub struct SignUp {
+    email: String,
+    password: String,
+    name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AccountView {
+    id: Uuid,
+    email: String,
+    name: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct Login {
+    email: String,
+    password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SessionView {
+    /// Send as `Authorization: Bearer <token>`; shown only once.
+    token: String,
+    account_id: Uuid,
+    expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Creates an account.
+#[utoipa::path(tag = "accounts", request_body = SignUp,
+    responses((status = 201, body = AccountView), (status = 409, description = "email taken"), (status = 422)))]
+#[post("/accounts")]
+#[tracing::instrument(name = "sign_up", skip_all)]
+pub async fn sign_up(
+    state: web::Data<AppState>,
+    body: web::Json<SignUp>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let mut check = Collect::default();
+    let email = check.field(Email::parse(&body.email, "email"));
+    let password = check.field(Password::parse(&body.password, "password"));
+    let name = check.field(ShortText::parse(&body.name, "name", 100));
+    let (Some(email), Some(password), Some(name)) = (email, password, name) else {
+        return Err(check.into_error());
+    };
+    let hash = web::block(move || hash_password(&password, PASSWORD_HASH_MEMORY_KIB))
+        .await
+        .map_err(|_| ApiError::internal())?
+        .map_err(|reason| {
+            tracing::error!(%reason, "password hashing failed");
+            ApiError::internal()
+        })?;
+    let account = state
+        .store
+        .create_account(&email, name.as_str(), &hash)
+        .await
+        .map_err(|e| match e {
+            DbError::Conflict(_) => {
+                ApiError::conflict_with("email_taken", "an account with this email already exists")
+            }
+            other => other.into(),
+        })?;
+    Ok(HttpResponse::Created().json(AccountView {
+        id: account.id,
+        email: account.email,
+        name: account.name,
+    }))
+}
+
+/// Logs in: exchanges email and password for a bearer token.
+#[utoipa::path(tag = "accounts", request_body = Login,
+    responses((status = 201, body = SessionView), (status = 401)))]
+#[post("/sessions")]
+#[tracing::instrument(name = "login", skip_all)]
+pub async fn login(
+    state: web::Data<AppState>,
+    body: web::Json<Login>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let refused = || ApiError::unauthorized("unknown email or wrong password");
+    let email = Email::parse(&body.email, "email").map_err(|_| refused())?;
+    let Some((account_id, stored)) = state.store.credentials(&email).await? else {
+        return Err(refused());
+    };
+    let password = body.password;
+    let matches = web::block(move || verify_password(&password, &stored))
+        .await
+        .map_err(|_| ApiError::internal())?;
+    if !matches {
+        return Err(refused());
+    }
+    let token = issue_token();
+    let expires_at =
+        state.clock.now() + Duration::hours(i64::from(state.settings.auth.token_ttl_hours));
+    state
+        .store
+        .insert_token(account_id, &token.hash, expires_at)
+        .await?;
+    Ok(HttpResponse::Created().json(SessionView {
+        token: token.clear,
+        account_id,
+        expires_at,
+    }))
+}
+
+/// Logs out: revokes the token used for this request.
+#[utoipa::path(tag = "accounts", responses((status = 204), (status = 401)),
+    security(("bearer" = [])))]
+#[delete("/sessions/current")]
+#[tracing::instrument(name = "logout", skip_all, fields(account = %caller.account_id))]
+pub async fn logout(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    state
+        .store
+        .revoke_token(caller.token_id, state.clock.now())
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The caller's own account and roles.
+#[utoipa::path(tag = "accounts", responses((status = 200, body = MeView), (status = 401)),
+    security(("bearer" = [])))]
+#[get("/accounts/me")]
+#[tracing::instrument(name = "me", skip_all)]
+pub async fn me(caller: Caller) -> Result<web::Json<MeView>, ApiError> {
+    Ok(web::Json(MeView {
+        id: caller.account_id,
+        email: caller.email,
+        name: caller.name,
+        producers: caller
+            .producers
+            .iter()
+            .map(|(id, role)| MembershipView {
+                producer_id: *id,
+                role: role.as_str().to_owned(),
+            })
+            .collect(),
+        markets: caller.markets,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeView {
+    id: Uuid,
+    email: String,
+    name: String,
+    producers: Vec<MembershipView>,
+    /// Markets the caller administers.
+    markets: Vec<Uuid>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MembershipView {
+    producer_id: Uuid,
+    role: String,
+}
+
+/// Registers this module's routes.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(sign_up)
+        .service(login)
+        .service(logout)
+        .service(me);
+}

@@ -1,0 +1,21 @@
+//! What every handler can reach: the store, the configuration, the clock,
+//! the metrics handle and the rendered OpenAPI document.
+
+use std::sync::Arc;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::configuration::Settings;
+use crate::engine::clock::SharedClock;
+use crate::store::Store;
+
+/// Shared application state, handed to handlers as `web::Data<AppState>`.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub settings: Arc<Settings>,
+    pub clock: SharedClock,
+    pub metrics: PrometheusHandle,
+    /// The OpenAPI document, rendered once at start.
+    pub openapi_json: Arc<String>,
+}

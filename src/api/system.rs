@@ -1,0 +1,41 @@
+//! Operational endpoints: liveness (`/health`), readiness (`/ready`: the
+//! database answers), Prometheus metrics (`/metrics`) and the OpenAPI
+//! document (`/api/v1/openapi.json`, served as JSON; no UI bundle).
+
+use actix_web::{get, web, HttpResponse};
+use serde_json::json;
+
+use super::problem::ApiError;
+use super::state::AppState;
+
+/// Alive: the process answers.
+#[utoipa::path(tag = "system", responses((status = 200, description = "alive")))]
+#[get("/health")]
+pub async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
+/// Ready: the database answers; 503 + `Retry-After` when it does not.
+#[utoipa::path(tag = "system", responses((status = 200, description = "ready"), (status = 503)))]
+#[get("/ready")]
+#[tracing::instrument(name = "ready", skip_all)]
+pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    state.store.ping().await?;
+    Ok(HttpResponse::Ok().json(json!({"status": "ready"})))
+}
+
+/// Prometheus text exposition of the engine's metrics.
+#[get("/metrics")]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(state.metrics.render())
+}
+
+/// The OpenAPI 3.1 document of this API.
+#[get("/api/v1/openapi.json")]
+pub async fn openapi(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(state.openapi_json.as_str().to_owned())
+}

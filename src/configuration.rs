@@ -1,0 +1,391 @@
+//! Layered configuration.
+//!
+//! Layers, each overriding the previous one:
+//! 1. the built-in defaults (`config/default.toml`, compiled into the binary so
+//!    `etal` runs from any directory);
+//! 2. `config/default.toml` beside the working directory, when present;
+//! 3. `config/<profile>.toml`, the profile chosen by `ETAL_PROFILE`;
+//! 4. `ETAL__SECTION__KEY` environment variables;
+//! 5. `DATABASE_URL`, which sets `database.url`.
+//!
+//! A value of the wrong type or out of range stops start-up with a message
+//! naming the key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use config::{Config, Environment, File, FileFormat};
+use serde::{Deserialize, Serialize};
+
+const BUILT_IN_DEFAULTS: &str = include_str!("../config/default.toml");
+
+/// The effective configuration of an engine.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub log: LogSettings,
+    pub auth: AuthSettings,
+    pub engine: EngineSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub listen: SocketAddr,
+    pub body_limit_bytes: usize,
+    pub shutdown_timeout_secs: u64,
+    /// HTTP worker threads; 0 means one per core.
+    pub workers: usize,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// Empty means "run the private cluster under `data_dir`".
+    pub url: String,
+    pub data_dir: PathBuf,
+    /// Database name inside the private cluster.
+    pub name: String,
+    pub max_connections: u32,
+    pub connect_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    pub token_ttl_hours: u32,
+}
+
+/// Tunables of the ordering engine, the live push and the settlement.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineSettings {
+    pub writer_batch_max: usize,
+    pub writer_batch_wait_ms: u64,
+    pub writer_queue_capacity: usize,
+    pub mailbox_capacity: usize,
+    pub idle_passivate_secs: u64,
+    pub push_coalesce_ms: u64,
+    pub ws_buffer_frames: usize,
+    pub ws_max_connections: usize,
+    pub ws_max_frame_bytes: usize,
+    pub ws_heartbeat_secs: u64,
+    pub ws_idle_timeout_secs: u64,
+    pub delivery_delay_minutes: u32,
+}
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("configuration: `{key}` {reason}")]
+    Invalid { key: &'static str, reason: String },
+}
+
+/// Where the layers come from; tests pass their own.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// Folder holding `default.toml` and the profile files (usually `config/`).
+    pub config_dir: Option<PathBuf>,
+    pub profile: Option<String>,
+    /// `(name, value)` pairs read as environment variables.
+    pub env: Vec<(String, String)>,
+}
+
+impl Sources {
+    /// The process's real sources: `./config`, `ETAL_PROFILE`, the environment.
+    pub fn from_process() -> Self {
+        Self {
+            config_dir: Some(PathBuf::from("config")),
+            profile: std::env::var("ETAL_PROFILE").ok().filter(|p| !p.is_empty()),
+            env: std::env::vars().collect(),
+        }
+    }
+}
+
+impl Settings {
+    /// Loads the configuration of this process.
+    pub fn load() -> Result<Self, ConfigError> {
+        Self::load_from(&Sources::from_process())
+    }
+
+    /// Loads the configuration from explicit sources.
+    pub fn load_from(sources: &Sources) -> Result<Self, ConfigError> {
+        let mut builder =
+            Config::builder().add_source(File::from_str(BUILT_IN_DEFAULTS, FileFormat::Toml));
+        if let Some(dir) = &sources.config_dir {
+            builder = builder.add_source(optional_file(&dir.join("default.toml")));
+            if let Some(profile) = &sources.profile {
+                let path = dir.join(format!("{profile}.toml"));
+                if !path.exists() {
+                    return Err(ConfigError::Invalid {
+                        key: "ETAL_PROFILE",
+                        reason: format!("names a profile with no file at {}", path.display()),
+                    });
+                }
+                builder = builder.add_source(File::from(path).format(FileFormat::Toml));
+            }
+        }
+        let env: config::Map<String, String> = sources
+            .env
+            .iter()
+            .filter(|(k, _)| k.starts_with("ETAL__"))
+            .cloned()
+            .collect();
+        builder = builder.add_source(
+            Environment::with_prefix("ETAL")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true)
+                .source(Some(env)),
+        );
+        if let Some((_, url)) = sources.env.iter().find(|(k, _)| k == "DATABASE_URL") {
+            builder = builder.set_override("database.url", url.clone())?;
+        }
+        let settings: Settings = builder.build()?.try_deserialize()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let checks: [(&'static str, bool, &str); 8] = [
+            (
+                "server.body_limit_bytes",
+                self.server.body_limit_bytes >= 1024,
+                "must be at least 1024",
+            ),
+            (
+                "database.max_connections",
+                self.database.max_connections >= 2,
+                "must be at least 2",
+            ),
+            (
+                "database.name",
+                valid_identifier(&self.database.name),
+                "must be letters, digits and underscores",
+            ),
+            (
+                "auth.token_ttl_hours",
+                self.auth.token_ttl_hours >= 1,
+                "must be at least 1",
+            ),
+            (
+                "engine.writer_batch_max",
+                self.engine.writer_batch_max >= 1,
+                "must be at least 1",
+            ),
+            (
+                "engine.writer_queue_capacity",
+                self.engine.writer_queue_capacity >= 1,
+                "must be at least 1",
+            ),
+            (
+                "engine.mailbox_capacity",
+                self.engine.mailbox_capacity >= 16,
+                "must be at least 16",
+            ),
+            (
+                "engine.ws_buffer_frames",
+                self.engine.ws_buffer_frames >= 4,
+                "must be at least 4",
+            ),
+        ];
+        for (key, ok, reason) in checks {
+            if !ok {
+                return Err(ConfigError::Invalid {
+                    key,
+                    reason: reason.to_owned(),
+                });
+            }
+        }
+        if self.log.level.trim().is_empty() {
+            return Err(ConfigError::Invalid {
+                key: "log.level",
+                reason: "must not be empty".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether the engine runs its own private PostgreSQL cluster.
+    pub fn uses_private_cluster(&self) -> bool {
+        self.database.url.trim().is_empty()
+    }
+
+    /// The configuration as TOML with secrets (the database password) redacted.
+    pub fn redacted_toml(&self) -> String {
+        let mut shown = self.clone();
+        shown.database.url = redact_url_password(&shown.database.url);
+        toml_string(&shown)
+    }
+}
+
+fn toml_string(settings: &Settings) -> String {
+    // serde_json → a readable, stable rendering without pulling a TOML writer.
+    let value = serde_json::to_value(settings).unwrap_or_default();
+    let mut out = String::new();
+    if let serde_json::Value::Object(sections) = value {
+        for (section, body) in sections {
+            out.push_str(&format!("[{section}]\n"));
+            if let serde_json::Value::Object(keys) = body {
+                for (key, v) in keys {
+                    out.push_str(&format!("{key} = {v}\n"));
+                }
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn optional_file(path: &Path) -> File<config::FileSourceFile, FileFormat> {
+    File::from(path.to_path_buf())
+        .format(FileFormat::Toml)
+        .required(false)
+}
+
+fn valid_identifier(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Replaces the password of a `postgres://user:password@host/db` URL by `***`.
+pub fn redact_url_password(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_owned();
+    };
+    let rest = &url[scheme_end + 3..];
+    let Some(at) = rest.find('@') else {
+        return url.to_owned();
+    };
+    let userinfo = &rest[..at];
+    match userinfo.find(':') {
+        Some(colon) => format!(
+            "{}{}:***{}",
+            &url[..scheme_end + 3],
+            &userinfo[..colon],
+            &rest[at..]
+        ),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn built_in_defaults_load_without_a_config_folder() {
+        let s = Settings::load_from(&Sources::default()).expect("defaults load");
+        assert_eq!(s.server.listen.port(), 8080);
+        assert!(s.uses_private_cluster());
+        assert_eq!(s.log.format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn layers_apply_in_order_profile_then_env_then_database_url() {
+        let dir = std::env::temp_dir().join(format!("etal-cfg-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        std::fs::write(
+            dir.join("default.toml"),
+            "[server]\nlisten = \"127.0.0.1:9000\"\n[log]\nformat = \"json\"\n",
+        )
+        .expect("write default");
+        std::fs::write(
+            dir.join("ci.toml"),
+            "[server]\nlisten = \"127.0.0.1:9100\"\nbody_limit_bytes = 2048\n",
+        )
+        .expect("write profile");
+        let sources = Sources {
+            config_dir: Some(dir.clone()),
+            profile: Some("ci".into()),
+            env: env(&[
+                ("ETAL__SERVER__BODY_LIMIT_BYTES", "4096"),
+                ("DATABASE_URL", "postgres://u:secret@db/etal"),
+                ("UNRELATED", "x"),
+            ]),
+        };
+        let s = Settings::load_from(&sources).expect("layers load");
+        assert_eq!(s.server.listen.port(), 9100, "profile beats default.toml");
+        assert_eq!(s.server.body_limit_bytes, 4096, "env beats profile");
+        assert_eq!(s.log.format, LogFormat::Json, "default.toml beats built-in");
+        assert_eq!(s.database.url, "postgres://u:secret@db/etal");
+        assert!(!s.uses_private_cluster());
+        let shown = s.redacted_toml();
+        assert!(!shown.contains("secret"), "{shown}");
+        assert!(shown.contains("postgres://u:***@db/etal"), "{shown}");
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn a_bad_value_names_its_key() {
+        let sources = Sources {
+            env: env(&[("ETAL__SERVER__BODY_LIMIT_BYTES", "lots")]),
+            ..Sources::default()
+        };
+        let err = Settings::load_from(&sources).expect_err("bad value refused");
+        assert!(err.to_string().contains("body_limit_bytes"), "{err}");
+
+        let sources = Sources {
+            env: env(&[("ETAL__SERVER__LISTEN", "nowhere")]),
+            ..Sources::default()
+        };
+        let err = Settings::load_from(&sources).expect_err("bad address refused");
+        assert!(err.to_string().contains("listen"), "{err}");
+
+        let sources = Sources {
+            env: env(&[("ETAL__DATABASE__MAX_CONNECTIONS", "1")]),
+            ..Sources::default()
+        };
+        let err = Settings::load_from(&sources).expect_err("range refused");
+        assert!(
+            err.to_string().contains("database.max_connections"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_profile_is_refused() {
+        let sources = Sources {
+            config_dir: Some(std::env::temp_dir()),
+            profile: Some("no-such-profile-xyz".into()),
+            env: vec![],
+        };
+        let err = Settings::load_from(&sources).expect_err("missing profile");
+        assert!(err.to_string().contains("ETAL_PROFILE"), "{err}");
+    }
+
+    #[test]
+    fn redaction_leaves_urls_without_password_alone() {
+        assert_eq!(
+            redact_url_password("postgres://postgres@localhost/etal?host=/tmp"),
+            "postgres://postgres@localhost/etal?host=/tmp"
+        );
+        assert_eq!(redact_url_password(""), "");
+    }
+}

@@ -1,0 +1,15 @@
+//! etal — a real-time ordering engine for producer markets.
+//!
+//! Layout (see `DESIGN.md` §4): [`domain`] holds pure types and rules (no I/O),
+//! [`store`] every SQL query and the embedded private PostgreSQL cluster,
+//! [`engine`] the actors that serialise reservations, [`api`] the HTTP and
+//! WebSocket transport. Dependencies point inward: api → engine → domain;
+//! store speaks domain types and is used by engine and api.
+
+pub mod api;
+pub mod configuration;
+pub mod domain;
+pub mod engine;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,208 @@
+//! Building and running the engine (after zero-to-production's
+//! `Application`): resolve the database (the private cluster when no URL is
+//! configured), take the one-engine-per-database lock, migrate, bind the
+//! listener, and serve until SIGINT/SIGTERM — then finish in-flight
+//! requests, free the lock and stop the private cluster if we started it.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{from_fn, NormalizePath, TrailingSlash};
+use actix_web::{web, App, HttpServer};
+use tracing_actix_web::TracingLogger;
+use utoipa_actix_web::{scope, AppExt};
+
+use crate::api::{self, metrics, state::AppState, system};
+use crate::configuration::Settings;
+use crate::engine::clock::{SharedClock, SystemClock};
+use crate::store::cluster::{PrivateCluster, StartOutcome};
+use crate::store::engine_lock::{EngineLock, LockError};
+use crate::store::{DbError, Store};
+
+/// Why the engine could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Cluster(#[from] crate::store::cluster::ClusterError),
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    #[error("database: {0}")]
+    Db(#[from] DbError),
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        address: String,
+        source: std::io::Error,
+    },
+}
+
+/// The database an engine uses, and whether this process started its cluster.
+pub struct ResolvedDatabase {
+    pub url: String,
+    /// `Some` when this process started the private cluster (and so stops it).
+    pub started_cluster: Option<PrivateCluster>,
+}
+
+/// Finds the database: `database.url`, or the private cluster (started if
+/// needed, its database created if missing).
+pub async fn resolve_database(settings: &Settings) -> Result<ResolvedDatabase, StartError> {
+    if !settings.uses_private_cluster() {
+        return Ok(ResolvedDatabase {
+            url: settings.database.url.clone(),
+            started_cluster: None,
+        });
+    }
+    let data_dir = settings.database.data_dir.clone();
+    let (cluster, outcome) = tokio::task::spawn_blocking(move || {
+        let cluster = PrivateCluster::new(&data_dir)?;
+        let outcome = cluster.ensure_started()?;
+        Ok::<_, crate::store::cluster::ClusterError>((cluster, outcome))
+    })
+    .await
+    .map_err(|e| DbError::Other(format!("cluster task failed: {e}")))??;
+    let admin = Store::connect_lazy(&cluster.url("postgres"), 2, Duration::from_secs(10))?;
+    admin
+        .create_database_if_missing(&settings.database.name)
+        .await?;
+    admin.close().await;
+    let url = cluster.url(&settings.database.name);
+    tracing::info!(data_dir = %cluster.data_dir().display(), ?outcome, "private PostgreSQL cluster");
+    Ok(ResolvedDatabase {
+        url,
+        started_cluster: (outcome == StartOutcome::Started).then_some(cluster),
+    })
+}
+
+/// A built engine, listening, not yet serving.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+    lock: EngineLock,
+    started_cluster: Option<PrivateCluster>,
+}
+
+impl Application {
+    /// Builds the engine with the system clock.
+    pub async fn build(settings: Settings) -> Result<Self, StartError> {
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    /// Builds the engine with an injected clock (tests).
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: SharedClock,
+    ) -> Result<Self, StartError> {
+        let database = resolve_database(&settings).await?;
+        let lock = EngineLock::acquire(&database.url).await?;
+        let store = Store::connect_lazy(
+            &database.url,
+            settings.database.max_connections,
+            Duration::from_secs(settings.database.connect_timeout_secs),
+        )?;
+        store.migrate().await?;
+
+        let address = settings.server.listen.to_string();
+        let listener =
+            TcpListener::bind(settings.server.listen).map_err(|source| StartError::Bind {
+                address: address.clone(),
+                source,
+            })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { address, source })?
+            .port();
+
+        let openapi_json = serde_json::to_string(&api::openapi_document())
+            .map_err(|e| DbError::Other(format!("openapi: {e}")))?;
+        let state = AppState {
+            store,
+            settings: Arc::new(settings),
+            clock,
+            metrics: metrics::prometheus_handle(),
+            openapi_json: Arc::new(openapi_json),
+        };
+        let server = serve(listener, state.clone())?;
+        Ok(Self {
+            port,
+            server,
+            state,
+            lock,
+            started_cluster: database.started_cluster,
+        })
+    }
+
+    /// The port actually bound (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared state (tests reach the store through it).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGINT/SIGTERM, then drains and cleans up.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let Application {
+            server,
+            state,
+            lock,
+            started_cluster,
+            ..
+        } = self;
+        let result = server.await;
+        tracing::info!("HTTP server stopped; releasing the engine lock");
+        lock.release().await;
+        state.store.close().await;
+        if let Some(cluster) = started_cluster {
+            tracing::info!("stopping the private PostgreSQL cluster");
+            if let Err(e) = tokio::task::spawn_blocking(move || cluster.stop()).await {
+                tracing::warn!(error = %e, "stopping the private cluster failed");
+            }
+        }
+        result
+    }
+}
+
+fn serve(listener: TcpListener, state: AppState) -> Result<Server, StartError> {
+    let settings = state.settings.clone();
+    let data = web::Data::new(state);
+    let shutdown_secs = settings.server.shutdown_timeout_secs;
+    let workers = settings.server.workers;
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .wrap(from_fn(metrics::record))
+            .wrap(TracingLogger::default())
+            .wrap(NormalizePath::new(TrailingSlash::Trim))
+            .app_data(data.clone())
+            .app_data(api::json_config(settings.server.body_limit_bytes))
+            .app_data(web::PayloadConfig::new(settings.server.body_limit_bytes))
+            .app_data(api::path_config())
+            .app_data(api::query_config())
+            // Before the `/api/v1` scope, which would otherwise claim the path.
+            .service(system::openapi)
+            .service(system::metrics)
+            .into_utoipa_app()
+            .service(scope("/api/v1").configure(api::api_v1))
+            .service(system::health)
+            .service(system::ready)
+            .into_app()
+            .default_service(web::to(not_found))
+    })
+    .shutdown_timeout(shutdown_secs)
+    .listen(listener)
+    .map_err(|source| StartError::Bind {
+        address: "listener".into(),
+        source,
+    })?;
+    if workers > 0 {
+        server = server.workers(workers);
+    }
+    Ok(server.run())
+}
+
+async fn not_found() -> Result<actix_web::HttpResponse, api::problem::ApiError> {
+    Err(api::problem::ApiError::not_found("no such route"))
+}

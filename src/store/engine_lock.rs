@@ -1,0 +1,54 @@
+//! One engine per database: the engine holds a PostgreSQL session-level
+//! advisory lock for as long as it runs. Actors are the serialisation points
+//! of stock; two engines on one database would each believe they own the
+//! stock and could oversell, so a second engine must refuse to start.
+
+use sqlx::{Connection, PgConnection};
+
+use super::DbError;
+
+/// Arbitrary, fixed key of the engine's advisory lock ("etal" in ASCII).
+const ENGINE_LOCK_KEY: i64 = 0x6574_616c;
+
+/// Holds the advisory lock; dropping it (or closing its connection) frees it.
+pub struct EngineLock {
+    connection: PgConnection,
+}
+
+impl std::fmt::Debug for EngineLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EngineLock")
+    }
+}
+
+/// Why the lock could not be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error("another etal engine is already running on this database; stop it first (only one engine per database is allowed)")]
+    Held,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl EngineLock {
+    /// Takes the lock on a dedicated connection, or fails at once if another
+    /// engine holds it.
+    pub async fn acquire(url: &str) -> Result<Self, LockError> {
+        let mut connection = PgConnection::connect(url).await.map_err(DbError::from)?;
+        let (taken,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_lock($1)")
+            .bind(ENGINE_LOCK_KEY)
+            .fetch_one(&mut connection)
+            .await
+            .map_err(DbError::from)?;
+        if taken {
+            Ok(Self { connection })
+        } else {
+            Err(LockError::Held)
+        }
+    }
+
+    /// Frees the lock explicitly (shutdown).
+    pub async fn release(self) {
+        let _ = self.connection.close().await;
+    }
+}

@@ -1,0 +1,7 @@
+//! Black-box tests of the engine through HTTP and WebSocket, one binary so
+//! the test cluster and template are set up once per run.
+
+mod helpers;
+
+mod accounts;
+mod system;

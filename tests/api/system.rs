@@ -1,0 +1,182 @@
+//! The HTTP skeleton: health, readiness, metrics, OpenAPI, problem
+//! documents for malformed and oversized bodies, one engine per database.
+
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use crate::helpers::{cluster, fresh_database, spawn_app, spawn_app_with, test_settings};
+
+#[actix_web::test]
+async fn health_ready_metrics_and_openapi_answer() {
+    let app = spawn_app().await;
+    app.get("/health", None).await.expect(200);
+    let ready = app.get("/ready", None).await.expect(200);
+    assert_eq!(ready["status"], "ready");
+
+    let doc = app.get("/api/v1/openapi.json", None).await.expect(200);
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
+    assert!(
+        doc["paths"]["/api/v1/accounts"]["post"].is_object(),
+        "paths collected"
+    );
+    assert!(doc["paths"]["/api/v1/producers/{id}/members"]["post"].is_object());
+
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics");
+    assert_eq!(metrics.status().as_u16(), 200);
+    let text = metrics.text().await.expect("text");
+    assert!(text.contains("http_requests_total"), "{text}");
+    assert!(
+        text.contains("route=\"/ready\""),
+        "labelled by route: {text}"
+    );
+    assert!(
+        text.contains("http_request_duration_seconds_bucket"),
+        "a histogram"
+    );
+}
+
+#[actix_web::test]
+async fn malformed_json_is_a_400_problem_and_wrong_shape_a_422() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.url("/api/v1/accounts"))
+        .header("content-type", "application/json")
+        .body("{\"email\": ")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status().as_u16(), 400);
+    assert_eq!(
+        response.headers()["content-type"].to_str().ok(),
+        Some("application/problem+json")
+    );
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(body["code"], "bad_request");
+
+    let problem = app
+        .post(
+            "/api/v1/accounts",
+            &json!({"email": "a@b.org", "name": "A"}),
+            None,
+        )
+        .await
+        .expect_problem(422, "invalid_field");
+    assert_eq!(problem["errors"][0]["field"], "password");
+
+    app.get("/api/v1/nothing-here", None)
+        .await
+        .expect_problem(404, "not_found");
+    app.get("/api/v1/producers/not-a-uuid", None)
+        .await
+        .expect_problem(404, "not_found");
+}
+
+#[actix_web::test]
+async fn an_oversized_body_is_refused_with_413() {
+    let app = spawn_app().await;
+    let huge = "x".repeat(200_000);
+    app.post(
+        "/api/v1/accounts",
+        &json!({"email": "big@example.org", "password": "long enough", "name": huge}),
+        None,
+    )
+    .await
+    .expect_problem(413, "payload_too_large");
+    let (count,): (i64,) = sqlx::query_as("SELECT count(*) FROM accounts")
+        .fetch_one(&app.db)
+        .await
+        .expect("count");
+    assert_eq!(count, 0);
+}
+
+#[actix_web::test]
+async fn a_second_engine_on_the_same_database_is_refused() {
+    let app = spawn_app().await;
+    let second = etal::startup::Application::build(test_settings(&app.database_url)).await;
+    let message = match second {
+        Ok(_) => panic!("a second engine started on the same database"),
+        Err(e) => e.to_string(),
+    };
+    assert!(message.contains("another etal engine"), "{message}");
+    app.get("/ready", None).await.expect(200);
+}
+
+#[actix_web::test]
+async fn ready_turns_503_when_the_database_is_unreachable() {
+    // The engine reaches the database through a socket proxy we can cut.
+    let target = fresh_database().await;
+    let proxy = SocketProxy::start(cluster().socket_dir()).await;
+    let through_proxy = target.replace(
+        &cluster().socket_dir().display().to_string(),
+        &proxy.dir.display().to_string(),
+    );
+    assert_ne!(through_proxy, target, "URL points at the proxy");
+    let app = spawn_app_with(test_settings(&through_proxy), chrono::Utc::now()).await;
+    app.get("/ready", None).await.expect(200);
+
+    proxy.cut();
+    let answer = app.get("/ready", None).await;
+    assert!(
+        answer.headers.get("retry-after").is_some(),
+        "Retry-After set"
+    );
+    answer.expect_problem(503, "unavailable");
+}
+
+/// A Unix-socket proxy in front of the test cluster that can be cut.
+struct SocketProxy {
+    dir: PathBuf,
+    task: tokio::task::JoinHandle<()>,
+    connections: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl SocketProxy {
+    async fn start(upstream_dir: PathBuf) -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "etal-proxy-{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        ));
+        std::fs::create_dir_all(&dir).expect("proxy dir");
+        let listener =
+            tokio::net::UnixListener::bind(dir.join(".s.PGSQL.5432")).expect("bind proxy");
+        let upstream = upstream_dir.join(".s.PGSQL.5432");
+        let connections = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let tracked = connections.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let upstream = upstream.clone();
+                let handle = tokio::spawn(async move {
+                    if let Ok(mut server) = tokio::net::UnixStream::connect(&upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+                if let Ok(mut list) = tracked.lock() {
+                    list.push(handle);
+                }
+            }
+        });
+        Self {
+            dir,
+            task,
+            connections,
+        }
+    }
+
+    /// Stops accepting, drops every open connection and removes the socket.
+    fn cut(&self) {
+        self.task.abort();
+        if let Ok(list) = self.connections.lock() {
+            for handle in list.iter() {
+                handle.abort();
+            }
+        }
+        let _ = std::fs::remove_file(self.dir.join(".s.PGSQL.5432"));
+    }
+}
