@@ -9,13 +9,21 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod catalogs;
 pub mod credentials;
+pub mod dashboard;
+pub mod distributions;
+pub mod markets;
 pub mod metrics;
+pub mod offers;
+pub mod participations;
 pub mod problem;
 pub mod producers;
+pub mod products;
 pub mod state;
 pub mod system;
 pub mod validate;
+pub mod vat_rates;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::{web, App, HttpRequest};
@@ -30,6 +38,14 @@ use problem::ApiError;
 pub fn api_v1(cfg: &mut ServiceConfig) {
     accounts::configure(cfg);
     producers::configure(cfg);
+    vat_rates::configure(cfg);
+    products::configure(cfg);
+    offers::configure(cfg);
+    catalogs::configure(cfg);
+    markets::configure(cfg);
+    distributions::configure(cfg);
+    participations::configure(cfg);
+    dashboard::configure(cfg);
 }
 
 /// JSON bodies: size limit from the configuration; malformed → 400, too

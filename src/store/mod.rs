@@ -7,9 +7,16 @@
 //! clonable handle (a connection pool) they all hang off.
 
 pub mod accounts;
+pub mod catalogs;
 pub mod cluster;
+pub mod distributions;
 pub mod engine_lock;
+pub mod markets;
+pub mod offers;
+pub mod participations;
 pub mod producers;
+pub mod products;
+pub mod vat_rates;
 
 use std::time::Duration;
 

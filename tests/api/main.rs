@@ -4,4 +4,10 @@
 mod helpers;
 
 mod accounts;
+mod catalogs;
+mod distributions;
+mod markets;
+mod participations;
+mod products;
+mod stock;
 mod system;
