@@ -80,6 +80,12 @@ pub struct EngineSettings {
     pub writer_batch_wait_ms: u64,
     pub writer_queue_capacity: usize,
     pub mailbox_capacity: usize,
+    /// Threads (actix arbiters) the actors are spread over; 0 = one per core.
+    pub actor_threads: usize,
+    /// How long a message to an actor may wait before the request gets 503.
+    pub actor_timeout_ms: u64,
+    /// How often sale windows are checked (opening/closing events), in ms.
+    pub tick_ms: u64,
     pub idle_passivate_secs: u64,
     pub push_coalesce_ms: u64,
     pub ws_buffer_frames: usize,

@@ -17,6 +17,7 @@ use utoipa_actix_web::{scope, AppExt};
 use crate::api::{self, metrics, state::AppState, system};
 use crate::configuration::Settings;
 use crate::engine::clock::{SharedClock, SystemClock};
+use crate::engine::Engine;
 use crate::store::cluster::{PrivateCluster, StartOutcome};
 use crate::store::engine_lock::{EngineLock, LockError};
 use crate::store::{DbError, Store};
@@ -116,9 +117,11 @@ impl Application {
 
         let openapi_json = serde_json::to_string(&api::openapi_document())
             .map_err(|e| DbError::Other(format!("openapi: {e}")))?;
+        let engine = Engine::start(store.clone(), clock.clone(), &settings.engine);
         let state = AppState {
             store,
             settings: Arc::new(settings),
+            engine,
             clock,
             metrics: metrics::prometheus_handle(),
             openapi_json: Arc::new(openapi_json),
@@ -154,6 +157,7 @@ impl Application {
         } = self;
         let result = server.await;
         tracing::info!("HTTP server stopped; releasing the engine lock");
+        state.engine.stop();
         lock.release().await;
         state.store.close().await;
         if let Some(cluster) = started_cluster {

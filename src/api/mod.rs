@@ -16,10 +16,12 @@ pub mod distributions;
 pub mod markets;
 pub mod metrics;
 pub mod offers;
+pub mod orders;
 pub mod participations;
 pub mod problem;
 pub mod producers;
 pub mod products;
+pub mod shop;
 pub mod state;
 pub mod system;
 pub mod validate;
@@ -46,6 +48,8 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
     distributions::configure(cfg);
     participations::configure(cfg);
     dashboard::configure(cfg);
+    orders::configure(cfg);
+    shop::configure(cfg);
 }
 
 /// JSON bodies: size limit from the configuration; malformed → 400, too

@@ -7,6 +7,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::configuration::Settings;
 use crate::engine::clock::SharedClock;
+use crate::engine::Engine;
 use crate::store::Store;
 
 /// Shared application state, handed to handlers as `web::Data<AppState>`.
@@ -15,6 +16,8 @@ pub struct AppState {
     pub store: Store,
     pub settings: Arc<Settings>,
     pub clock: SharedClock,
+    /// The ordering engine (actors, writer, event hub).
+    pub engine: Engine,
     pub metrics: PrometheusHandle,
     /// The OpenAPI document, rendered once at start.
     pub openapi_json: Arc<String>,

@@ -7,6 +7,7 @@ pub mod decimal;
 pub mod error;
 pub mod geo;
 pub mod money;
+pub mod order;
 pub mod offer;
 pub mod payout;
 pub mod percent;

@@ -1,5 +1,216 @@
 //! The ordering engine: offer and distribution actors, their registry, the
 //! group-committing order writer and the event hub. Time comes only from
 //! [`clock`], so every rule that depends on "now" is testable.
+//!
+//! [`Engine`] is the handle the API holds. It finds (or lazily activates)
+//! the actor of an offer or a distribution; actors are spread over one
+//! arbiter (thread) per core by their id, and each passivates when idle.
+//! The ordering protocol itself is in [`ordering`].
 
 pub mod clock;
+pub mod distribution_actor;
+pub mod events;
+pub mod idempotency;
+pub mod offer_actor;
+pub mod ordering;
+pub mod sale;
+pub mod shop;
+pub mod writer;
+
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::prelude::*;
+use actix::ArbiterHandle;
+use dashmap::DashMap;
+use uuid::Uuid;
+
+use crate::configuration::EngineSettings;
+use crate::store::Store;
+use clock::SharedClock;
+use distribution_actor::DistributionActor;
+use events::EventHub;
+use idempotency::Idempotency;
+use offer_actor::OfferActor;
+use writer::{OrderWriter, WriterLimits};
+
+/// The engine handle: cheap to clone, shared by every HTTP worker.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<EngineInner>,
+}
+
+struct EngineInner {
+    store: Store,
+    clock: SharedClock,
+    hub: EventHub,
+    writer: OrderWriter,
+    offers: Arc<DashMap<Uuid, Addr<OfferActor>>>,
+    distributions: Arc<DashMap<Uuid, Addr<DistributionActor>>>,
+    arbiters: Vec<Arbiter>,
+    idempotency: Idempotency,
+    idle_after: Duration,
+    mailbox_capacity: usize,
+    actor_timeout: Duration,
+}
+
+impl Engine {
+    /// Starts the engine: the actor threads, the order writer and the window
+    /// ticker. Must run inside an actix system.
+    pub fn start(store: Store, clock: SharedClock, settings: &EngineSettings) -> Self {
+        let threads = match settings.actor_threads {
+            0 => std::thread::available_parallelism().map_or(2, usize::from),
+            n => n,
+        };
+        let arbiters = (0..threads).map(|_| Arbiter::new()).collect();
+        let writer = OrderWriter::start(
+            store.clone(),
+            WriterLimits {
+                batch_max: settings.writer_batch_max,
+                batch_wait: Duration::from_millis(settings.writer_batch_wait_ms),
+                queue_capacity: settings.writer_queue_capacity,
+            },
+        );
+        let engine = Self {
+            inner: Arc::new(EngineInner {
+                store,
+                clock,
+                hub: EventHub::new(),
+                writer,
+                offers: Arc::new(DashMap::new()),
+                distributions: Arc::new(DashMap::new()),
+                arbiters,
+                idempotency: Idempotency::default(),
+                idle_after: Duration::from_secs(settings.idle_passivate_secs),
+                mailbox_capacity: settings.mailbox_capacity,
+                actor_timeout: Duration::from_millis(settings.actor_timeout_ms),
+            }),
+        };
+        engine.start_ticker(Duration::from_millis(settings.tick_ms.max(10)));
+        engine
+    }
+
+    /// Every tick, each active distribution checks its windows.
+    fn start_ticker(&self, every: Duration) {
+        let distributions = Arc::downgrade(&self.inner.distributions);
+        actix::spawn(async move {
+            let mut interval = tokio::time::interval(every);
+            loop {
+                interval.tick().await;
+                let Some(distributions) = distributions.upgrade() else {
+                    break;
+                };
+                for entry in distributions.iter() {
+                    entry.value().do_send(distribution_actor::Tick);
+                }
+            }
+        });
+    }
+
+    /// Stops the actor threads (shutdown).
+    pub fn stop(&self) {
+        for arbiter in &self.inner.arbiters {
+            arbiter.stop();
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn clock(&self) -> &SharedClock {
+        &self.inner.clock
+    }
+
+    pub fn hub(&self) -> &EventHub {
+        &self.inner.hub
+    }
+
+    pub(crate) fn actor_timeout(&self) -> Duration {
+        self.inner.actor_timeout
+    }
+
+    fn arbiter_for(&self, id: Uuid) -> ArbiterHandle {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        id.hash(&mut hasher);
+        let index = (hasher.finish() as usize) % self.inner.arbiters.len().max(1);
+        match self.inner.arbiters.get(index) {
+            Some(arbiter) => arbiter.handle(),
+            None => Arbiter::current(),
+        }
+    }
+
+    /// The offer's actor, activated if needed.
+    pub fn offer(&self, id: Uuid) -> Addr<OfferActor> {
+        if let Some(addr) = self.inner.offers.get(&id).filter(|a| a.connected()) {
+            return addr.clone();
+        }
+        let inner = &self.inner;
+        let mut entry = inner.offers.entry(id).or_insert_with(|| {
+            self.spawn_offer(id)
+        });
+        if !entry.connected() {
+            *entry = self.spawn_offer(id);
+        }
+        entry.clone()
+    }
+
+    fn spawn_offer(&self, id: Uuid) -> Addr<OfferActor> {
+        let inner = &self.inner;
+        let (store, hub, registry) = (inner.store.clone(), inner.hub.clone(), inner.offers.clone());
+        let (idle, capacity) = (inner.idle_after, inner.mailbox_capacity);
+        OfferActor::start_in_arbiter(&self.arbiter_for(id), move |_| {
+            OfferActor::new(id, store, hub, registry, idle, capacity)
+        })
+    }
+
+    /// The distribution's actor, activated if needed.
+    pub fn distribution(&self, id: Uuid) -> Addr<DistributionActor> {
+        if let Some(addr) = self.inner.distributions.get(&id).filter(|a| a.connected()) {
+            return addr.clone();
+        }
+        let mut entry = self
+            .inner
+            .distributions
+            .entry(id)
+            .or_insert_with(|| self.spawn_distribution(id));
+        if !entry.connected() {
+            *entry = self.spawn_distribution(id);
+        }
+        entry.clone()
+    }
+
+    fn spawn_distribution(&self, id: Uuid) -> Addr<DistributionActor> {
+        let inner = &self.inner;
+        let (store, clock, hub) = (inner.store.clone(), inner.clock.clone(), inner.hub.clone());
+        let registry = inner.distributions.clone();
+        let (idle, capacity) = (inner.idle_after, inner.mailbox_capacity);
+        DistributionActor::start_in_arbiter(&self.arbiter_for(id), move |_| {
+            DistributionActor::new(id, store, clock, hub, registry, idle, capacity)
+        })
+    }
+
+    /// The distribution's actor only if it is active (no activation).
+    pub fn active_distribution(&self, id: Uuid) -> Option<Addr<DistributionActor>> {
+        self.inner
+            .distributions
+            .get(&id)
+            .filter(|a| a.connected())
+            .map(|a| a.clone())
+    }
+
+    /// The offer's actor only if it is active (no activation).
+    pub fn active_offer(&self, id: Uuid) -> Option<Addr<OfferActor>> {
+        self.inner
+            .offers
+            .get(&id)
+            .filter(|a| a.connected())
+            .map(|a| a.clone())
+    }
+
+    /// Number of active actors (metrics, memory measurements).
+    pub fn active_actors(&self) -> (usize, usize) {
+        (self.inner.offers.len(), self.inner.distributions.len())
+    }
+}

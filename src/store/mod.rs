@@ -13,9 +13,11 @@ pub mod distributions;
 pub mod engine_lock;
 pub mod markets;
 pub mod offers;
+pub mod order_writes;
 pub mod participations;
 pub mod producers;
 pub mod products;
+pub mod sale;
 pub mod vat_rates;
 
 use std::time::Duration;

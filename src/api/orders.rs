@@ -1,0 +1,270 @@
+//! Customers' orders: place (or add to) the order of a distribution, read,
+//! change and cancel it. Input is parsed here; every rule of the sale is the
+//! engine's (see `engine::ordering`), whose refusals map to problem
+//! documents below.
+
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::auth::Caller;
+use super::problem::ApiError;
+use super::state::AppState;
+use crate::domain::decimal::parse_decimal;
+use crate::domain::error::FieldError;
+use crate::engine::idempotency::IdempotencyKey;
+use crate::engine::ordering::{Customer, OrderError, OrderView};
+use crate::engine::sale::{Change, RequestedLine, SaleRefusal};
+
+/// Most lines in one request.
+const MAX_LINES: usize = 200;
+
+#[derive(Deserialize, ToSchema)]
+pub struct OrderInput {
+    /// `[{offer_id, quantity}]`; quantity as a decimal string or number.
+    #[schema(value_type = Vec<Object>)]
+    lines: Vec<Value>,
+}
+
+/// Parses the lines, naming every bad field.
+fn parse_lines(input: &OrderInput) -> Result<Vec<RequestedLine>, ApiError> {
+    if input.lines.len() > MAX_LINES {
+        return Err(ApiError::invalid_field(
+            "lines",
+            format!("at most {MAX_LINES} lines per request"),
+        ));
+    }
+    let mut errors = Vec::new();
+    let mut lines = Vec::new();
+    for (i, raw) in input.lines.iter().enumerate() {
+        let offer = raw
+            .get("offer_id")
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse::<Uuid>().ok());
+        let quantity = match raw.get("quantity") {
+            Some(Value::String(s)) => parse_decimal(s, &format!("lines[{i}].quantity")),
+            Some(Value::Number(n)) => parse_decimal(&n.to_string(), &format!("lines[{i}].quantity")),
+            _ => Err(FieldError::new(
+                format!("lines[{i}].quantity"),
+                "is required (a decimal number)",
+            )),
+        };
+        match (offer, quantity) {
+            (Some(offer_id), Ok(quantity)) => lines.push(RequestedLine { offer_id, quantity }),
+            (offer, quantity) => {
+                if offer.is_none() {
+                    errors.push(FieldError::new(
+                        format!("lines[{i}].offer_id"),
+                        "is required (an offer id)",
+                    ));
+                }
+                if let Err(e) = quantity {
+                    errors.push(e);
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(lines)
+    } else {
+        Err(ApiError::invalid_fields(errors))
+    }
+}
+
+/// The `Idempotency-Key` of a request, bound to the caller and the request.
+fn idempotency_key(
+    req: &HttpRequest,
+    caller: &Caller,
+    scope: Uuid,
+    body: &OrderInput,
+) -> Result<Option<IdempotencyKey>, ApiError> {
+    let Some(value) = req.headers().get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= 200)
+        .ok_or_else(|| {
+            ApiError::invalid_field("Idempotency-Key", "must be 1 to 200 visible ASCII characters")
+        })?;
+    let mut hasher = Sha256::new();
+    hasher.update(scope.as_bytes());
+    hasher.update(serde_json::to_vec(&body.lines).unwrap_or_default());
+    Ok(Some(IdempotencyKey {
+        account_id: caller.account_id,
+        key: key.to_owned(),
+        request_hash: hasher.finalize().to_vec(),
+    }))
+}
+
+/// Maps the engine's refusals to problem documents.
+pub fn order_problem(error: OrderError) -> ApiError {
+    match error {
+        OrderError::InsufficientStock(shortages) => {
+            let detail = shortages
+                .iter()
+                .map(|s| format!("offer {}: {} requested, {} available", s.offer_id, s.requested, s.available))
+                .collect::<Vec<_>>()
+                .join("; ");
+            ApiError::conflict_with("insufficient_stock", format!("not enough stock: {detail}"))
+                .with("offers", serde_json::to_value(&shortages).unwrap_or_default())
+        }
+        OrderError::KeyReused => ApiError::invalid_field(
+            "Idempotency-Key",
+            "was already used with a different request",
+        ),
+        OrderError::Overloaded => ApiError::overloaded("the engine is busy; retry shortly"),
+        OrderError::Unavailable | OrderError::Refused(SaleRefusal::Retry) => {
+            ApiError::unavailable("the order could not be recorded; nothing was changed, retry shortly")
+        }
+        OrderError::Refused(refusal) => match refusal {
+            SaleRefusal::Unknown => ApiError::not_found("no distribution with this id"),
+            SaleRefusal::NoOrder => ApiError::not_found("you have no order in this distribution"),
+            SaleRefusal::DistributionCancelled => ApiError::conflict_with(
+                "distribution_cancelled",
+                "this distribution was cancelled",
+            ),
+            SaleRefusal::SaleNotOpen { offer_id, opens_at } => ApiError::conflict_with(
+                "sale_not_open",
+                format!("the sale of offer {offer_id} opens at {}", opens_at.to_rfc3339()),
+            )
+            .with("offer_id", json!(offer_id))
+            .with("opens_at", json!(opens_at)),
+            SaleRefusal::SaleClosed { offer_id } => ApiError::conflict_with(
+                "sale_closed",
+                "the sale is closed; the order can no longer change",
+            )
+            .with("offer_id", json!(offer_id)),
+            SaleRefusal::InvalidLines(errors) => ApiError::invalid_fields(errors),
+            SaleRefusal::Busy => ApiError::conflict_with(
+                "order_in_progress",
+                "another change to your order is being recorded; retry in a moment",
+            ),
+            SaleRefusal::Retry => ApiError::unavailable("retry shortly"),
+        },
+    }
+}
+
+fn customer(caller: &Caller) -> Customer {
+    Customer {
+        id: caller.account_id,
+        name: caller.name.clone(),
+    }
+}
+
+/// Places an order, or adds lines to the caller's order in this distribution.
+#[utoipa::path(tag = "orders", request_body = OrderInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "retries with the same key return the first answer")),
+    responses((status = 201, description = "the order after the change"),
+        (status = 409, description = "insufficient_stock, sale_not_open, sale_closed"),
+        (status = 422), (status = 404), (status = 503)),
+    security(("bearer" = [])))]
+#[post("/distributions/{id}/orders")]
+#[tracing::instrument(name = "place_order", skip_all, fields(distribution = %path, account = %caller.account_id))]
+pub async fn place_order(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+    req: HttpRequest,
+    body: web::Json<OrderInput>,
+) -> Result<HttpResponse, ApiError> {
+    let distribution_id = *path;
+    let lines = parse_lines(&body)?;
+    let key = idempotency_key(&req, &caller, distribution_id, &body)?;
+    let view = state
+        .engine
+        .change_order(distribution_id, customer(&caller), Change::Add(lines), key)
+        .await
+        .map_err(order_problem)?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// The caller's order, owned orders only.
+async fn own_order(state: &AppState, caller: &Caller, id: Uuid) -> Result<crate::store::sale::OrderRecord, ApiError> {
+    state
+        .store
+        .order_record(id)
+        .await?
+        .filter(|o| o.order.customer_id == caller.account_id)
+        .ok_or_else(|| ApiError::not_found("no order with this id"))
+}
+
+/// An order of the caller.
+#[utoipa::path(tag = "orders", responses((status = 200), (status = 404)), security(("bearer" = [])))]
+#[get("/orders/{id}")]
+#[tracing::instrument(name = "get_order", skip_all, fields(order = %path))]
+pub async fn get_order(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+) -> Result<web::Json<OrderView>, ApiError> {
+    let record = own_order(&state, &caller, *path).await?;
+    let status = if record.status == "cancelled" { "cancelled" } else { "confirmed" };
+    Ok(web::Json(OrderView::new(
+        record.order.id,
+        record.order.number,
+        record.distribution_id,
+        status,
+        &record.order.lines,
+    )))
+}
+
+/// Replaces the lines of the caller's order (until the sale closes).
+#[utoipa::path(tag = "orders", request_body = OrderInput,
+    responses((status = 200), (status = 404), (status = 409), (status = 422), (status = 503)),
+    security(("bearer" = [])))]
+#[patch("/orders/{id}")]
+#[tracing::instrument(name = "change_order", skip_all, fields(order = %path))]
+pub async fn change_order(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+    body: web::Json<OrderInput>,
+) -> Result<web::Json<OrderView>, ApiError> {
+    let record = own_order(&state, &caller, *path).await?;
+    if record.status == "cancelled" {
+        return Err(ApiError::conflict_with("order_cancelled", "this order was cancelled"));
+    }
+    let lines = parse_lines(&body)?;
+    let view = state
+        .engine
+        .change_order(record.distribution_id, customer(&caller), Change::Replace(lines), None)
+        .await
+        .map_err(order_problem)?;
+    Ok(web::Json(view))
+}
+
+/// Cancels the caller's order (until the sale closes).
+#[utoipa::path(tag = "orders", responses((status = 204), (status = 404), (status = 409), (status = 503)),
+    security(("bearer" = [])))]
+#[delete("/orders/{id}")]
+#[tracing::instrument(name = "cancel_order", skip_all, fields(order = %path))]
+pub async fn cancel_order(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let record = own_order(&state, &caller, *path).await?;
+    if record.status == "cancelled" {
+        return Ok(HttpResponse::NoContent().finish());
+    }
+    state
+        .engine
+        .change_order(record.distribution_id, customer(&caller), Change::Cancel, None)
+        .await
+        .map_err(order_problem)?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Registers this module's routes.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(place_order)
+        .service(get_order)
+        .service(change_order)
+        .service(cancel_order);
+}

@@ -1,0 +1,223 @@
+//! Group commit of confirmed orders: many orders in one transaction, with
+//! their lines, stock movements and idempotency records, written with a few
+//! array (`UNNEST`) statements whatever the batch size. Orders are only
+//! acknowledged after this commit, so an acknowledged order is durable.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use super::{DbResult, Store};
+use crate::domain::order::OrderLine;
+
+/// What happens to an order in a write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderWriteKind {
+    /// A new order with its lines.
+    Create,
+    /// The order's lines are replaced by `lines`.
+    Replace,
+    /// The order is cancelled (its lines stay, for history).
+    Cancel,
+}
+
+/// A confirmed change of one order, ready to be written.
+#[derive(Debug, Clone)]
+pub struct OrderWrite {
+    pub kind: OrderWriteKind,
+    pub order_id: Uuid,
+    pub distribution_id: Uuid,
+    pub customer_id: Uuid,
+    pub number: i32,
+    pub lines: Vec<OrderLine>,
+    /// Signed stock movement per offer (reserve > 0, release < 0).
+    pub movements: Vec<(Uuid, Decimal)>,
+    pub idempotency: Option<IdempotencyRecord>,
+    pub at: DateTime<Utc>,
+}
+
+/// The answer remembered for an `Idempotency-Key`.
+#[derive(Debug, Clone)]
+pub struct IdempotencyRecord {
+    pub account_id: Uuid,
+    pub key: String,
+    pub request_hash: Vec<u8>,
+    pub status: i16,
+    pub body: serde_json::Value,
+}
+
+/// Column arrays of the order lines of a batch.
+#[derive(Default)]
+struct LineColumns {
+    id: Vec<Uuid>,
+    order: Vec<Uuid>,
+    offer: Vec<Uuid>,
+    participation: Vec<Uuid>,
+    quantity: Vec<Decimal>,
+    price: Vec<Decimal>,
+    vat: Vec<Decimal>,
+}
+
+impl Store {
+    /// Writes a batch of order changes in one transaction.
+    pub async fn write_orders(&self, batch: &[OrderWrite]) -> DbResult<()> {
+        let Some(first) = batch.first() else {
+            return Ok(());
+        };
+        let at = first.at;
+        let mut tx = self.pool().begin().await?;
+
+        let created: Vec<&OrderWrite> = batch
+            .iter()
+            .filter(|w| w.kind == OrderWriteKind::Create)
+            .collect();
+        if !created.is_empty() {
+            sqlx::query(
+                "INSERT INTO orders (id, distribution_id, customer_id, number, status, created_at, updated_at)
+                 SELECT id, d, c, n, 'confirmed', $5, $5
+                   FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::int[]) AS t(id, d, c, n)",
+            )
+            .bind(created.iter().map(|w| w.order_id).collect::<Vec<_>>())
+            .bind(created.iter().map(|w| w.distribution_id).collect::<Vec<_>>())
+            .bind(created.iter().map(|w| w.customer_id).collect::<Vec<_>>())
+            .bind(created.iter().map(|w| w.number).collect::<Vec<_>>())
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        }
+
+        let replaced: Vec<Uuid> = ids_of(batch, OrderWriteKind::Replace);
+        let cancelled: Vec<Uuid> = ids_of(batch, OrderWriteKind::Cancel);
+        if !replaced.is_empty() {
+            sqlx::query("UPDATE orders SET updated_at = $2 WHERE id = ANY($1)")
+                .bind(&replaced)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM order_lines WHERE order_id = ANY($1)")
+                .bind(&replaced)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if !cancelled.is_empty() {
+            sqlx::query(
+                "UPDATE orders SET status = 'cancelled', updated_at = $2 WHERE id = ANY($1)",
+            )
+            .bind(&cancelled)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        }
+
+        let mut lines = LineColumns::default();
+        for write in batch.iter().filter(|w| w.kind != OrderWriteKind::Cancel) {
+            for line in &write.lines {
+                lines.id.push(line.id);
+                lines.order.push(write.order_id);
+                lines.offer.push(line.offer_id);
+                lines.participation.push(line.participation_id);
+                lines.quantity.push(line.quantity);
+                lines.price.push(line.unit_price.amount());
+                lines.vat.push(line.vat_rate);
+            }
+        }
+        if !lines.id.is_empty() {
+            sqlx::query(
+                "INSERT INTO order_lines (id, order_id, offer_id, participation_id, quantity,
+                        unit_price, vat_rate, created_at)
+                 SELECT i, o, f, p, q, u, v, $8 FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[],
+                        $4::uuid[], $5::numeric[], $6::numeric[], $7::numeric[]) AS t(i, o, f, p, q, u, v)",
+            )
+            .bind(&lines.id)
+            .bind(&lines.order)
+            .bind(&lines.offer)
+            .bind(&lines.participation)
+            .bind(&lines.quantity)
+            .bind(&lines.price)
+            .bind(&lines.vat)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        }
+
+        let (mut m_offer, mut m_qty, mut m_order, mut m_account) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for write in batch {
+            for (offer, quantity) in &write.movements {
+                m_offer.push(*offer);
+                m_qty.push(*quantity);
+                m_order.push(write.order_id);
+                m_account.push(write.customer_id);
+            }
+        }
+        if !m_offer.is_empty() {
+            sqlx::query(
+                "INSERT INTO stock_movements (offer_id, kind, quantity, order_id, account_id, created_at)
+                 SELECT f, CASE WHEN q > 0 THEN 'reserve' ELSE 'release' END, q, o, a, $5
+                   FROM UNNEST($1::uuid[], $2::numeric[], $3::uuid[], $4::uuid[]) AS t(f, q, o, a)",
+            )
+            .bind(&m_offer)
+            .bind(&m_qty)
+            .bind(&m_order)
+            .bind(&m_account)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        }
+
+        let keys: Vec<&IdempotencyRecord> =
+            batch.iter().filter_map(|w| w.idempotency.as_ref()).collect();
+        if !keys.is_empty() {
+            sqlx::query(
+                "INSERT INTO idempotency_keys (account_id, key, request_hash, status_code, response_body, created_at)
+                 SELECT a, k, h, s, b, $6 FROM UNNEST($1::uuid[], $2::text[], $3::bytea[],
+                        $4::smallint[], $5::jsonb[]) AS t(a, k, h, s, b)
+                 ON CONFLICT (account_id, key) DO NOTHING",
+            )
+            .bind(keys.iter().map(|k| k.account_id).collect::<Vec<_>>())
+            .bind(keys.iter().map(|k| k.key.clone()).collect::<Vec<_>>())
+            .bind(keys.iter().map(|k| k.request_hash.clone()).collect::<Vec<_>>())
+            .bind(keys.iter().map(|k| k.status).collect::<Vec<_>>())
+            .bind(keys.iter().map(|k| k.body.clone()).collect::<Vec<_>>())
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        }
+
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The remembered answer for an idempotency key, if any.
+    pub async fn idempotent_answer(
+        &self,
+        account_id: Uuid,
+        key: &str,
+    ) -> DbResult<Option<IdempotencyRecord>> {
+        let row = sqlx::query_as::<_, (Vec<u8>, Option<i16>, Option<serde_json::Value>)>(
+            "SELECT request_hash, status_code, response_body FROM idempotency_keys
+              WHERE account_id = $1 AND key = $2",
+        )
+        .bind(account_id)
+        .bind(key)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.and_then(|(hash, status, body)| {
+            Some(IdempotencyRecord {
+                account_id,
+                key: key.to_owned(),
+                request_hash: hash,
+                status: status?,
+                body: body?,
+            })
+        }))
+    }
+}
+
+fn ids_of(batch: &[OrderWrite], kind: OrderWriteKind) -> Vec<Uuid> {
+    batch
+        .iter()
+        .filter(|w| w.kind == kind)
+        .map(|w| w.order_id)
+        .collect()
+}
