@@ -26,8 +26,7 @@ use super::validate::Collect;
 use crate::domain::error::FieldError;
 use crate::domain::money::Money;
 use crate::domain::offer::{real_stock, OfferPrice, OfferSpec, RawDecimal, StockFigures};
-use crate::domain::quantity::{Quantity, StockLevel};
-use crate::domain::text::ShortText;
+use crate::domain::quantity::StockLevel;
 use crate::domain::vat::VatRate;
 use crate::store::offers::{OfferRecord, OfferSave};
 
@@ -202,46 +201,24 @@ fn offer_view(o: OfferRecord) -> Result<OfferView, ApiError> {
 }
 
 /// The fields shared by creation and replacement, checked together.
-struct OfferFields<'a> {
-    label: &'a str,
-    quantity: &'a RawDecimal,
-    unit: &'a str,
-    price: &'a RawDecimal,
-    vat_rate_id: &'a str,
-    reference: Option<&'a str>,
-}
-
-fn parse_offer(f: OfferFields<'_>, check: &mut Collect) -> Option<(OfferSpec, Uuid)> {
-    let label = check.field(ShortText::parse(f.label, "label", 100));
-    let quantity = check.field(
-        f.quantity
-            .parse("quantity")
-            .and_then(|q| Quantity::parse(q, "quantity")),
-    );
-    let unit = check.field(ShortText::parse(f.unit, "unit", 32));
-    let price = check.field(
-        f.price
-            .parse("price")
-            .and_then(|p| Money::parse(p, "price")),
-    );
+fn parse_offer(
+    (label, quantity, unit, price): (&str, &RawDecimal, &str, &RawDecimal),
+    reference: Option<&str>,
+    vat_rate_id: &str,
+    check: &mut Collect,
+) -> Option<(OfferSpec, Uuid)> {
+    let spec = match OfferSpec::parse(label, quantity, unit, price, reference) {
+        Ok(spec) => Some(spec),
+        Err(errors) => {
+            errors.into_iter().for_each(|e| check.push(e));
+            None
+        }
+    };
     let vat_rate_id =
-        check.field(f.vat_rate_id.trim().parse::<Uuid>().map_err(|_| {
+        check.field(vat_rate_id.trim().parse::<Uuid>().map_err(|_| {
             FieldError::new("vat_rate_id", "must be the id of one of your VAT rates")
         }));
-    let reference = match f.reference.map(str::trim) {
-        None | Some("") => Some(None),
-        Some(r) => check.field(ShortText::parse(r, "reference", 100)).map(Some),
-    };
-    Some((
-        OfferSpec {
-            label: label?,
-            quantity: quantity?,
-            unit: unit?,
-            price: price?,
-            reference: reference?,
-        },
-        vat_rate_id?,
-    ))
+    Some((spec?, vat_rate_id?))
 }
 
 fn saved(outcome: OfferSave) -> Result<OfferChangeView, ApiError> {
@@ -250,7 +227,7 @@ fn saved(outcome: OfferSave) -> Result<OfferChangeView, ApiError> {
             offer,
             removed_from_catalogs,
         } => Ok(OfferChangeView {
-            offer: offer_view(offer)?,
+            offer: offer_view(*offer)?,
             removed_from_catalogs,
         }),
         OfferSave::ForeignVatRate => Err(ApiError::invalid_field(
@@ -312,15 +289,12 @@ pub async fn create_offer(
 ) -> Result<HttpResponse, ApiError> {
     let product = managed_product(&state, &caller, *path).await?;
     let mut check = Collect::default();
-    let fields = OfferFields {
-        label: &body.label,
-        quantity: &body.quantity,
-        unit: &body.unit,
-        price: &body.price,
-        vat_rate_id: &body.vat_rate_id,
-        reference: body.reference.as_deref(),
-    };
-    let parsed = parse_offer(fields, &mut check);
+    let parsed = parse_offer(
+        (&body.label, &body.quantity, &body.unit, &body.price),
+        body.reference.as_deref(),
+        &body.vat_rate_id,
+        &mut check,
+    );
     let stock: Option<Option<StockLevel>> = match &body.stock {
         None => Some(None),
         Some(s) => check
@@ -378,15 +352,12 @@ pub async fn update_offer(
 ) -> Result<web::Json<OfferChangeView>, ApiError> {
     let offer = managed_offer(&state, &caller, *path).await?;
     let mut check = Collect::default();
-    let fields = OfferFields {
-        label: &body.label,
-        quantity: &body.quantity,
-        unit: &body.unit,
-        price: &body.price,
-        vat_rate_id: &body.vat_rate_id,
-        reference: body.reference.as_deref(),
-    };
-    let parsed = parse_offer(fields, &mut check);
+    let parsed = parse_offer(
+        (&body.label, &body.quantity, &body.unit, &body.price),
+        body.reference.as_deref(),
+        &body.vat_rate_id,
+        &mut check,
+    );
     if body.stock.is_some() {
         check.push(FieldError::new(
             "stock",
@@ -452,6 +423,10 @@ pub async fn set_offer_stock(
         .store
         .set_offer_stock(offer.id, body.tracked, real, Some(caller.account_id))
         .await?;
+    // The offer's actor (if active) takes the new stock at once.
+    state
+        .engine
+        .stock_changed(stock.offer_id, stock.tracked, stock.real);
     Ok(web::Json(OfferStockView {
         offer_id: stock.offer_id,
         stock: stock.figures().into(),

@@ -150,6 +150,47 @@ pub struct OfferSpec {
     pub reference: Option<ShortText>,
 }
 
+impl OfferSpec {
+    /// Checks every field of an offer at once, naming each bad one.
+    pub fn parse(
+        label: &str,
+        quantity: &RawDecimal,
+        unit: &str,
+        price: &RawDecimal,
+        reference: Option<&str>,
+    ) -> Result<OfferSpec, Vec<FieldError>> {
+        let label = ShortText::parse(label, "label", 100);
+        let quantity = quantity
+            .parse("quantity")
+            .and_then(|q| Quantity::parse(q, "quantity"));
+        let unit = ShortText::parse(unit, "unit", 32);
+        let price = price.parse("price").and_then(|p| Money::parse(p, "price"));
+        let reference = match reference.map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(r) => ShortText::parse(r, "reference", 100).map(Some),
+        };
+        match (label, quantity, unit, price, reference) {
+            (Ok(label), Ok(quantity), Ok(unit), Ok(price), Ok(reference)) => Ok(OfferSpec {
+                label,
+                quantity,
+                unit,
+                price,
+                reference,
+            }),
+            (label, quantity, unit, price, reference) => Err([
+                label.err(),
+                quantity.err(),
+                unit.err(),
+                price.err(),
+                reference.err(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect()),
+        }
+    }
+}
+
 /// Real stock typed by the producer: ≥ 0, ≤ 3 decimals, and whole units
 /// unless the product is sold in fractional quantities.
 pub fn real_stock(value: Decimal, fractional: bool, field: &str) -> Result<StockLevel, FieldError> {
@@ -251,6 +292,20 @@ mod tests {
         for bad in ["ftp://x", "https://", "img.jpg", "https://a b"] {
             assert_eq!(photo_url(bad, "photo_url").unwrap_err().field, "photo_url");
         }
+    }
+
+    #[test]
+    fn offers_name_every_bad_field() {
+        let raw = |v: &str| RawDecimal::Text(v.to_owned());
+        let spec = OfferSpec::parse(" Sac ", &raw("10"), "kg", &raw("20"), Some(" ")).unwrap();
+        assert_eq!(
+            (spec.label.as_str(), spec.price.to_string()),
+            ("Sac", "20.00".into())
+        );
+        assert_eq!(spec.reference, None);
+        let errors = OfferSpec::parse("", &raw("0"), "kg", &raw("-1"), None).unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, vec!["label", "quantity", "price"]);
     }
 
     #[test]

@@ -90,7 +90,7 @@ pub struct StockRow {
 #[derive(Debug)]
 pub enum OfferSave {
     Saved {
-        offer: OfferRecord,
+        offer: Box<OfferRecord>,
         /// Catalog entries removed because the offer was deactivated.
         removed_from_catalogs: u64,
     },
@@ -213,7 +213,7 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(OfferSave::Saved {
-            offer,
+            offer: Box::new(offer),
             removed_from_catalogs: 0,
         })
     }
@@ -286,7 +286,7 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(OfferSave::Saved {
-            offer,
+            offer: Box::new(offer),
             removed_from_catalogs,
         })
     }

@@ -1,1 +1,468 @@
-//! (being written)
+//! The stock page through HTTP: setting real stock (audited in
+//! `stock_movements`), switching tracking on and off, `available = real −
+//! ordered` against orders inserted with SQL (the ordering engine lands
+//! later), whole units unless the product is fractional, and the catalog
+//! filter.
+
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::helpers::{parse_id, spawn_app, TestApp};
+use crate::products::{farm, offer, product, sql_catalog};
+
+/// Inserts, with SQL, one order of `quantity` of `offer` in a fresh
+/// distribution (market, catalog linked to it, participation and its frozen
+/// snapshot row included). `status` is `confirmed` or `cancelled`;
+/// `delivered` stamps the line as settled.
+async fn sql_order(app: &TestApp, offer: Uuid, quantity: &str, status: &str, delivered: bool) {
+    let db = &app.db;
+    let customer = app.user("Client").await;
+    let producer: Uuid = sqlx::query_scalar(
+        "SELECT p.producer_id FROM offers o JOIN products p ON p.id = o.product_id WHERE o.id = $1",
+    )
+    .bind(offer)
+    .fetch_one(db)
+    .await
+    .expect("producer");
+    let catalog = sql_catalog(app, producer, &[offer]).await;
+    let market: Uuid = sqlx::query_scalar(
+        "INSERT INTO markets (name, address, lat, lng) VALUES ('Marché', 'Place du village', 45.7, 4.8)
+         RETURNING id",
+    )
+    .fetch_one(db)
+    .await
+    .expect("market");
+    sqlx::query("INSERT INTO market_catalogs (market_id, catalog_id) VALUES ($1, $2)")
+        .bind(market)
+        .bind(catalog)
+        .execute(db)
+        .await
+        .expect("link");
+    let distribution: Uuid = sqlx::query_scalar(
+        "INSERT INTO distributions (market_id, starts_at, ends_at, orders_open_at, orders_close_at)
+         VALUES ($1, now() + interval '2 days', now() + interval '2 days 2 hours',
+                 now() - interval '1 day', now() + interval '1 day')
+         RETURNING id",
+    )
+    .bind(market)
+    .fetch_one(db)
+    .await
+    .expect("distribution");
+    let participation: Uuid = sqlx::query_scalar(
+        "INSERT INTO participations (distribution_id, catalog_id) VALUES ($1, $2) RETURNING id",
+    )
+    .bind(distribution)
+    .bind(catalog)
+    .fetch_one(db)
+    .await
+    .expect("participation");
+    sqlx::query(
+        "INSERT INTO participation_offers (participation_id, offer_id, product_id, product_name,
+                product_unit, variable_price, multi_weight, fractional, label, quantity, unit, price,
+                vat_rate)
+         SELECT $1, o.id, p.id, p.name, p.unit, p.variable_price, p.multi_weight, p.fractional,
+                o.label, o.quantity, o.unit, o.price, v.rate
+           FROM offers o JOIN products p ON p.id = o.product_id JOIN vat_rates v ON v.id = o.vat_rate_id
+          WHERE o.id = $2",
+    )
+    .bind(participation)
+    .bind(offer)
+    .execute(db)
+    .await
+    .expect("snapshot");
+    let order: Uuid = sqlx::query_scalar(
+        "INSERT INTO orders (distribution_id, customer_id, number, status) VALUES ($1, $2, 1, $3)
+         RETURNING id",
+    )
+    .bind(distribution)
+    .bind(customer.id)
+    .bind(status)
+    .fetch_one(db)
+    .await
+    .expect("order");
+    sqlx::query(
+        "INSERT INTO order_lines (order_id, offer_id, participation_id, quantity, unit_price, vat_rate,
+                                  delivered_at)
+         SELECT $1, $2, $3, $4::numeric, po.price, po.vat_rate, CASE WHEN $5 THEN now() END
+           FROM participation_offers po WHERE po.participation_id = $3 AND po.offer_id = $2",
+    )
+    .bind(order)
+    .bind(offer)
+    .bind(participation)
+    .bind(quantity)
+    .bind(delivered)
+    .execute(db)
+    .await
+    .expect("order line");
+}
+
+/// `(kind, quantity, real_after, account_id)` of an offer's movements.
+async fn movements(
+    app: &TestApp,
+    offer: Uuid,
+) -> Vec<(String, String, Option<String>, Option<Uuid>)> {
+    let rows: Vec<(String, Decimal, Option<Decimal>, Option<Uuid>)> = sqlx::query_as(
+        "SELECT kind, quantity, real_after, account_id FROM stock_movements WHERE offer_id = $1 ORDER BY id",
+    )
+    .bind(offer)
+    .fetch_all(&app.db)
+    .await
+    .expect("movements");
+    rows.into_iter()
+        .map(|(k, q, r, a)| {
+            (
+                k,
+                q.normalize().to_string(),
+                r.map(|r| r.normalize().to_string()),
+                a,
+            )
+        })
+        .collect()
+}
+
+fn stock_of(answer: &Value) -> Value {
+    json!({"tracked": answer["tracked"], "real": answer["real"], "ordered": answer["ordered"],
+           "available": answer["available"]})
+}
+
+#[actix_web::test]
+async fn setting_real_stock_and_switching_tracking() {
+    let app = spawn_app().await;
+    let farm = farm(&app, "Ferme des Lilas").await;
+    let token = Some(farm.owner.token.as_str());
+    let eggs = product(&app, &farm, json!({"name": "Oeufs", "unit": "boîte"})).await;
+    let box6 = parse_id(
+        &offer(
+            &app,
+            &farm,
+            eggs,
+            json!({"label": "Boîte de 6", "unit": "pièce", "quantity": 6}),
+        )
+        .await["id"],
+    );
+    let path = format!("/api/v1/offers/{box6}/stock");
+
+    let set = app
+        .put(&path, &json!({"tracked": true, "real": 12}), token)
+        .await
+        .expect(200);
+    assert_eq!(
+        set,
+        json!({"offer_id": box6, "tracked": true, "real": "12", "ordered": "0", "available": "12"})
+    );
+    // Tracking off keeps the real stock, shows no limit, writes no movement.
+    let off = app
+        .put(&path, &json!({"tracked": false}), token)
+        .await
+        .expect(200);
+    assert_eq!(
+        stock_of(&off),
+        json!({"tracked": false, "real": "12", "ordered": "0", "available": null})
+    );
+    let on = app
+        .put(&path, &json!({"tracked": true, "real": "10"}), token)
+        .await
+        .expect(200);
+    assert_eq!(on["available"], "10");
+    let offer_view = app
+        .get(&format!("/api/v1/offers/{box6}"), token)
+        .await
+        .expect(200);
+    assert_eq!(
+        offer_view["stock"],
+        json!({"tracked": true, "real": "10", "ordered": "0", "available": "10"})
+    );
+
+    let owner = Some(farm.owner.id);
+    assert_eq!(
+        movements(&app, box6).await,
+        vec![
+            ("set_real".into(), "12".into(), Some("12".into()), owner),
+            ("set_real".into(), "-2".into(), Some("10".into()), owner),
+        ]
+    );
+
+    // Invalid: nothing changes.
+    for (body, field) in [
+        (json!({"tracked": true, "real": -1}), "real"),
+        (json!({"tracked": true, "real": "beaucoup"}), "real"),
+        (json!({"real": 3}), "tracked"),
+    ] {
+        let problem = app
+            .put(&path, &body, token)
+            .await
+            .expect_problem(422, "invalid_field");
+        assert_eq!(problem["errors"][0]["field"], field, "{body}");
+    }
+    app.put(
+        &format!("/api/v1/offers/{}/stock", Uuid::new_v4()),
+        &json!({"tracked": true}),
+        token,
+    )
+    .await
+    .expect_problem(404, "not_found");
+    assert_eq!(movements(&app, box6).await.len(), 2);
+
+    // An offer created with `stock` is tracked from the start (and audited).
+    let limited = offer(
+        &app,
+        &farm,
+        eggs,
+        json!({"label": "Plateau", "quantity": 30, "stock": {"real": 4}}),
+    )
+    .await;
+    assert_eq!(
+        limited["stock"],
+        json!({"tracked": true, "real": "4", "ordered": "0", "available": "4"})
+    );
+    assert_eq!(
+        movements(&app, parse_id(&limited["id"])).await,
+        vec![("set_real".into(), "4".into(), Some("4".into()), owner)]
+    );
+}
+
+#[actix_web::test]
+async fn available_is_real_minus_undelivered_confirmed_orders() {
+    let app = spawn_app().await;
+    let farm = farm(&app, "Ferme des Lilas").await;
+    let token = Some(farm.owner.token.as_str());
+    let chickens = product(&app, &farm, json!({"name": "Poulet", "unit": "pièce"})).await;
+    let chicken = parse_id(
+        &offer(
+            &app,
+            &farm,
+            chickens,
+            json!({"label": "Entier", "unit": "pièce", "price": 15, "stock": {"real": 10}}),
+        )
+        .await["id"],
+    );
+    let unlimited = parse_id(
+        &offer(
+            &app,
+            &farm,
+            chickens,
+            json!({"label": "Découpé", "unit": "pièce", "price": 18}),
+        )
+        .await["id"],
+    );
+
+    sql_order(&app, chicken, "3", "confirmed", false).await;
+    sql_order(&app, chicken, "2", "cancelled", false).await;
+    sql_order(&app, chicken, "4", "confirmed", true).await;
+    sql_order(&app, unlimited, "5", "confirmed", false).await;
+
+    let view = app
+        .get(&format!("/api/v1/offers/{chicken}"), token)
+        .await
+        .expect(200);
+    assert_eq!(
+        view["stock"],
+        json!({"tracked": true, "real": "10", "ordered": "3", "available": "7"})
+    );
+
+    let page = app
+        .get(
+            &format!("/api/v1/producers/{}/stocks", farm.producer),
+            token,
+        )
+        .await
+        .expect(200);
+    let lines = page.as_array().expect("lines");
+    assert_eq!(lines.len(), 2);
+    let line = lines
+        .iter()
+        .find(|l| l["offer_id"] == json!(chicken))
+        .expect("chicken line");
+    assert_eq!(line["product_id"], json!(chickens));
+    assert_eq!(line["product_name"], "Poulet");
+    assert_eq!(line["label"], "Entier");
+    assert_eq!(
+        stock_of(line),
+        json!({"tracked": true, "real": "10", "ordered": "3", "available": "7"})
+    );
+    let other = lines
+        .iter()
+        .find(|l| l["offer_id"] == json!(unlimited))
+        .expect("unlimited line");
+    assert_eq!(
+        stock_of(other),
+        json!({"tracked": false, "real": "0", "ordered": "5", "available": null})
+    );
+
+    // Lowering real stock below what is ordered shows a negative availability.
+    let set = app
+        .put(
+            &format!("/api/v1/offers/{chicken}/stock"),
+            &json!({"tracked": true, "real": 2}),
+            token,
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        stock_of(&set),
+        json!({"tracked": true, "real": "2", "ordered": "3", "available": "-1"})
+    );
+    // Tracking an unlimited offer counts what is already ordered.
+    let set = app
+        .put(
+            &format!("/api/v1/offers/{unlimited}/stock"),
+            &json!({"tracked": true, "real": 8}),
+            token,
+        )
+        .await
+        .expect(200);
+    assert_eq!(set["available"], "3");
+}
+
+#[actix_web::test]
+async fn fractional_stock_only_for_products_sold_in_bulk() {
+    let app = spawn_app().await;
+    let farm = farm(&app, "Ferme des Lilas").await;
+    let token = Some(farm.owner.token.as_str());
+    let jars = product(&app, &farm, json!({"name": "Miel", "unit": "pot"})).await;
+    let jar = parse_id(
+        &offer(
+            &app,
+            &farm,
+            jars,
+            json!({"label": "Pot 500 g", "unit": "pot", "price": 8, "stock": {"real": 5}}),
+        )
+        .await["id"],
+    );
+
+    let problem = app
+        .put(
+            &format!("/api/v1/offers/{jar}/stock"),
+            &json!({"tracked": true, "real": "2.5"}),
+            token,
+        )
+        .await
+        .expect_problem(422, "invalid_field");
+    assert_eq!(problem["errors"][0]["field"], "real");
+    let problem = app
+        .post(
+            &format!("/api/v1/products/{jars}/offers"),
+            &json!({"label": "Pot 1 kg", "quantity": 1, "unit": "pot", "price": 15,
+                    "vat_rate_id": farm.vat, "stock": {"real": 1.5}}),
+            token,
+        )
+        .await
+        .expect_problem(422, "invalid_field");
+    assert_eq!(problem["errors"][0]["field"], "stock.real");
+    let (real, count): (Decimal, i64) = sqlx::query_as(
+        "SELECT (SELECT real_stock FROM offers WHERE id = $1), (SELECT count(*) FROM offers)",
+    )
+    .bind(jar)
+    .fetch_one(&app.db)
+    .await
+    .expect("unchanged");
+    assert_eq!((real.normalize().to_string(), count), ("5".into(), 1));
+
+    // Bulk: variable price (fractional by default), or fractional explicitly.
+    let flour = product(
+        &app,
+        &farm,
+        json!({"name": "Farine", "variable_price": true}),
+    )
+    .await;
+    let kg = parse_id(&offer(&app, &farm, flour, json!({"stock": {"real": "12.5"}})).await["id"]);
+    let set = app
+        .put(
+            &format!("/api/v1/offers/{kg}/stock"),
+            &json!({"tracked": true, "real": 3.25}),
+            token,
+        )
+        .await
+        .expect(200);
+    assert_eq!(set["real"], "3.25");
+    let lentils = product(
+        &app,
+        &farm,
+        json!({"name": "Lentilles", "fractional": true}),
+    )
+    .await;
+    let bag = parse_id(&offer(&app, &farm, lentils, json!({})).await["id"]);
+    app.put(
+        &format!("/api/v1/offers/{bag}/stock"),
+        &json!({"tracked": true, "real": 0.5}),
+        token,
+    )
+    .await
+    .expect(200);
+    // At most three decimals (grams of a kilo).
+    app.put(
+        &format!("/api/v1/offers/{bag}/stock"),
+        &json!({"tracked": true, "real": "0.0005"}),
+        token,
+    )
+    .await
+    .expect_problem(422, "invalid_field");
+}
+
+#[actix_web::test]
+async fn stock_page_filters_by_catalog() {
+    let app = spawn_app().await;
+    let farm = farm(&app, "Ferme des Lilas").await;
+    let token = Some(farm.owner.token.as_str());
+    let potatoes = product(&app, &farm, json!({})).await;
+    let vrac = parse_id(&offer(&app, &farm, potatoes, json!({})).await["id"]);
+    let sac = parse_id(
+        &offer(
+            &app,
+            &farm,
+            potatoes,
+            json!({"label": "Sac", "quantity": 10, "price": 20}),
+        )
+        .await["id"],
+    );
+    let filet = parse_id(
+        &offer(
+            &app,
+            &farm,
+            potatoes,
+            json!({"label": "Filet", "quantity": 5, "price": 11}),
+        )
+        .await["id"],
+    );
+    let old = parse_id(&offer(&app, &farm, potatoes, json!({"label": "Ancien"})).await["id"]);
+    app.delete(&format!("/api/v1/offers/{old}"), token)
+        .await
+        .expect(200);
+    let catalog = sql_catalog(&app, farm.producer, &[vrac, filet]).await;
+
+    let ids = |page: &Value| -> Vec<Uuid> {
+        page.as_array()
+            .map(|lines| lines.iter().map(|l| parse_id(&l["offer_id"])).collect())
+            .unwrap_or_default()
+    };
+    let path = format!("/api/v1/producers/{}/stocks", farm.producer);
+    let all = app.get(&path, token).await.expect(200);
+    // Ordered by product then label; deactivated offers are not listed.
+    assert_eq!(ids(&all), vec![filet, sac, vrac]);
+    let filtered = app
+        .get(&format!("{path}?catalog_id={catalog}"), token)
+        .await
+        .expect(200);
+    assert_eq!(ids(&filtered), vec![filet, vrac]);
+
+    let other = farm_of_other(&app).await;
+    for catalog in [other, Uuid::new_v4()] {
+        let problem = app
+            .get(&format!("{path}?catalog_id={catalog}"), token)
+            .await
+            .expect_problem(422, "invalid_field");
+        assert_eq!(problem["errors"][0]["field"], "catalog_id");
+    }
+    app.get(&format!("{path}?catalog_id=nope"), token)
+        .await
+        .expect_problem(422, "invalid_field");
+}
+
+/// A catalog of another producer.
+async fn farm_of_other(app: &TestApp) -> Uuid {
+    let other = farm(app, "Ferme voisine").await;
+    let product = product(app, &other, json!({})).await;
+    let offer = parse_id(&offer(app, &other, product, json!({})).await["id"]);
+    sql_catalog(app, other.producer, &[offer]).await
+}
