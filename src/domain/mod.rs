@@ -11,6 +11,7 @@ pub mod order;
 pub mod offer;
 pub mod payout;
 pub mod percent;
+pub mod planning;
 pub mod pricing;
 pub mod quantity;
 pub mod roles;
