@@ -134,8 +134,12 @@ impl DistributionActor {
                         actor.sale = Some(sale);
                     }
                     Ok(None) => {
+                        // Answer "unknown" to what is queued, then go.
                         actor.missing = true;
-                        actor.passivate(ctx);
+                        let me = ctx.address();
+                        actor.registry.remove_if(&actor.id, |_, addr| *addr == me);
+                        actor.passivated = true;
+                        ctx.run_later(Duration::from_secs(1), |_, ctx| ctx.stop());
                     }
                     Err(e) => {
                         tracing::warn!(distribution = %actor.id, error = %e, "distribution actor could not load");

@@ -277,9 +277,15 @@ impl Sale {
                     continue;
                 }
             };
+            // A replaced line keeps the price it was ordered at; added
+            // quantities take the sale's current price.
             let kept_price = old_lines
                 .iter()
-                .find(|l| l.offer_id == offer_id && l.participation_id == offer.participation_id)
+                .find(|l| {
+                    reuse_ids
+                        && l.offer_id == offer_id
+                        && l.participation_id == offer.participation_id
+                })
                 .map(|l| l.unit_price);
             let unit_price = match kept_price {
                 Some(price) => price,
