@@ -1,12 +1,14 @@
 //! Black-box tests of the engine through HTTP and WebSocket, one binary so
 //! the test cluster and template are set up once per run.
 
+mod fixtures;
 mod helpers;
 
 mod accounts;
 mod catalogs;
 mod distributions;
 mod markets;
+mod ordering;
 mod participations;
 mod products;
 mod stock;
