@@ -1,0 +1,130 @@
+//! The producers' directory of markets ("Voir tous les marchés"): markets
+//! nearest first from a point, optionally of one usual weekday and within a
+//! radius, each with the producers present, its number of customers and
+//! its admins' names (to contact them).
+//!
+//! Distances are computed in Rust with `haversine_km` after loading the
+//! candidate markets of the weekday (a few thousand rows at most for a
+//! regional network); they are kilometres as a JSON number rounded to 0.1
+//! (not money, so no decimal string).
+
+use std::collections::HashMap;
+
+use actix_web::{get, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::PlaceView;
+use crate::api::catalogs::Ref;
+use crate::api::problem::ApiError;
+use crate::api::state::AppState;
+use crate::domain::geo::{haversine_km, Coordinates};
+use crate::domain::market::{round_km, DirectorySearch, Weekday};
+use crate::store::markets::MarketRecord;
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DirectoryQuery {
+    /// Latitude of the starting point (required).
+    lat: Option<String>,
+    /// Longitude of the starting point (required).
+    lng: Option<String>,
+    /// Only markets whose usual day is this one (1..7 or a day name).
+    weekday: Option<String>,
+    /// Only markets within this many kilometres.
+    radius_km: Option<String>,
+    /// At most this many markets (1..100, default 20).
+    limit: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DirectoryEntry {
+    id: Uuid,
+    name: String,
+    place: PlaceView,
+    usual_weekday: Option<i16>,
+    online_payment: bool,
+    /// Great-circle distance from the point, km, rounded to 0.1.
+    distance_km: f64,
+    /// Distinct producers of the catalogs linked to the market.
+    producers: Vec<Ref>,
+    /// Distinct customers who have a confirmed order in its distributions.
+    customers: i64,
+    /// Names of the market's admins, to contact them.
+    admins: Vec<String>,
+}
+
+/// Markets nearest first from a point, optionally of one usual weekday and
+/// within a radius, with the producers present and their customer count.
+#[utoipa::path(tag = "markets", params(DirectoryQuery),
+    responses((status = 200, body = [DirectoryEntry]), (status = 422)))]
+#[get("/directory/markets")]
+#[tracing::instrument(name = "market_directory", skip_all)]
+pub async fn directory(
+    state: web::Data<AppState>,
+    query: web::Query<DirectoryQuery>,
+) -> Result<web::Json<Vec<DirectoryEntry>>, ApiError> {
+    let q = query.into_inner();
+    let search = DirectorySearch::parse(
+        q.lat.as_deref(),
+        q.lng.as_deref(),
+        q.weekday.as_deref(),
+        q.radius_km.as_deref(),
+        q.limit.as_deref(),
+    )?;
+    let candidates = state
+        .store
+        .markets_on_weekday(search.weekday.map(Weekday::iso))
+        .await?;
+    let mut found: Vec<(f64, MarketRecord)> = candidates
+        .into_iter()
+        .filter_map(|m| {
+            let at = Coordinates::parse(m.lat, m.lng).ok()?;
+            Some((haversine_km(search.from, at), m))
+        })
+        .filter(|(d, _)| search.radius_km.map_or(true, |r| *d <= r))
+        .collect();
+    found.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.name.cmp(&b.1.name)));
+    found.truncate(search.limit);
+
+    let ids: Vec<Uuid> = found.iter().map(|(_, m)| m.id).collect();
+    let mut producers: HashMap<Uuid, Vec<Ref>> = HashMap::new();
+    for p in state.store.markets_producers(&ids).await? {
+        producers.entry(p.market_id).or_default().push(Ref {
+            id: p.producer_id,
+            name: p.producer_name,
+        });
+    }
+    let customers: HashMap<Uuid, i64> = state
+        .store
+        .markets_customers(&ids)
+        .await?
+        .into_iter()
+        .map(|c| (c.market_id, c.customers))
+        .collect();
+    let mut admins: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for a in state.store.markets_admin_names(&ids).await? {
+        admins.entry(a.market_id).or_default().push(a.name);
+    }
+    Ok(web::Json(
+        found
+            .into_iter()
+            .map(|(distance, m)| DirectoryEntry {
+                producers: producers.remove(&m.id).unwrap_or_default(),
+                customers: customers.get(&m.id).copied().unwrap_or(0),
+                admins: admins.remove(&m.id).unwrap_or_default(),
+                distance_km: round_km(distance),
+                id: m.id,
+                name: m.name,
+                place: PlaceView {
+                    address: m.address,
+                    lat: m.lat,
+                    lng: m.lng,
+                },
+                usual_weekday: m.usual_weekday,
+                online_payment: m.online_payment,
+            })
+            .collect(),
+    ))
+}
