@@ -16,6 +16,8 @@
 //!   and `orders: n` while it has confirmed orders (the customers must be
 //!   dealt with first). Cancelling a cancelled one again is a no-op (204).
 //! - New times must end in the future (`ends_at`).
+//! - After an edit or a cancellation the distribution's actor, if active,
+//!   reloads it, so the ordering engine never works on stale windows.
 
 mod public;
 
@@ -38,6 +40,7 @@ use crate::domain::planning::{parse_instant, weekly_count, DistributionStatus};
 use crate::domain::schedule::weekly_series;
 use crate::domain::text::ShortText;
 use crate::domain::window::{DistributionTimes, OrderWindow};
+use crate::engine::distribution_actor::Reload;
 use crate::store::distributions::{CancelOutcome, DistributionRecord, EditOutcome, PlanningMarket};
 
 /// A distribution to create or the new state of one (`PUT`). Times are
@@ -149,6 +152,14 @@ pub async fn existing_distribution(
         .ok_or_else(|| ApiError::not_found("no distribution with this id"))
 }
 
+/// Tells the distribution's actor, if active, to re-read it from the
+/// database (times, windows, participations) after a change made here.
+pub fn distribution_changed(state: &AppState, id: Uuid) {
+    if let Some(actor) = state.engine.active_distribution(id) {
+        actor.do_send(Reload);
+    }
+}
+
 /// The 409 for a distribution that is not upcoming any more.
 pub fn not_upcoming(status: DistributionStatus) -> ApiError {
     ApiError::conflict_with(
@@ -242,7 +253,10 @@ pub async fn update_distribution(
         .await?
         .ok_or_else(|| ApiError::not_found("no distribution with this id"))?;
     match outcome {
-        EditOutcome::Updated(d) => Ok(web::Json(DistributionView::new(d, now))),
+        EditOutcome::Updated(d) => {
+            distribution_changed(&state, d.id);
+            Ok(web::Json(DistributionView::new(d, now)))
+        }
         EditOutcome::NotUpcoming(status) => Err(not_upcoming(status)),
         EditOutcome::OpensAfterOrders(n) => Err(ApiError::invalid_field(
             "orders_open_at",
@@ -290,7 +304,10 @@ pub async fn cancel_distribution(
         .await?
         .ok_or_else(|| ApiError::not_found("no distribution with this id"))?;
     match outcome {
-        CancelOutcome::Cancelled(_) => Ok(HttpResponse::NoContent().finish()),
+        CancelOutcome::Cancelled(d) => {
+            distribution_changed(&state, d.id);
+            Ok(HttpResponse::NoContent().finish())
+        }
         CancelOutcome::NotUpcoming(DistributionStatus::Cancelled) => {
             Ok(HttpResponse::NoContent().finish())
         }

@@ -17,6 +17,8 @@
 //! - Withdrawing (`DELETE`) is allowed while no *confirmed* order has lines
 //!   in it (lines of cancelled orders are dropped with it); otherwise 409
 //!   `has_orders` with `orders: n`.
+//! - After every change the distribution's actor, if active, reloads its
+//!   participations and windows (the price snapshot is the engine's job).
 
 mod bulk;
 
@@ -30,7 +32,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::auth::Caller;
-use super::distributions::{existing_distribution, not_upcoming};
+use super::distributions::{distribution_changed, existing_distribution, not_upcoming};
 use super::problem::ApiError;
 use super::state::AppState;
 use super::validate::Collect;
@@ -259,6 +261,7 @@ pub async fn create_participation(
         .map_err(insert_error)?
         .pop()
         .ok_or_else(ApiError::internal)?;
+    distribution_changed(&state, created.distribution_id);
     Ok(HttpResponse::Created().json(ParticipationView::new(created, now)))
 }
 
@@ -340,6 +343,7 @@ pub async fn update_participation(
         .set_participation_window(current.id, opens, closes)
         .await?
         .ok_or_else(|| ApiError::not_found("no participation with this id"))?;
+    distribution_changed(&state, updated.distribution_id);
     Ok(web::Json(ParticipationView::new(updated, now)))
 }
 
@@ -357,7 +361,10 @@ pub async fn withdraw_participation(
     let current = own_participation(&state, &caller, *path).await?;
     match state.store.withdraw_participation(current.id).await? {
         None => Err(ApiError::not_found("no participation with this id")),
-        Some(WithdrawOutcome::Withdrawn) => Ok(HttpResponse::NoContent().finish()),
+        Some(WithdrawOutcome::Withdrawn) => {
+            distribution_changed(&state, current.distribution_id);
+            Ok(HttpResponse::NoContent().finish())
+        }
         Some(WithdrawOutcome::HasOrders(n)) => Err(ApiError::conflict_with(
             "has_orders",
             format!(

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::{check_items, insert_error, parse_uuid, ParticipationView, Refusal};
 use crate::api::auth::Caller;
+use crate::api::distributions::distribution_changed;
 use crate::api::problem::ApiError;
 use crate::api::producers::existing_producer;
 use crate::api::state::AppState;
@@ -244,6 +245,12 @@ pub async fn bulk_participate(
         .create_participations(&items)
         .await
         .map_err(insert_error)?;
+    let mut touched: Vec<Uuid> = created.iter().map(|p| p.distribution_id).collect();
+    touched.sort();
+    touched.dedup();
+    for distribution_id in touched {
+        distribution_changed(&state, distribution_id);
+    }
     Ok(HttpResponse::Created().json(BulkView {
         participations: created
             .into_iter()
