@@ -7,9 +7,10 @@
 //!   deactivates (order lines refer to offers) and removes it from catalogs.
 //! * `PUT /offers/{id}/stock`, `GET /producers/{id}/stocks[?catalog_id=]`:
 //!   `available = real − ordered` for tracked offers, `null` = unlimited.
-//!   Real stock is whole unless the product is `fractional`. Stock changes
-//!   go through `Store::set_offer_stock`, the call the engine wraps so live
-//!   availability follows.
+//!   Real stock is whole unless the product is `fractional`. A change is
+//!   written by `Store::set_offer_stock` (with its `set_real` audit row),
+//!   then handed to the engine (`Engine::stock_changed`) so the offer's live
+//!   actor, and every shop watching it, follow at once.
 
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use rust_decimal::Decimal;
@@ -423,7 +424,7 @@ pub async fn set_offer_stock(
         .store
         .set_offer_stock(offer.id, body.tracked, real, Some(caller.account_id))
         .await?;
-    // The offer's actor (if active) takes the new stock at once.
+    // Committed: the offer's live actor (if any) takes the new figures now.
     state
         .engine
         .stock_changed(stock.offer_id, stock.tracked, stock.real);

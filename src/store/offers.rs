@@ -11,8 +11,8 @@
 //! never stored but summed from undelivered lines of confirmed orders
 //! ([`ORDERED`]). [`Store::set_offer_stock`] is the one way to change a
 //! stock setting: it writes the `set_real` audit row in the same
-//! transaction, and is what the engine's offer actors wrap so that live
-//! availability follows every change.
+//! transaction; the caller then tells the engine (`Engine::stock_changed`)
+//! so a live offer actor follows the change.
 
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -320,8 +320,8 @@ impl Store {
     /// come typed: [`StockLevel`], see `domain::offer::real_stock`).
     /// `DbError::NotFound` when the offer does not exist.
     ///
-    /// The engine wraps this call so that the offer's actor publishes the
-    /// new availability; it is the only writer of stock settings.
+    /// The only writer of stock settings; after it returns, hand the
+    /// figures to `Engine::stock_changed` so a live offer actor follows.
     pub async fn set_offer_stock(
         &self,
         offer_id: Uuid,

@@ -97,27 +97,23 @@ async fn sql_order(app: &TestApp, offer: Uuid, quantity: &str, status: &str, del
     .expect("order line");
 }
 
-/// `(kind, quantity, real_after, account_id)` of an offer's movements.
-async fn movements(
-    app: &TestApp,
-    offer: Uuid,
-) -> Vec<(String, String, Option<String>, Option<Uuid>)> {
-    let rows: Vec<(String, Decimal, Option<Decimal>, Option<Uuid>)> = sqlx::query_as(
-        "SELECT kind, quantity, real_after, account_id FROM stock_movements WHERE offer_id = $1 ORDER BY id",
+/// `(kind, quantity, real_after, account_id)` of a stock movement.
+type Movement = (String, String, Option<String>, Option<Uuid>);
+type MovementRow = (String, Decimal, Option<Decimal>, Option<Uuid>);
+
+/// An offer's stock movements, oldest first.
+async fn movements(app: &TestApp, offer: Uuid) -> Vec<Movement> {
+    let rows: Vec<MovementRow> = sqlx::query_as(
+        "SELECT kind, quantity, real_after, account_id FROM stock_movements
+          WHERE offer_id = $1 ORDER BY id",
     )
     .bind(offer)
     .fetch_all(&app.db)
     .await
     .expect("movements");
+    let text = |d: Decimal| d.normalize().to_string();
     rows.into_iter()
-        .map(|(k, q, r, a)| {
-            (
-                k,
-                q.normalize().to_string(),
-                r.map(|r| r.normalize().to_string()),
-                a,
-            )
-        })
+        .map(|(kind, quantity, real, account)| (kind, text(quantity), real.map(text), account))
         .collect()
 }
 
