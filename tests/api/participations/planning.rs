@@ -128,3 +128,88 @@ async fn dashboard_shows_markets_and_next_sales() {
                "distributions_to_plan": 0})
     );
 }
+
+#[actix_web::test]
+async fn planning_through_markets_and_links_made_with_the_api() {
+    let app = spawn_app().await;
+    let admin = app.user("Admin").await;
+    let owner = app.user("Paysan").await;
+    let market = app
+        .post(
+            "/api/v1/markets",
+            &json!({"name": "Marché du soir", "online_payment": false,
+                    "place": {"address": "Place Bellecour, Lyon", "lat": 45.757, "lng": 4.832}}),
+            Some(&admin.token),
+        )
+        .await
+        .expect(201);
+    let market = parse_id(&market["id"]);
+    let producer = app.producer(&owner, "Ferme du Bois").await;
+    let catalog = app
+        .post(
+            &format!("/api/v1/producers/{producer}/catalogs"),
+            &json!({"name": "Volailles", "entries": []}),
+            Some(&owner.token),
+        )
+        .await
+        .expect(201);
+    let catalog_id = parse_id(&catalog["id"]);
+    app.post(
+        &format!("/api/v1/markets/{market}/catalogs"),
+        &json!({"code": catalog["code"]}),
+        Some(&admin.token),
+    )
+    .await
+    .expect(201);
+    let series = app
+        .post(
+            &format!("/api/v1/markets/{market}/distributions"),
+            &json!({"starts_at": ts(day(8, 16)), "ends_at": ts(day(8, 18)),
+                    "orders_open_at": ts(day(3, 6)), "orders_close_at": ts(day(7, 20)),
+                    "repeat": {"weekly": 3}}),
+            Some(&admin.token),
+        )
+        .await
+        .expect(201);
+    let ids: Vec<&serde_json::Value> = series["distributions"]
+        .as_array()
+        .expect("series")
+        .iter()
+        .map(|d| &d["id"])
+        .collect();
+    app.post(
+        &format!("/api/v1/producers/{producer}/participations"),
+        &json!({"catalog_id": catalog_id, "distribution_ids": ids}),
+        Some(&owner.token),
+    )
+    .await
+    .expect(201);
+    let path = format!("/api/v1/producers/{producer}/planning");
+    let rows = app.get(&path, Some(&owner.token)).await.expect(200);
+    assert_eq!(rows.as_array().map(Vec::len), Some(3));
+    assert!(rows
+        .as_array()
+        .into_iter()
+        .flatten()
+        .all(|r| r["linked"] == true && r["participation"]["status"] == "upcoming"));
+
+    // The producer leaves the market: planned participations stay, unlinked.
+    app.delete(
+        &format!("/api/v1/markets/{market}/catalogs/{catalog_id}"),
+        Some(&owner.token),
+    )
+    .await
+    .expect(204);
+    let rows = app.get(&path, Some(&owner.token)).await.expect(200);
+    assert_eq!(rows.as_array().map(Vec::len), Some(3));
+    assert_eq!(rows[0]["linked"], false);
+    let board = app
+        .get(
+            &format!("/api/v1/producers/{producer}/dashboard"),
+            Some(&owner.token),
+        )
+        .await
+        .expect(200);
+    assert_eq!(board["markets"], json!([]));
+    assert_eq!(board["counts"]["upcoming_participations"], 3);
+}
