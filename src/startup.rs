@@ -117,7 +117,14 @@ impl Application {
 
         let openapi_json = serde_json::to_string(&api::openapi_document())
             .map_err(|e| DbError::Other(format!("openapi: {e}")))?;
-        let engine = Engine::start(store.clone(), clock.clone(), &settings.engine);
+        // The order writer has connections of its own: a rush of requests
+        // must never make committing orders wait for the request pool.
+        let writer_store = Store::connect_lazy(
+            &database.url,
+            2,
+            Duration::from_secs(settings.database.connect_timeout_secs),
+        )?;
+        let engine = Engine::start(store.clone(), writer_store, clock.clone(), &settings.engine);
         let state = AppState {
             store,
             settings: Arc::new(settings),

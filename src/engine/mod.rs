@@ -56,16 +56,22 @@ struct EngineInner {
 }
 
 impl Engine {
-    /// Starts the engine: the actor threads, the order writer and the window
-    /// ticker. Must run inside an actix system.
-    pub fn start(store: Store, clock: SharedClock, settings: &EngineSettings) -> Self {
+    /// Starts the engine: the actor threads, the order writer (on its own
+    /// `writer_store` connections) and the window ticker. Must run inside an
+    /// actix system.
+    pub fn start(
+        store: Store,
+        writer_store: Store,
+        clock: SharedClock,
+        settings: &EngineSettings,
+    ) -> Self {
         let threads = match settings.actor_threads {
             0 => std::thread::available_parallelism().map_or(2, usize::from),
             n => n,
         };
         let arbiters = (0..threads).map(|_| Arbiter::new()).collect();
         let writer = OrderWriter::start(
-            store.clone(),
+            writer_store,
             WriterLimits {
                 batch_max: settings.writer_batch_max,
                 batch_wait: Duration::from_millis(settings.writer_batch_wait_ms),

@@ -240,6 +240,7 @@ impl Engine {
             Err(error) => {
                 finish(false);
                 granted.undo();
+                tracing::warn!(%error, "order not committed; reservations released");
                 Err(match error {
                     WriteError::QueueFull => OrderError::Overloaded,
                     WriteError::Stopped | WriteError::Db(DbError::Unavailable(_)) => {
@@ -272,7 +273,10 @@ impl Engine {
             match asked {
                 Ok(Err(SaleRefusal::Retry)) => tokio::task::yield_now().await,
                 Ok(result) => return result,
-                Err(_) => return Err(SaleRefusal::Retry),
+                Err(error) => {
+                    tracing::warn!(?error, "distribution actor did not answer");
+                    return Err(SaleRefusal::Retry);
+                }
             }
         }
         Err(SaleRefusal::Retry)
@@ -326,8 +330,11 @@ impl Engine {
         offer: Uuid,
         quantity: Decimal,
     ) -> Result<Addr<OfferActor>, Result<Decimal, OrderError>> {
-        for _ in 0..3 {
+        for attempt in 0..3 {
             let addr = self.offer(offer);
+            if attempt > 0 {
+                tracing::warn!(%offer, attempt, "offer actor gone; activating again");
+            }
             match self.ask(&addr, Reserve { quantity }).await {
                 Ok(Ok(())) => return Ok(addr),
                 Ok(Err(ReserveRefused::Insufficient { available })) => return Err(Ok(available)),

@@ -1,7 +1,19 @@
 //! Accounts and bearer tokens. Tokens are stored only as their SHA-256
 //! hash; the clear token exists in the client's hands and nowhere else.
+//!
+//! Every authenticated request resolves its token, so a rush of customers
+//! would otherwise spend the connection pool on token look-ups. A short-lived
+//! in-memory cache of token owners answers repeats; it is keyed by the hash,
+//! dropped on logout, and invalidated as a whole whenever anybody's roles
+//! change (`roles_changed`), so a cached caller never carries stale roles.
+//! There is one engine per database, so no other process can revoke behind
+//! its back.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use dashmap::DashMap;
 use uuid::Uuid;
 
 use super::{DbError, DbResult, Store};
@@ -16,10 +28,29 @@ pub struct AccountRecord {
     pub name: String,
 }
 
+/// How long a resolved token is answered from memory.
+const TOKEN_CACHE_TTL: Duration = Duration::from_secs(30);
+
+/// Resolved tokens, by hash.
+#[derive(Debug, Default)]
+pub struct TokenCache {
+    entries: DashMap<Vec<u8>, CachedOwner>,
+    /// Bumped on every role change; entries from an older version are stale.
+    roles_version: AtomicU64,
+}
+
+#[derive(Debug, Clone)]
+struct CachedOwner {
+    owner: TokenOwner,
+    cached_at: Instant,
+    roles_version: u64,
+}
+
 /// What a valid token says about its bearer: who and with which roles.
 #[derive(Debug, Clone)]
 pub struct TokenOwner {
     pub token_id: Uuid,
+    pub expires_at: DateTime<Utc>,
     pub account: AccountRecord,
     pub producers: Vec<(Uuid, ProducerRole)>,
     pub markets: Vec<Uuid>,
@@ -28,6 +59,7 @@ pub struct TokenOwner {
 #[derive(sqlx::FromRow)]
 struct TokenOwnerRow {
     token_id: Uuid,
+    expires_at: DateTime<Utc>,
     id: Uuid,
     email: String,
     name: String,
@@ -97,14 +129,48 @@ impl Store {
         Ok(id)
     }
 
+    /// Somebody's roles changed: forget every cached token owner.
+    pub(crate) fn roles_changed(&self) {
+        self.tokens.roles_version.fetch_add(1, Ordering::SeqCst);
+        self.tokens.entries.clear();
+    }
+
     /// The bearer of a live (unexpired, unrevoked) token, with its roles.
     pub async fn token_owner(
         &self,
         token_hash: &[u8],
         now: DateTime<Utc>,
     ) -> DbResult<Option<TokenOwner>> {
+        let version = self.tokens.roles_version.load(Ordering::SeqCst);
+        if let Some(hit) = self.tokens.entries.get(token_hash) {
+            if hit.roles_version == version && hit.cached_at.elapsed() < TOKEN_CACHE_TTL {
+                return Ok((hit.owner.expires_at > now).then(|| hit.owner.clone()));
+            }
+        }
+        let owner = self.token_owner_from_db(token_hash, now).await?;
+        if let Some(owner) = &owner {
+            if self.tokens.entries.len() > 100_000 {
+                self.tokens.entries.clear();
+            }
+            self.tokens.entries.insert(
+                token_hash.to_vec(),
+                CachedOwner {
+                    owner: owner.clone(),
+                    cached_at: Instant::now(),
+                    roles_version: version,
+                },
+            );
+        }
+        Ok(owner)
+    }
+
+    async fn token_owner_from_db(
+        &self,
+        token_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> DbResult<Option<TokenOwner>> {
         let row = sqlx::query_as::<_, TokenOwnerRow>(
-            "SELECT t.id AS token_id, a.id, a.email, a.name,
+            "SELECT t.id AS token_id, t.expires_at, a.id, a.email, a.name,
                     COALESCE(ARRAY(SELECT producer_id FROM producer_members m
                                     WHERE m.account_id = a.id ORDER BY producer_id), '{}') AS producer_ids,
                     COALESCE(ARRAY(SELECT role FROM producer_members m
@@ -127,6 +193,7 @@ impl Store {
         }
         Ok(Some(TokenOwner {
             token_id: row.token_id,
+            expires_at: row.expires_at,
             account: AccountRecord {
                 id: row.id,
                 email: row.email,
@@ -139,11 +206,19 @@ impl Store {
 
     /// Revokes one token (logout).
     pub async fn revoke_token(&self, token_id: Uuid, now: DateTime<Utc>) -> DbResult<()> {
+        self.tokens
+            .entries
+            .retain(|_, cached| cached.owner.token_id != token_id);
         sqlx::query("UPDATE auth_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
             .bind(token_id)
             .bind(now)
             .execute(self.pool())
             .await?;
+        // Again after the update: a look-up racing the logout may have
+        // cached the token in between.
+        self.tokens
+            .entries
+            .retain(|_, cached| cached.owner.token_id != token_id);
         Ok(())
     }
 }

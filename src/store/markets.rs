@@ -109,6 +109,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.roles_changed();
         Ok(market)
     }
 
@@ -152,6 +153,7 @@ impl Store {
             .bind(account_id)
             .execute(self.pool())
             .await?;
+        self.roles_changed();
         Ok(())
     }
 

@@ -79,6 +79,8 @@ pub type DbResult<T> = Result<T, DbError>;
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: PgPool,
+    /// Recently authenticated tokens (see `accounts`), shared by clones.
+    tokens: std::sync::Arc<accounts::TokenCache>,
 }
 
 /// The migrations of `migrations/`, embedded in the binary.
@@ -95,7 +97,10 @@ impl Store {
             .max_connections(max_connections)
             .acquire_timeout(timeout)
             .connect_lazy_with(options);
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            tokens: Default::default(),
+        })
     }
 
     /// Applies every pending migration.

@@ -47,6 +47,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        self.roles_changed();
         Ok(producer)
     }
 
@@ -91,6 +92,7 @@ impl Store {
         .bind(role.as_str())
         .execute(self.pool())
         .await?;
+        self.roles_changed();
         Ok(())
     }
 

@@ -26,7 +26,7 @@ use uuid::Uuid;
 pub fn cluster() -> &'static PrivateCluster {
     static CLUSTER: OnceLock<PrivateCluster> = OnceLock::new();
     CLUSTER.get_or_init(|| {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/test-cluster");
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("test-cluster");
         let cluster = PrivateCluster::new(&dir).expect("test cluster directory");
         cluster.ensure_started().expect("test cluster starts");
         cluster
@@ -147,7 +147,8 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.server.listen = "127.0.0.1:0".parse().expect("address");
     settings.server.workers = 2;
     settings.database.url = database_url.to_owned();
-    settings.database.connect_timeout_secs = 2;
+    // Generous: the concurrency tests share two cores.
+    settings.database.connect_timeout_secs = 15;
     settings
 }
 

@@ -6,6 +6,7 @@ mod helpers;
 
 mod accounts;
 mod catalogs;
+mod concurrency;
 mod distributions;
 mod markets;
 mod ordering;

@@ -118,7 +118,9 @@ async fn ready_turns_503_when_the_database_is_unreachable() {
         &proxy.dir.display().to_string(),
     );
     assert_ne!(through_proxy, target, "URL points at the proxy");
-    let app = spawn_app_with(test_settings(&through_proxy), chrono::Utc::now()).await;
+    let mut settings = test_settings(&through_proxy);
+    settings.database.connect_timeout_secs = 2;
+    let app = spawn_app_with(settings, chrono::Utc::now()).await;
     app.get("/ready", None).await.expect(200);
 
     proxy.cut();
