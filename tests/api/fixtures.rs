@@ -262,21 +262,19 @@ pub async fn shop_available(app: &TestApp, distribution_id: Uuid, offer_id: Uuid
         .and_then(|o| o["available"].as_str().map(str::to_owned))
 }
 
-/// Posts an order of `lines` (offer, quantity) for a customer.
-pub async fn order(
-    app: &TestApp,
+/// Posts an order of `lines` (offer, quantity) for a customer. The body is
+/// built at once, so the future borrows only the app and the customer.
+pub fn order<'a>(
+    app: &'a TestApp,
     distribution_id: Uuid,
-    customer: &TestUser,
+    customer: &'a TestUser,
     lines: &[(Uuid, &str)],
-) -> crate::helpers::Answer {
+) -> impl std::future::Future<Output = crate::helpers::Answer> + 'a {
     let lines: Vec<Value> = lines
         .iter()
         .map(|(offer, q)| json!({"offer_id": offer, "quantity": q}))
         .collect();
-    app.post(
-        &format!("/api/v1/distributions/{distribution_id}/orders"),
-        &json!({"lines": lines}),
-        Some(&customer.token),
-    )
-    .await
+    let path = format!("/api/v1/distributions/{distribution_id}/orders");
+    let body = json!({"lines": lines});
+    async move { app.post(&path, &body, Some(&customer.token)).await }
 }
