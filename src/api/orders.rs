@@ -46,7 +46,9 @@ fn parse_lines(input: &OrderInput) -> Result<Vec<RequestedLine>, ApiError> {
             .and_then(|s| s.parse::<Uuid>().ok());
         let quantity = match raw.get("quantity") {
             Some(Value::String(s)) => parse_decimal(s, &format!("lines[{i}].quantity")),
-            Some(Value::Number(n)) => parse_decimal(&n.to_string(), &format!("lines[{i}].quantity")),
+            Some(Value::Number(n)) => {
+                parse_decimal(&n.to_string(), &format!("lines[{i}].quantity"))
+            }
             _ => Err(FieldError::new(
                 format!("lines[{i}].quantity"),
                 "is required (a decimal number)",
@@ -90,7 +92,10 @@ fn idempotency_key(
         .map(str::trim)
         .filter(|k| !k.is_empty() && k.len() <= 200)
         .ok_or_else(|| {
-            ApiError::invalid_field("Idempotency-Key", "must be 1 to 200 visible ASCII characters")
+            ApiError::invalid_field(
+                "Idempotency-Key",
+                "must be 1 to 200 visible ASCII characters",
+            )
         })?;
     let mut hasher = Sha256::new();
     hasher.update(scope.as_bytes());
@@ -108,30 +113,40 @@ pub fn order_problem(error: OrderError) -> ApiError {
         OrderError::InsufficientStock(shortages) => {
             let detail = shortages
                 .iter()
-                .map(|s| format!("offer {}: {} requested, {} available", s.offer_id, s.requested, s.available))
+                .map(|s| {
+                    format!(
+                        "offer {}: {} requested, {} available",
+                        s.offer_id, s.requested, s.available
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("; ");
             ApiError::conflict_with("insufficient_stock", format!("not enough stock: {detail}"))
-                .with("offers", serde_json::to_value(&shortages).unwrap_or_default())
+                .with(
+                    "offers",
+                    serde_json::to_value(&shortages).unwrap_or_default(),
+                )
         }
         OrderError::KeyReused => ApiError::invalid_field(
             "Idempotency-Key",
             "was already used with a different request",
         ),
         OrderError::Overloaded => ApiError::overloaded("the engine is busy; retry shortly"),
-        OrderError::Unavailable | OrderError::Refused(SaleRefusal::Retry) => {
-            ApiError::unavailable("the order could not be recorded; nothing was changed, retry shortly")
-        }
+        OrderError::Unavailable | OrderError::Refused(SaleRefusal::Retry) => ApiError::unavailable(
+            "the order could not be recorded; nothing was changed, retry shortly",
+        ),
         OrderError::Refused(refusal) => match refusal {
             SaleRefusal::Unknown => ApiError::not_found("no distribution with this id"),
             SaleRefusal::NoOrder => ApiError::not_found("you have no order in this distribution"),
-            SaleRefusal::DistributionCancelled => ApiError::conflict_with(
-                "distribution_cancelled",
-                "this distribution was cancelled",
-            ),
+            SaleRefusal::DistributionCancelled => {
+                ApiError::conflict_with("distribution_cancelled", "this distribution was cancelled")
+            }
             SaleRefusal::SaleNotOpen { offer_id, opens_at } => ApiError::conflict_with(
                 "sale_not_open",
-                format!("the sale of offer {offer_id} opens at {}", opens_at.to_rfc3339()),
+                format!(
+                    "the sale of offer {offer_id} opens at {}",
+                    opens_at.to_rfc3339()
+                ),
             )
             .with("offer_id", json!(offer_id))
             .with("opens_at", json!(opens_at)),
@@ -185,7 +200,11 @@ pub async fn place_order(
 }
 
 /// The caller's order, owned orders only.
-async fn own_order(state: &AppState, caller: &Caller, id: Uuid) -> Result<crate::store::sale::OrderRecord, ApiError> {
+async fn own_order(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<crate::store::sale::OrderRecord, ApiError> {
     state
         .store
         .order_record(id)
@@ -204,7 +223,11 @@ pub async fn get_order(
     path: web::Path<Uuid>,
 ) -> Result<web::Json<OrderView>, ApiError> {
     let record = own_order(&state, &caller, *path).await?;
-    let status = if record.status == "cancelled" { "cancelled" } else { "confirmed" };
+    let status = if record.status == "cancelled" {
+        "cancelled"
+    } else {
+        "confirmed"
+    };
     Ok(web::Json(OrderView::new(
         record.order.id,
         record.order.number,
@@ -228,12 +251,20 @@ pub async fn change_order(
 ) -> Result<web::Json<OrderView>, ApiError> {
     let record = own_order(&state, &caller, *path).await?;
     if record.status == "cancelled" {
-        return Err(ApiError::conflict_with("order_cancelled", "this order was cancelled"));
+        return Err(ApiError::conflict_with(
+            "order_cancelled",
+            "this order was cancelled",
+        ));
     }
     let lines = parse_lines(&body)?;
     let view = state
         .engine
-        .change_order(record.distribution_id, customer(&caller), Change::Replace(lines), None)
+        .change_order(
+            record.distribution_id,
+            customer(&caller),
+            Change::Replace(lines),
+            None,
+        )
         .await
         .map_err(order_problem)?;
     Ok(web::Json(view))
@@ -255,7 +286,12 @@ pub async fn cancel_order(
     }
     state
         .engine
-        .change_order(record.distribution_id, customer(&caller), Change::Cancel, None)
+        .change_order(
+            record.distribution_id,
+            customer(&caller),
+            Change::Cancel,
+            None,
+        )
         .await
         .map_err(order_problem)?;
     Ok(HttpResponse::NoContent().finish())

@@ -56,10 +56,11 @@ pub fn reservation_delta(before: &[OrderLine], after: &[OrderLine]) -> BTreeMap<
     delta
 }
 
+/// Quantities per offer, in offer order.
+pub type OfferQuantities = Vec<(Uuid, Decimal)>;
+
 /// The parts of a delta: (to reserve, to release), both with positive quantities.
-pub fn split_delta(
-    delta: &BTreeMap<Uuid, Decimal>,
-) -> (Vec<(Uuid, Decimal)>, Vec<(Uuid, Decimal)>) {
+pub fn split_delta(delta: &BTreeMap<Uuid, Decimal>) -> (OfferQuantities, OfferQuantities) {
     let reserve = delta
         .iter()
         .filter(|(_, q)| q.is_sign_positive())
@@ -92,7 +93,10 @@ mod tests {
     #[test]
     fn totals_round_half_up_per_line() {
         let a = Uuid::new_v4();
-        let lines = vec![line(a, dec!(1.235), dec!(2.00)), line(a, dec!(3), dec!(2.50))];
+        let lines = vec![
+            line(a, dec!(1.235), dec!(2.00)),
+            line(a, dec!(3), dec!(2.50)),
+        ];
         assert_eq!(lines[0].total().amount(), dec!(2.47));
         assert_eq!(order_total(&lines).amount(), dec!(9.97));
     }

@@ -73,9 +73,10 @@ impl Idempotency {
     pub async fn claim(&self, key: &IdempotencyKey, store: &Store) -> Result<Slot, OrderError> {
         let id = (key.account_id, key.key.clone());
         loop {
-            let waiting = self.in_flight.get(&id).map(|f| {
-                (f.request_hash == key.request_hash, f.outcome.clone())
-            });
+            let waiting = self
+                .in_flight
+                .get(&id)
+                .map(|f| (f.request_hash == key.request_hash, f.outcome.clone()));
             if let Some((same_request, mut outcome)) = waiting {
                 if !same_request {
                     return Err(OrderError::KeyReused);

@@ -7,6 +7,7 @@
 //! arbiter (thread) per core by their id, and each passivates when idle.
 //! The ordering protocol itself is in [`ordering`].
 
+pub mod adjust;
 pub mod clock;
 pub mod distribution_actor;
 pub mod events;
@@ -153,9 +154,10 @@ impl Engine {
             return addr.clone();
         }
         let inner = &self.inner;
-        let mut entry = inner.offers.entry(id).or_insert_with(|| {
-            self.spawn_offer(id)
-        });
+        let mut entry = inner
+            .offers
+            .entry(id)
+            .or_insert_with(|| self.spawn_offer(id));
         if !entry.connected() {
             *entry = self.spawn_offer(id);
         }

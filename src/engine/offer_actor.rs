@@ -86,11 +86,14 @@ pub struct SetStock {
     pub real: Decimal,
 }
 
-/// Orders were delivered: they leave both `real` and `ordered`.
+/// A committed change of the figures, announced by a [`Hold`] of `held`:
+/// `ordered` and `real` are added (delivery: both negative).
 #[derive(Message)]
 #[rtype(result = "()")]
-pub struct Delivered {
-    pub quantity: Decimal,
+pub struct Adjust {
+    pub held: Decimal,
+    pub ordered: Decimal,
+    pub real: Decimal,
 }
 
 /// The actor's current view of the stock.
@@ -285,14 +288,15 @@ impl Handler<SetStock> for OfferActor {
     }
 }
 
-impl Handler<Delivered> for OfferActor {
+impl Handler<Adjust> for OfferActor {
     type Result = ();
 
-    fn handle(&mut self, msg: Delivered, _: &mut Context<Self>) {
+    fn handle(&mut self, msg: Adjust, _: &mut Context<Self>) {
         self.touch();
+        self.held = (self.held - msg.held).max(Decimal::ZERO);
         if let Some(stock) = self.stock.as_mut() {
-            stock.real -= msg.quantity;
-            stock.ordered -= msg.quantity;
+            stock.ordered += msg.ordered;
+            stock.real += msg.real;
         }
         self.publish();
     }

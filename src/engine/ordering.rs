@@ -22,7 +22,9 @@ use uuid::Uuid;
 
 use super::distribution_actor::{Confirm, DistributionActor, Finish, Prepare};
 use super::idempotency::{IdempotencyKey, Slot};
-use super::offer_actor::{Hold, OfferActor, Release, ReleaseOf, Reserve, ReserveRefused, Settle, Unhold};
+use super::offer_actor::{
+    Hold, OfferActor, Release, ReleaseOf, Reserve, ReserveRefused, Settle, Unhold,
+};
 use super::sale::{Change, Plan, SaleRefusal};
 use super::writer::WriteError;
 use super::Engine;
@@ -204,9 +206,12 @@ impl Engine {
             }
         };
         let plan = match self
-            .ask(&distribution, Confirm {
-                customer_id: customer.id,
-            })
+            .ask(
+                &distribution,
+                Confirm {
+                    customer_id: customer.id,
+                },
+            )
             .await
         {
             Ok(Ok(plan)) => plan,
@@ -264,11 +269,14 @@ impl Engine {
     ) -> Result<Plan, SaleRefusal> {
         for _ in 0..5 {
             let asked = self
-                .ask(distribution, Prepare {
-                    customer_id: customer.id,
-                    customer_name: customer.name.clone(),
-                    change: change.clone(),
-                })
+                .ask(
+                    distribution,
+                    Prepare {
+                        customer_id: customer.id,
+                        customer_name: customer.name.clone(),
+                        change: change.clone(),
+                    },
+                )
                 .await;
             match asked {
                 Ok(Err(SaleRefusal::Retry)) => tokio::task::yield_now().await,
@@ -318,7 +326,8 @@ impl Engine {
         }
         granted.undo();
         if !shortages.is_empty() {
-            metrics::counter!("engine_orders_total", "outcome" => "insufficient_stock").increment(1);
+            metrics::counter!("engine_orders_total", "outcome" => "insufficient_stock")
+                .increment(1);
             return Err(OrderError::InsufficientStock(shortages));
         }
         Err(failure.unwrap_or(OrderError::Unavailable))
@@ -345,7 +354,11 @@ impl Engine {
         Err(Err(OrderError::Unavailable))
     }
 
-    async fn hold_one(&self, offer: Uuid, quantity: Decimal) -> Result<Addr<OfferActor>, OrderError> {
+    async fn hold_one(
+        &self,
+        offer: Uuid,
+        quantity: Decimal,
+    ) -> Result<Addr<OfferActor>, OrderError> {
         for _ in 0..3 {
             let addr = self.offer(offer);
             match self.ask(&addr, Hold { quantity }).await {

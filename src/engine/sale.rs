@@ -46,8 +46,13 @@ pub enum SaleRefusal {
     /// No such distribution.
     Unknown,
     DistributionCancelled,
-    SaleNotOpen { offer_id: Uuid, opens_at: DateTime<Utc> },
-    SaleClosed { offer_id: Option<Uuid> },
+    SaleNotOpen {
+        offer_id: Uuid,
+        opens_at: DateTime<Utc>,
+    },
+    SaleClosed {
+        offer_id: Option<Uuid>,
+    },
     InvalidLines(Vec<FieldError>),
     /// Another change of the same customer's order is in flight.
     Busy,
@@ -304,7 +309,9 @@ impl Sale {
                     None => {
                         errors.push(FieldError::new(
                             field,
-                            format!("at most {MAX_PIECES} pieces of a product weighed piece by piece"),
+                            format!(
+                                "at most {MAX_PIECES} pieces of a product weighed piece by piece"
+                            ),
                         ));
                         continue;
                     }
@@ -464,4 +471,3 @@ impl Sale {
         offers
     }
 }
-

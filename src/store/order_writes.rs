@@ -165,8 +165,10 @@ impl Store {
             .await?;
         }
 
-        let keys: Vec<&IdempotencyRecord> =
-            batch.iter().filter_map(|w| w.idempotency.as_ref()).collect();
+        let keys: Vec<&IdempotencyRecord> = batch
+            .iter()
+            .filter_map(|w| w.idempotency.as_ref())
+            .collect();
         if !keys.is_empty() {
             sqlx::query(
                 "INSERT INTO idempotency_keys (account_id, key, request_hash, status_code, response_body, created_at)

@@ -112,7 +112,10 @@ impl Store {
         .await?)
     }
 
-    pub async fn sale_participations(&self, distribution_id: Uuid) -> DbResult<Vec<SaleParticipation>> {
+    pub async fn sale_participations(
+        &self,
+        distribution_id: Uuid,
+    ) -> DbResult<Vec<SaleParticipation>> {
         Ok(sqlx::query_as::<_, SaleParticipation>(
             "SELECT p.id, p.catalog_id, c.name AS catalog_name, c.producer_id,
                     pr.name AS producer_name,
@@ -162,7 +165,11 @@ impl Store {
     /// Freezes (or, for a forced sync, refreshes) a participation's snapshot:
     /// current catalog offers and prices are upserted, offers that left the
     /// catalog are marked withdrawn (rows stay for existing order lines).
-    pub async fn freeze_snapshot(&self, participation_id: Uuid, now: DateTime<Utc>) -> DbResult<()> {
+    pub async fn freeze_snapshot(
+        &self,
+        participation_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> DbResult<()> {
         let mut tx = self.pool().begin().await?;
         let upsert = format!(
             "INSERT INTO participation_offers (participation_id, offer_id, product_id, product_name,
@@ -325,14 +332,16 @@ impl Store {
         .fetch_all(self.pool())
         .await?
         .into_iter()
-        .map(|(id, offer_id, participation_id, quantity, price, vat_rate)| OrderLine {
-            id,
-            offer_id,
-            participation_id,
-            quantity,
-            unit_price: Money::from_rounded(price).unwrap_or(Money::ZERO),
-            vat_rate,
-        })
+        .map(
+            |(id, offer_id, participation_id, quantity, price, vat_rate)| OrderLine {
+                id,
+                offer_id,
+                participation_id,
+                quantity,
+                unit_price: Money::from_rounded(price).unwrap_or(Money::ZERO),
+                vat_rate,
+            },
+        )
         .collect();
         Ok(Some(OrderRecord {
             order: StoredOrder {

@@ -34,11 +34,20 @@ async fn stored_orders(app: &TestApp) -> HashMap<Uuid, Vec<(Uuid, Decimal)>> {
 }
 
 /// The shop's availability equals real stock minus what the database sold.
-async fn assert_live_matches_database(app: &TestApp, distribution_id: Uuid, offer_id: Uuid, real: Decimal) {
+async fn assert_live_matches_database(
+    app: &TestApp,
+    distribution_id: Uuid,
+    offer_id: Uuid,
+    real: Decimal,
+) {
     let sold = sold(app, offer_id).await;
     assert!(sold <= real, "offer {offer_id} oversold: {sold} > {real}");
     let shown = shop_available(app, distribution_id, offer_id).await;
-    assert_eq!(shown, Some((real - sold).normalize().to_string()), "live availability of {offer_id}");
+    assert_eq!(
+        shown,
+        Some((real - sold).normalize().to_string()),
+        "live availability of {offer_id}"
+    );
 }
 
 #[actix_web::test]
@@ -49,7 +58,9 @@ async fn five_hundred_customers_race_for_one_offer_with_stock_100() {
     let crowd = customers(&app, 500).await;
 
     let answers = join_all(
-        crowd.iter().map(|c| order(&app, sale.distribution_id, c, &[(chicken, "1")])),
+        crowd
+            .iter()
+            .map(|c| order(&app, sale.distribution_id, c, &[(chicken, "1")])),
     )
     .await;
     let mut accepted = Vec::new();
@@ -63,7 +74,11 @@ async fn five_hundred_customers_race_for_one_offer_with_stock_100() {
             }
             other => {
                 let logs = crate::helpers::captured_logs();
-                for line in logs.lines().filter(|l| l.contains("WARN") || l.contains("ERROR")).take(20) {
+                for line in logs
+                    .lines()
+                    .filter(|l| l.contains("WARN") || l.contains("ERROR"))
+                    .take(20)
+                {
                     eprintln!("{line}");
                 }
                 panic!("unexpected {other}: {}", answer.body)
@@ -74,7 +89,10 @@ async fn five_hundred_customers_race_for_one_offer_with_stock_100() {
     assert_eq!(refused, 400);
     let stored = stored_orders(&app).await;
     for id in &accepted {
-        assert!(stored.contains_key(id), "acknowledged order {id} is in the database");
+        assert!(
+            stored.contains_key(id),
+            "acknowledged order {id} is in the database"
+        );
     }
     assert_eq!(stored.len(), 100);
     let mut numbers: Vec<i32> = sqlx::query_as::<_, (i32,)>("SELECT number FROM orders")
@@ -94,7 +112,12 @@ async fn five_hundred_customers_race_for_one_offer_with_stock_100() {
 #[actix_web::test]
 async fn one_offer_sold_in_two_markets_at_once_never_oversells() {
     let app = spawn_app().await;
-    let producer = producer_with_catalog(&app, "Ferme partagée", &[offer("Agneau", "18.00", Some(40))]).await;
+    let producer = producer_with_catalog(
+        &app,
+        "Ferme partagée",
+        &[offer("Agneau", "18.00", Some(40))],
+    )
+    .await;
     let lamb = producer.offers[0];
     let window = window_from(etal::engine::clock::Clock::now(&app.clock));
     let mut distributions = Vec::new();
@@ -105,14 +128,20 @@ async fn one_offer_sold_in_two_markets_at_once_never_oversells() {
         participate(&app, &producer, d).await;
         distributions.push(d);
     }
-    app.clock.set(window.opens_at + chrono::Duration::seconds(1));
+    app.clock
+        .set(window.opens_at + chrono::Duration::seconds(1));
     let crowd = customers(&app, 300).await;
-    let answers = join_all(crowd.iter().enumerate().map(|(i, c)| {
-        order(&app, distributions[i % 2], c, &[(lamb, "1")])
-    }))
+    let answers = join_all(
+        crowd
+            .iter()
+            .enumerate()
+            .map(|(i, c)| order(&app, distributions[i % 2], c, &[(lamb, "1")])),
+    )
     .await;
     let accepted = answers.iter().filter(|a| a.status.as_u16() == 201).count();
-    assert!(answers.iter().all(|a| matches!(a.status.as_u16(), 201 | 409)));
+    assert!(answers
+        .iter()
+        .all(|a| matches!(a.status.as_u16(), 201 | 409)));
     assert_eq!(accepted, 40);
     assert_eq!(sold(&app, lamb).await, dec!(40));
     for d in distributions {
@@ -123,7 +152,15 @@ async fn one_offer_sold_in_two_markets_at_once_never_oversells() {
 #[actix_web::test]
 async fn multi_producer_baskets_racing_for_scarce_offers_are_all_or_nothing() {
     let app = spawn_app().await;
-    let a = producer_with_catalog(&app, "Ferme A", &[offer("Fraises", "4.00", Some(30)), offer("Cerises", "6.00", Some(25))]).await;
+    let a = producer_with_catalog(
+        &app,
+        "Ferme A",
+        &[
+            offer("Fraises", "4.00", Some(30)),
+            offer("Cerises", "6.00", Some(25)),
+        ],
+    )
+    .await;
     let b = producer_with_catalog(&app, "Ferme B", &[offer("Beurre", "3.50", Some(20))]).await;
     let m = market(&app, "Marché commun").await;
     link(&app, &m, &a).await;
@@ -132,7 +169,8 @@ async fn multi_producer_baskets_racing_for_scarce_offers_are_all_or_nothing() {
     let d = distribution(&app, &m, &window).await;
     participate(&app, &a, d).await;
     participate(&app, &b, d).await;
-    app.clock.set(window.opens_at + chrono::Duration::seconds(1));
+    app.clock
+        .set(window.opens_at + chrono::Duration::seconds(1));
 
     let (strawberries, cherries, butter) = (a.offers[0], a.offers[1], b.offers[0]);
     let baskets: Vec<Vec<(Uuid, &str)>> = vec![
@@ -141,9 +179,12 @@ async fn multi_producer_baskets_racing_for_scarce_offers_are_all_or_nothing() {
         vec![(strawberries, "1"), (cherries, "2"), (butter, "1")],
     ];
     let crowd = customers(&app, 240).await;
-    let answers = join_all(crowd.iter().enumerate().map(|(i, c)| {
-        order(&app, d, c, &baskets[i % baskets.len()])
-    }))
+    let answers = join_all(
+        crowd
+            .iter()
+            .enumerate()
+            .map(|(i, c)| order(&app, d, c, &baskets[i % baskets.len()])),
+    )
     .await;
     let stored = stored_orders(&app).await;
     let mut accepted = 0;
@@ -166,20 +207,47 @@ async fn multi_producer_baskets_racing_for_scarce_offers_are_all_or_nothing() {
         }
     }
     assert!(accepted > 0);
-    assert_eq!(stored.len(), accepted, "no order without its acknowledgement, no partial one");
-    for (offer, real) in [(strawberries, dec!(30)), (cherries, dec!(25)), (butter, dec!(20))] {
+    assert_eq!(
+        stored.len(),
+        accepted,
+        "no order without its acknowledgement, no partial one"
+    );
+    for (offer, real) in [
+        (strawberries, dec!(30)),
+        (cherries, dec!(25)),
+        (butter, dec!(20)),
+    ] {
         assert_live_matches_database(&app, d, offer, real).await;
     }
-    assert_eq!(sold(&app, butter).await, dec!(20), "the scarcest offer sells out");
+    assert_eq!(
+        sold(&app, butter).await,
+        dec!(20),
+        "the scarcest offer sells out"
+    );
 }
 
 #[actix_web::test]
 async fn changes_and_cancellations_interleaved_with_new_orders_keep_stock_exact() {
     let app = spawn_app().await;
-    let sale = open_sale(&app, &[offer("Pain", "4.20", Some(150)), offer("Brioche", "7.00", Some(60))]).await;
+    let sale = open_sale(
+        &app,
+        &[
+            offer("Pain", "4.20", Some(150)),
+            offer("Brioche", "7.00", Some(60)),
+        ],
+    )
+    .await;
     let (bread, brioche) = (sale.producer.offers[0], sale.producer.offers[1]);
     let early = customers(&app, 100).await;
-    let placed = join_all(early.iter().map(|c| order(&app, sale.distribution_id, c, &[(bread, "1"), (brioche, "1")]))).await;
+    let placed = join_all(early.iter().map(|c| {
+        order(
+            &app,
+            sale.distribution_id,
+            c,
+            &[(bread, "1"), (brioche, "1")],
+        )
+    }))
+    .await;
     let ids: Vec<Option<Uuid>> = placed
         .iter()
         .map(|a| (a.status.as_u16() == 201).then(|| parse_id(&a.body["id"])))
@@ -187,27 +255,52 @@ async fn changes_and_cancellations_interleaved_with_new_orders_keep_stock_exact(
     let late = customers(&app, 100).await;
 
     // Now, all at once: a third cancel, a third change, a third add; newcomers order.
-    let changes = early.iter().zip(ids.iter()).enumerate().filter_map(|(i, (c, id))| {
-        let id = (*id)?;
-        let path = format!("/api/v1/orders/{id}");
-        let app = &app;
-        Some(async move {
-            match i % 3 {
-                0 => app.delete(&path, Some(&c.token)).await.status.as_u16(),
-                1 => app
-                    .patch(&path, &json!({"lines": [{"offer_id": bread, "quantity": "3"}]}), Some(&c.token))
-                    .await
-                    .status
-                    .as_u16(),
-                _ => order(app, sale.distribution_id, c, &[(brioche, "2")]).await.status.as_u16(),
-            }
-        })
-    });
+    let changes = early
+        .iter()
+        .zip(ids.iter())
+        .enumerate()
+        .filter_map(|(i, (c, id))| {
+            let id = (*id)?;
+            let path = format!("/api/v1/orders/{id}");
+            let app = &app;
+            Some(async move {
+                match i % 3 {
+                    0 => app.delete(&path, Some(&c.token)).await.status.as_u16(),
+                    1 => app
+                        .patch(
+                            &path,
+                            &json!({"lines": [{"offer_id": bread, "quantity": "3"}]}),
+                            Some(&c.token),
+                        )
+                        .await
+                        .status
+                        .as_u16(),
+                    _ => order(app, sale.distribution_id, c, &[(brioche, "2")])
+                        .await
+                        .status
+                        .as_u16(),
+                }
+            })
+        });
     let newcomers = late.iter().map(|c| async {
-        order(&app, sale.distribution_id, c, &[(bread, "1"), (brioche, "1")]).await.status.as_u16()
+        order(
+            &app,
+            sale.distribution_id,
+            c,
+            &[(bread, "1"), (brioche, "1")],
+        )
+        .await
+        .status
+        .as_u16()
     });
     let (changed, ordered) = futures_util::join!(join_all(changes), join_all(newcomers));
-    assert!(changed.iter().chain(ordered.iter()).all(|s| matches!(s, 200 | 201 | 204 | 409)), "{changed:?} {ordered:?}");
+    assert!(
+        changed
+            .iter()
+            .chain(ordered.iter())
+            .all(|s| matches!(s, 200 | 201 | 204 | 409)),
+        "{changed:?} {ordered:?}"
+    );
 
     let (lines_bread, lines_brioche): (Option<Decimal>, Option<Decimal>) = sqlx::query_as(
         "SELECT sum(l.quantity) FILTER (WHERE l.offer_id = $1), sum(l.quantity) FILTER (WHERE l.offer_id = $2)
@@ -230,7 +323,10 @@ async fn an_idempotent_retry_storm_makes_one_order() {
     let sale = open_sale(&app, &[offer("Confiture", "5.00", Some(100))]).await;
     let jam = sale.producer.offers[0];
     let customer = customers(&app, 1).await.remove(0);
-    let url = app.url(&format!("/api/v1/distributions/{}/orders", sale.distribution_id));
+    let url = app.url(&format!(
+        "/api/v1/distributions/{}/orders",
+        sale.distribution_id
+    ));
     let body = json!({"lines": [{"offer_id": jam, "quantity": "2"}]});
     let send = |key: &'static str| {
         app.client

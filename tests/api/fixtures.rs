@@ -7,6 +7,9 @@
 //! because hundreds of argon2 sign-ups would dominate the run time and are
 //! not what these tests are about.
 
+// Shared test support: not every test uses every field or helper.
+#![allow(dead_code)]
+
 use chrono::{DateTime, Duration, Utc};
 use etal::engine::clock::Clock;
 use serde_json::{json, Value};
@@ -52,7 +55,11 @@ pub struct Window {
 }
 
 /// Creates a producer selling `offers` (one product each) in one catalog.
-pub async fn producer_with_catalog(app: &TestApp, name: &str, offers: &[OfferSpec]) -> ProducerSetup {
+pub async fn producer_with_catalog(
+    app: &TestApp,
+    name: &str,
+    offers: &[OfferSpec],
+) -> ProducerSetup {
     let owner = app.user(&format!("{name} owner")).await;
     let producer_id = app.producer(&owner, name).await;
     let token = Some(owner.token.as_str());
@@ -83,7 +90,11 @@ pub async fn producer_with_catalog(app: &TestApp, name: &str, offers: &[OfferSpe
             body["stock"] = json!({"real": stock.to_string()});
         }
         let created = app
-            .post(&format!("/api/v1/products/{product_id}/offers"), &body, token)
+            .post(
+                &format!("/api/v1/products/{product_id}/offers"),
+                &body,
+                token,
+            )
             .await
             .expect(201);
         offer_ids.push(parse_id(&created["id"]));
@@ -101,7 +112,10 @@ pub async fn producer_with_catalog(app: &TestApp, name: &str, offers: &[OfferSpe
         owner,
         producer_id,
         catalog_id: parse_id(&catalog["id"]),
-        code: catalog["code"].as_str().map(str::to_owned).unwrap_or_else(|| catalog["code"].to_string()),
+        code: catalog["code"]
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| catalog["code"].to_string()),
         offers: offer_ids,
     }
 }
@@ -251,9 +265,16 @@ pub async fn sold(app: &TestApp, offer_id: Uuid) -> rust_decimal::Decimal {
 }
 
 /// The shop's `available` for an offer (`None` = unlimited).
-pub async fn shop_available(app: &TestApp, distribution_id: Uuid, offer_id: Uuid) -> Option<String> {
+pub async fn shop_available(
+    app: &TestApp,
+    distribution_id: Uuid,
+    offer_id: Uuid,
+) -> Option<String> {
     let shop = app
-        .get(&format!("/api/v1/distributions/{distribution_id}/shop"), None)
+        .get(
+            &format!("/api/v1/distributions/{distribution_id}/shop"),
+            None,
+        )
         .await
         .expect(200);
     shop["offers"]

@@ -6,6 +6,9 @@
 //! Everything a test does goes through HTTP like a client would; `db` is
 //! there only to check the database afterwards.
 
+// Shared test support: not every test uses every field or helper.
+#![allow(dead_code)]
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};

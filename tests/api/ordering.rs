@@ -14,7 +14,10 @@ async fn an_order_is_placed_added_to_changed_and_cancelled() {
     let app = spawn_app().await;
     let sale = open_sale(
         &app,
-        &[offer("Poulet", "12.50", Some(10)), offer("Oeufs", "3.20", None)],
+        &[
+            offer("Poulet", "12.50", Some(10)),
+            offer("Oeufs", "3.20", None),
+        ],
     )
     .await;
     let (chicken, eggs) = (sale.producer.offers[0], sale.producer.offers[1]);
@@ -28,13 +31,27 @@ async fn an_order_is_placed_added_to_changed_and_cancelled() {
     assert_eq!(placed["lines"][0]["unit_price"], "12.50");
     assert_eq!(placed["lines"][0]["total"], "25.00");
     assert_eq!(placed["total"], "25.00");
-    assert_eq!(shop_available(&app, sale.distribution_id, chicken).await.as_deref(), Some("8"));
-    assert_eq!(shop_available(&app, sale.distribution_id, eggs).await, None, "unlimited");
+    assert_eq!(
+        shop_available(&app, sale.distribution_id, chicken)
+            .await
+            .as_deref(),
+        Some("8")
+    );
+    assert_eq!(
+        shop_available(&app, sale.distribution_id, eggs).await,
+        None,
+        "unlimited"
+    );
 
     // Ordering again adds to the same order.
-    let added = order(&app, sale.distribution_id, &customer, &[(chicken, "1"), (eggs, "2")])
-        .await
-        .expect(201);
+    let added = order(
+        &app,
+        sale.distribution_id,
+        &customer,
+        &[(chicken, "1"), (eggs, "2")],
+    )
+    .await
+    .expect(201);
     assert_eq!(added["id"], placed["id"]);
     assert_eq!(added["number"], 1);
     assert_eq!(added["total"], "43.90");
@@ -47,21 +64,39 @@ async fn an_order_is_placed_added_to_changed_and_cancelled() {
 
     // PATCH replaces the lines: only the difference moves.
     let changed = app
-        .patch(&path, &json!({"lines": [{"offer_id": chicken, "quantity": "1"}]}), Some(&customer.token))
+        .patch(
+            &path,
+            &json!({"lines": [{"offer_id": chicken, "quantity": "1"}]}),
+            Some(&customer.token),
+        )
         .await
         .expect(200);
     assert_eq!(changed["total"], "12.50");
     assert_eq!(sold(&app, chicken).await, dec!(1));
-    assert_eq!(shop_available(&app, sale.distribution_id, chicken).await.as_deref(), Some("9"));
+    assert_eq!(
+        shop_available(&app, sale.distribution_id, chicken)
+            .await
+            .as_deref(),
+        Some("9")
+    );
 
     // Another customer may not see or touch it.
     let stranger = customers(&app, 1).await.remove(0);
-    app.get(&path, Some(&stranger.token)).await.expect_problem(404, "not_found");
-    app.delete(&path, Some(&stranger.token)).await.expect_problem(404, "not_found");
+    app.get(&path, Some(&stranger.token))
+        .await
+        .expect_problem(404, "not_found");
+    app.delete(&path, Some(&stranger.token))
+        .await
+        .expect_problem(404, "not_found");
 
     app.delete(&path, Some(&customer.token)).await.expect(204);
     assert_eq!(sold(&app, chicken).await, dec!(0));
-    assert_eq!(shop_available(&app, sale.distribution_id, chicken).await.as_deref(), Some("10"));
+    assert_eq!(
+        shop_available(&app, sale.distribution_id, chicken)
+            .await
+            .as_deref(),
+        Some("10")
+    );
     let (status,): (String,) = sqlx::query_as("SELECT status FROM orders WHERE id = $1")
         .bind(order_id)
         .fetch_one(&app.db)
@@ -70,7 +105,9 @@ async fn an_order_is_placed_added_to_changed_and_cancelled() {
     assert_eq!(status, "cancelled");
 
     // A new order after cancelling gets a new number.
-    let again = order(&app, sale.distribution_id, &customer, &[(eggs, "1")]).await.expect(201);
+    let again = order(&app, sale.distribution_id, &customer, &[(eggs, "1")])
+        .await
+        .expect(201);
     assert_eq!(again["number"], 2);
     assert_ne!(again["id"], placed["id"]);
 }
@@ -91,31 +128,49 @@ async fn refusals_are_problem_documents_and_change_nothing() {
     assert_eq!(problem["offers"][0]["available"], "2");
 
     let problem = app
-        .post(&orders, &json!({"lines": [{"offer_id": chicken, "quantity": "1.5"},
+        .post(
+            &orders,
+            &json!({"lines": [{"offer_id": chicken, "quantity": "1.5"},
                                           {"offer_id": "nope", "quantity": 1},
                                           {"offer_id": uuid::Uuid::new_v4(), "quantity": 1}]}),
-              Some(&customer.token))
+            Some(&customer.token),
+        )
         .await
         .expect_problem(422, "invalid_field");
     assert_eq!(problem["errors"][0]["field"], "lines[1].offer_id");
     let problem = app
-        .post(&orders, &json!({"lines": [{"offer_id": chicken, "quantity": "1.5"},
+        .post(
+            &orders,
+            &json!({"lines": [{"offer_id": chicken, "quantity": "1.5"},
                                           {"offer_id": uuid::Uuid::new_v4(), "quantity": 1}]}),
-              Some(&customer.token))
+            Some(&customer.token),
+        )
         .await
         .expect_problem(422, "invalid_field");
-    let fields: Vec<&str> = problem["errors"].as_array().expect("errors").iter()
-        .filter_map(|e| e["field"].as_str()).collect();
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
     assert_eq!(fields, vec!["lines[0].quantity", "lines[1].offer_id"]);
-    app.post(&orders, &json!({"lines": [{"offer_id": chicken, "quantity": 0}]}), Some(&customer.token))
-        .await
-        .expect_problem(422, "invalid_field");
+    app.post(
+        &orders,
+        &json!({"lines": [{"offer_id": chicken, "quantity": 0}]}),
+        Some(&customer.token),
+    )
+    .await
+    .expect_problem(422, "invalid_field");
     app.post(&orders, &json!({"lines": []}), Some(&customer.token))
         .await
         .expect_problem(422, "invalid_field");
-    app.post(&orders, &json!({"lines": [{"offer_id": chicken, "quantity": 1}]}), None)
-        .await
-        .expect_problem(401, "unauthorized");
+    app.post(
+        &orders,
+        &json!({"lines": [{"offer_id": chicken, "quantity": 1}]}),
+        None,
+    )
+    .await
+    .expect_problem(401, "unauthorized");
     app.post(
         &format!("/api/v1/distributions/{}/orders", uuid::Uuid::new_v4()),
         &json!({"lines": [{"offer_id": chicken, "quantity": 1}]}),
@@ -124,9 +179,17 @@ async fn refusals_are_problem_documents_and_change_nothing() {
     .await
     .expect_problem(404, "not_found");
 
-    let (count,): (i64,) = sqlx::query_as("SELECT count(*) FROM orders").fetch_one(&app.db).await.expect("count");
+    let (count,): (i64,) = sqlx::query_as("SELECT count(*) FROM orders")
+        .fetch_one(&app.db)
+        .await
+        .expect("count");
     assert_eq!(count, 0, "no refused request left an order");
-    assert_eq!(shop_available(&app, sale.distribution_id, chicken).await.as_deref(), Some("2"));
+    assert_eq!(
+        shop_available(&app, sale.distribution_id, chicken)
+            .await
+            .as_deref(),
+        Some("2")
+    );
 }
 
 #[actix_web::test]
@@ -136,30 +199,52 @@ async fn orders_are_refused_before_opening_and_from_the_closing_instant() {
     let honey = sale.producer.offers[0];
     let customer = customers(&app, 1).await.remove(0);
 
-    app.clock.set(sale.window.opens_at - Duration::milliseconds(1));
+    app.clock
+        .set(sale.window.opens_at - Duration::milliseconds(1));
     let problem = order(&app, sale.distribution_id, &customer, &[(honey, "1")])
         .await
         .expect_problem(409, "sale_not_open");
     assert_eq!(problem["offer_id"], json!(honey));
 
     app.clock.set(sale.window.opens_at);
-    let placed = order(&app, sale.distribution_id, &customer, &[(honey, "1")]).await.expect(201);
+    let placed = order(&app, sale.distribution_id, &customer, &[(honey, "1")])
+        .await
+        .expect(201);
     let path = format!("/api/v1/orders/{}", placed["id"].as_str().expect("id"));
 
-    app.clock.set(sale.window.closes_at - Duration::milliseconds(1));
-    order(&app, sale.distribution_id, &customer, &[(honey, "1")]).await.expect(201);
+    app.clock
+        .set(sale.window.closes_at - Duration::milliseconds(1));
+    order(&app, sale.distribution_id, &customer, &[(honey, "1")])
+        .await
+        .expect(201);
 
     app.clock.set(sale.window.closes_at);
     order(&app, sale.distribution_id, &customer, &[(honey, "1")])
         .await
         .expect_problem(409, "sale_closed");
-    app.patch(&path, &json!({"lines": [{"offer_id": honey, "quantity": 5}]}), Some(&customer.token))
+    app.patch(
+        &path,
+        &json!({"lines": [{"offer_id": honey, "quantity": 5}]}),
+        Some(&customer.token),
+    )
+    .await
+    .expect_problem(409, "sale_closed");
+    app.delete(&path, Some(&customer.token))
         .await
         .expect_problem(409, "sale_closed");
-    app.delete(&path, Some(&customer.token)).await.expect_problem(409, "sale_closed");
-    assert_eq!(sold(&app, honey).await, dec!(2), "nothing changed after closing");
+    assert_eq!(
+        sold(&app, honey).await,
+        dec!(2),
+        "nothing changed after closing"
+    );
 
-    let shop = app.get(&format!("/api/v1/distributions/{}/shop", sale.distribution_id), None).await.expect(200);
+    let shop = app
+        .get(
+            &format!("/api/v1/distributions/{}/shop", sale.distribution_id),
+            None,
+        )
+        .await
+        .expect(200);
     assert_eq!(shop["catalogs"][0]["status"], "closed");
 }
 
@@ -171,7 +256,9 @@ async fn prices_are_frozen_when_the_sale_opens_until_a_forced_sync() {
     let owner = &sale.producer.owner;
     let customer = customers(&app, 2).await;
 
-    let first = order(&app, sale.distribution_id, &customer[0], &[(apples, "2")]).await.expect(201);
+    let first = order(&app, sale.distribution_id, &customer[0], &[(apples, "2")])
+        .await
+        .expect(201);
     assert_eq!(first["lines"][0]["unit_price"], "2.50");
 
     // The producer raises the price: the open sale keeps its frozen price.
@@ -180,30 +267,64 @@ async fn prices_are_frozen_when_the_sale_opens_until_a_forced_sync() {
     current["price"] = json!("3.00");
     let body = json!({"label": current["label"], "quantity": current["quantity"], "unit": current["unit"],
                       "price": "3.00", "vat_rate_id": current["vat_rate_id"]});
-    app.put(&offer_path, &body, Some(&owner.token)).await.expect(200);
-    let shop = app.get(&format!("/api/v1/distributions/{}/shop", sale.distribution_id), None).await.expect(200);
+    app.put(&offer_path, &body, Some(&owner.token))
+        .await
+        .expect(200);
+    let shop = app
+        .get(
+            &format!("/api/v1/distributions/{}/shop", sale.distribution_id),
+            None,
+        )
+        .await
+        .expect(200);
     assert_eq!(shop["offers"][0]["price"], "2.50");
-    let second = order(&app, sale.distribution_id, &customer[1], &[(apples, "1")]).await.expect(201);
+    let second = order(&app, sale.distribution_id, &customer[1], &[(apples, "1")])
+        .await
+        .expect(201);
     assert_eq!(second["lines"][0]["unit_price"], "2.50");
 
     // A stranger may not force the sync.
-    app.post(&format!("/api/v1/catalogs/{}/sync", sale.producer.catalog_id), &json!({}), Some(&customer[0].token))
-        .await
-        .expect_problem(403, "forbidden");
+    app.post(
+        &format!("/api/v1/catalogs/{}/sync", sale.producer.catalog_id),
+        &json!({}),
+        Some(&customer[0].token),
+    )
+    .await
+    .expect_problem(403, "forbidden");
     let synced = app
-        .post(&format!("/api/v1/catalogs/{}/sync", sale.producer.catalog_id), &json!({}), Some(&owner.token))
+        .post(
+            &format!("/api/v1/catalogs/{}/sync", sale.producer.catalog_id),
+            &json!({}),
+            Some(&owner.token),
+        )
         .await
         .expect(200);
     assert_eq!(synced["synced_sales"], 1);
-    let shop = app.get(&format!("/api/v1/distributions/{}/shop", sale.distribution_id), None).await.expect(200);
+    let shop = app
+        .get(
+            &format!("/api/v1/distributions/{}/shop", sale.distribution_id),
+            None,
+        )
+        .await
+        .expect(200);
     assert_eq!(shop["offers"][0]["price"], "3.00");
 
     // New lines take the new price; lines already ordered keep theirs.
-    let newer = order(&app, sale.distribution_id, &customer[1], &[(apples, "1")]).await.expect(201);
-    let prices: Vec<&str> = newer["lines"].as_array().expect("lines").iter()
-        .filter_map(|l| l["unit_price"].as_str()).collect();
+    let newer = order(&app, sale.distribution_id, &customer[1], &[(apples, "1")])
+        .await
+        .expect(201);
+    let prices: Vec<&str> = newer["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .filter_map(|l| l["unit_price"].as_str())
+        .collect();
     assert_eq!(prices, vec!["2.50", "3.00"]);
-    let kept = app.get(&format!("/api/v1/orders/{}", first["id"].as_str().expect("id")), Some(&customer[0].token))
+    let kept = app
+        .get(
+            &format!("/api/v1/orders/{}", first["id"].as_str().expect("id")),
+            Some(&customer[0].token),
+        )
         .await
         .expect(200);
     assert_eq!(kept["lines"][0]["unit_price"], "2.50");
@@ -215,7 +336,9 @@ async fn a_stock_change_by_the_producer_is_live() {
     let sale = open_sale(&app, &[offer("Fromage", "6.00", Some(1))]).await;
     let cheese = sale.producer.offers[0];
     let customer = customers(&app, 2).await;
-    order(&app, sale.distribution_id, &customer[0], &[(cheese, "1")]).await.expect(201);
+    order(&app, sale.distribution_id, &customer[0], &[(cheese, "1")])
+        .await
+        .expect(201);
     order(&app, sale.distribution_id, &customer[1], &[(cheese, "1")])
         .await
         .expect_problem(409, "insufficient_stock");
@@ -226,7 +349,14 @@ async fn a_stock_change_by_the_producer_is_live() {
     )
     .await
     .expect(200);
-    assert_eq!(shop_available(&app, sale.distribution_id, cheese).await.as_deref(), Some("4"));
-    order(&app, sale.distribution_id, &customer[1], &[(cheese, "4")]).await.expect(201);
+    assert_eq!(
+        shop_available(&app, sale.distribution_id, cheese)
+            .await
+            .as_deref(),
+        Some("4")
+    );
+    order(&app, sale.distribution_id, &customer[1], &[(cheese, "4")])
+        .await
+        .expect(201);
     assert_eq!(sold(&app, cheese).await, dec!(5));
 }
