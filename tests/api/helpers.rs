@@ -245,6 +245,21 @@ impl Answer {
 }
 
 impl TestApp {
+    /// A handle on an engine running elsewhere (a child process).
+    pub async fn external(address: String, port: u16, database_url: &str) -> Self {
+        TestApp {
+            address,
+            port,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("http client"),
+            db: PgPool::connect(database_url).await.expect("test pool"),
+            database_url: database_url.to_owned(),
+            clock: ManualClock::new(Utc::now()),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
@@ -257,6 +272,19 @@ impl TestApp {
         body: Option<&Value>,
         token: Option<&str>,
     ) -> Answer {
+        self.try_call(method, path, body, token)
+            .await
+            .expect("request sent")
+    }
+
+    /// Like [`TestApp::call`], but a connection failure is returned, not a panic.
+    pub async fn try_call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        token: Option<&str>,
+    ) -> Result<Answer, reqwest::Error> {
         let mut request = self.client.request(method, self.url(path));
         if let Some(body) = body {
             request = request.json(body);
@@ -264,21 +292,21 @@ impl TestApp {
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
-        let response = request.send().await.expect("request sent");
+        let response = request.send().await?;
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = response.bytes().await.expect("body read");
+        let bytes = response.bytes().await?;
         let body = if bytes.is_empty() {
             Value::Null
         } else {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
-        Answer {
+        Ok(Answer {
             status,
             body,
             headers,
-        }
+        })
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Answer {
@@ -355,4 +383,80 @@ pub fn parse_id(value: &Value) -> Uuid {
         .as_str()
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("not a uuid: {value}"))
+}
+
+/// A Unix-socket proxy in front of the test cluster that can be cut and
+/// restored, to take the database away from a running engine.
+pub struct SocketProxy {
+    pub dir: PathBuf,
+    upstream: PathBuf,
+    task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    connections: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl SocketProxy {
+    /// Starts a proxy to the cluster whose sockets live in `upstream_dir`.
+    pub async fn start(upstream_dir: PathBuf) -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "etal-proxy-{}",
+            &Uuid::new_v4().simple().to_string()[..8]
+        ));
+        std::fs::create_dir_all(&dir).expect("proxy dir");
+        let proxy = Self {
+            dir,
+            upstream: upstream_dir.join(".s.PGSQL.5432"),
+            task: std::sync::Mutex::new(None),
+            connections: Arc::new(Mutex::new(Vec::new())),
+        };
+        proxy.restore();
+        proxy
+    }
+
+    /// The URL of `database_url`'s database, reached through this proxy.
+    pub fn url_for(&self, database_url: &str) -> String {
+        database_url.replace(
+            &cluster().socket_dir().display().to_string(),
+            &self.dir.display().to_string(),
+        )
+    }
+
+    /// (Re)opens the listening socket.
+    pub fn restore(&self) {
+        let socket = self.dir.join(".s.PGSQL.5432");
+        let _ = std::fs::remove_file(&socket);
+        let listener = tokio::net::UnixListener::bind(&socket).expect("bind proxy");
+        let upstream = self.upstream.clone();
+        let tracked = self.connections.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let upstream = upstream.clone();
+                let handle = tokio::spawn(async move {
+                    if let Ok(mut server) = tokio::net::UnixStream::connect(&upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+                if let Ok(mut list) = tracked.lock() {
+                    list.push(handle);
+                }
+            }
+        });
+        if let Ok(mut slot) = self.task.lock() {
+            *slot = Some(task);
+        }
+    }
+
+    /// Stops accepting, drops every open connection and removes the socket.
+    pub fn cut(&self) {
+        if let Ok(mut slot) = self.task.lock() {
+            if let Some(task) = slot.take() {
+                task.abort();
+            }
+        }
+        if let Ok(mut list) = self.connections.lock() {
+            for handle in list.drain(..) {
+                handle.abort();
+            }
+        }
+        let _ = std::fs::remove_file(self.dir.join(".s.PGSQL.5432"));
+    }
 }

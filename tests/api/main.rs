@@ -11,6 +11,7 @@ mod distributions;
 mod markets;
 mod ordering;
 mod participations;
+mod recovery;
 mod products;
 mod stock;
 mod system;

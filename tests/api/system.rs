@@ -1,11 +1,11 @@
 //! The HTTP skeleton: health, readiness, metrics, OpenAPI, problem
 //! documents for malformed and oversized bodies, one engine per database.
 
-use std::path::PathBuf;
-
 use serde_json::json;
 
-use crate::helpers::{cluster, fresh_database, spawn_app, spawn_app_with, test_settings};
+use crate::helpers::{
+    cluster, fresh_database, spawn_app, spawn_app_with, test_settings, SocketProxy,
+};
 
 #[actix_web::test]
 async fn health_ready_metrics_and_openapi_answer() {
@@ -113,10 +113,7 @@ async fn ready_turns_503_when_the_database_is_unreachable() {
     // The engine reaches the database through a socket proxy we can cut.
     let target = fresh_database().await;
     let proxy = SocketProxy::start(cluster().socket_dir()).await;
-    let through_proxy = target.replace(
-        &cluster().socket_dir().display().to_string(),
-        &proxy.dir.display().to_string(),
-    );
+    let through_proxy = proxy.url_for(&target);
     assert_ne!(through_proxy, target, "URL points at the proxy");
     let mut settings = test_settings(&through_proxy);
     settings.database.connect_timeout_secs = 2;
@@ -130,55 +127,7 @@ async fn ready_turns_503_when_the_database_is_unreachable() {
         "Retry-After set"
     );
     answer.expect_problem(503, "unavailable");
-}
 
-/// A Unix-socket proxy in front of the test cluster that can be cut.
-struct SocketProxy {
-    dir: PathBuf,
-    task: tokio::task::JoinHandle<()>,
-    connections: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
-}
-
-impl SocketProxy {
-    async fn start(upstream_dir: PathBuf) -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "etal-proxy-{}",
-            &uuid::Uuid::new_v4().simple().to_string()[..8]
-        ));
-        std::fs::create_dir_all(&dir).expect("proxy dir");
-        let listener =
-            tokio::net::UnixListener::bind(dir.join(".s.PGSQL.5432")).expect("bind proxy");
-        let upstream = upstream_dir.join(".s.PGSQL.5432");
-        let connections = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let tracked = connections.clone();
-        let task = tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
-                let upstream = upstream.clone();
-                let handle = tokio::spawn(async move {
-                    if let Ok(mut server) = tokio::net::UnixStream::connect(&upstream).await {
-                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-                    }
-                });
-                if let Ok(mut list) = tracked.lock() {
-                    list.push(handle);
-                }
-            }
-        });
-        Self {
-            dir,
-            task,
-            connections,
-        }
-    }
-
-    /// Stops accepting, drops every open connection and removes the socket.
-    fn cut(&self) {
-        self.task.abort();
-        if let Ok(list) = self.connections.lock() {
-            for handle in list.iter() {
-                handle.abort();
-            }
-        }
-        let _ = std::fs::remove_file(self.dir.join(".s.PGSQL.5432"));
-    }
+    proxy.restore();
+    app.get("/ready", None).await.expect(200);
 }
