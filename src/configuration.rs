@@ -28,6 +28,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub auth: AuthSettings,
     pub engine: EngineSettings,
+    pub notify: NotifySettings,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -94,6 +95,36 @@ pub struct EngineSettings {
     pub ws_heartbeat_secs: u64,
     pub ws_idle_timeout_secs: u64,
     pub delivery_delay_minutes: u32,
+    /// How often background jobs (closing summaries, delivery settlement,
+    /// outbox delivery) look for due work, in ms.
+    pub jobs_interval_ms: u64,
+}
+
+/// How messages (closing recaps, order-change notices) leave the engine.
+/// With no `smtp_host` they stay in the `outbox` table and go to the log.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifySettings {
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    /// `starttls`, `tls` (implicit TLS) or `none` (a local relay only).
+    pub smtp_tls: SmtpTls,
+    pub smtp_username: String,
+    pub smtp_password: String,
+    /// Sender, e.g. `etal <no-reply@example.org>`.
+    pub from: String,
+    /// Delivery attempts per message before it is left aside.
+    pub max_attempts: u32,
+    /// Longest wait for the SMTP server, in seconds.
+    pub smtp_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    Starttls,
+    Tls,
+    None,
 }
 
 /// Why the configuration could not be loaded.
@@ -239,6 +270,9 @@ impl Settings {
     pub fn redacted_toml(&self) -> String {
         let mut shown = self.clone();
         shown.database.url = redact_url_password(&shown.database.url);
+        if !shown.notify.smtp_password.is_empty() {
+            shown.notify.smtp_password = "***".into();
+        }
         toml_string(&shown)
     }
 }

@@ -125,6 +125,7 @@ impl Application {
             Duration::from_secs(settings.database.connect_timeout_secs),
         )?;
         let engine = Engine::start(store.clone(), writer_store, clock.clone(), &settings.engine);
+        crate::engine::jobs::Jobs::new(engine.clone(), &settings).spawn();
         let state = AppState {
             store,
             settings: Arc::new(settings),

@@ -8,6 +8,7 @@
 //! very routes that are served.
 
 pub mod accounts;
+pub mod after_sale;
 pub mod auth;
 pub mod catalogs;
 pub mod credentials;
@@ -21,6 +22,8 @@ pub mod participations;
 pub mod problem;
 pub mod producers;
 pub mod products;
+pub mod recaps;
+pub mod settlement;
 pub mod shop;
 pub mod state;
 pub mod system;
@@ -50,6 +53,9 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
     dashboard::configure(cfg);
     orders::configure(cfg);
     shop::configure(cfg);
+    recaps::configure(cfg);
+    after_sale::configure(cfg);
+    settlement::configure(cfg);
 }
 
 /// JSON bodies: size limit from the configuration; malformed → 400, too

@@ -15,6 +15,7 @@ pub mod percent;
 pub mod planning;
 pub mod pricing;
 pub mod quantity;
+pub mod recap;
 pub mod roles;
 pub mod schedule;
 pub mod text;

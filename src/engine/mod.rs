@@ -8,10 +8,13 @@
 //! The ordering protocol itself is in [`ordering`].
 
 pub mod adjust;
+pub mod after_sale;
 pub mod clock;
 pub mod distribution_actor;
 pub mod events;
 pub mod idempotency;
+pub mod jobs;
+pub mod notifier;
 pub mod offer_actor;
 pub mod ordering;
 pub mod sale;

@@ -7,6 +7,7 @@
 //! clonable handle (a connection pool) they all hang off.
 
 pub mod accounts;
+pub mod after_sale;
 pub mod catalogs;
 pub mod cluster;
 pub mod distributions;
@@ -14,10 +15,13 @@ pub mod engine_lock;
 pub mod markets;
 pub mod offers;
 pub mod order_writes;
+pub mod outbox;
 pub mod participations;
 pub mod producers;
 pub mod products;
+pub mod recaps;
 pub mod sale;
+pub mod settlement;
 pub mod vat_rates;
 
 use std::time::Duration;
