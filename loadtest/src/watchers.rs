@@ -1,0 +1,313 @@
+//! Storefront watchers: WebSocket sessions on `/ws/distributions/{id}`
+//! reading the frames of API.md ("WebSocket"): a `snapshot` (the shop
+//! document), then `availability` (`offer_id`, `available`), `sale_opened`
+//! / `sale_closed` and fresh snapshots.
+//!
+//! Each watcher keeps its latest value of every offer in shared atomics
+//! (read live by the availability chart and by the settle phase) and logs
+//! the frames of the observed offers with their arrival time (for push
+//! lag). The first `sale_opened` seen by any watcher is the customers'
+//! signal to start.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Message;
+use uuid::Uuid;
+
+use crate::record::now_us;
+use crate::target::etal::milli;
+
+/// Value of an offer never seen by a watcher.
+pub const UNKNOWN: i64 = i64::MIN;
+/// Value of an offer without limited stock (`available: null`).
+pub const UNLIMITED: i64 = i64::MAX;
+
+/// What every watcher shares with the run.
+pub struct WatchShared {
+    pub index: HashMap<Uuid, u32>,
+    /// Offer index → position in the frame logs (observed offers only).
+    pub observed: HashMap<u32, usize>,
+    /// `latest[w][offer]`: watcher `w`'s current value, in milli-units.
+    pub latest: Vec<Vec<AtomicI64>>,
+    /// `alive[w]`: watcher `w` is connected right now.
+    pub alive: Vec<AtomicBool>,
+    pub frames: AtomicU64,
+    /// Set to the arrival time (µs) of the first `sale_opened`.
+    pub opened: watch::Sender<Option<u64>>,
+}
+
+/// A frame of an observed offer: arrival (µs since epoch), offer, value.
+pub type Frame = (u64, u32, i64);
+
+/// What one watcher saw.
+#[derive(Debug, Default)]
+pub struct WatcherLog {
+    pub connected: bool,
+    pub error: Option<String>,
+    pub frames: Vec<Frame>,
+    pub snapshots: u32,
+}
+
+#[derive(Deserialize)]
+struct WireFrame {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    offer_id: Option<Uuid>,
+    #[serde(default)]
+    available: Option<serde_json::Value>,
+    #[serde(default)]
+    offers: Option<Vec<WireOffer>>,
+}
+
+#[derive(Deserialize)]
+struct WireOffer {
+    offer_id: Uuid,
+    #[serde(default)]
+    available: Option<serde_json::Value>,
+}
+
+/// An `available` value in milli-units (`null` = unlimited).
+fn available_milli(value: Option<&serde_json::Value>) -> Option<i64> {
+    match value {
+        None | Some(serde_json::Value::Null) => Some(UNLIMITED),
+        Some(serde_json::Value::String(s)) => Decimal::from_str(s).ok().and_then(milli),
+        Some(serde_json::Value::Number(n)) => {
+            Decimal::from_str(&n.to_string()).ok().and_then(milli)
+        }
+        Some(_) => None,
+    }
+}
+
+impl WatchShared {
+    pub fn new(offer_ids: &[Uuid], observed: &[usize], watchers: usize) -> Arc<Self> {
+        Arc::new(Self {
+            index: offer_ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| (*id, i as u32))
+                .collect(),
+            observed: observed
+                .iter()
+                .enumerate()
+                .map(|(pos, &o)| (o as u32, pos))
+                .collect(),
+            latest: (0..watchers)
+                .map(|_| offer_ids.iter().map(|_| AtomicI64::new(UNKNOWN)).collect())
+                .collect(),
+            alive: (0..watchers).map(|_| AtomicBool::new(false)).collect(),
+            frames: AtomicU64::new(0),
+            opened: watch::channel(None).0,
+        })
+    }
+
+    /// Current value of an offer for every watcher.
+    pub fn values_of(&self, offer: usize) -> Vec<i64> {
+        self.latest
+            .iter()
+            .map(|w| w.get(offer).map_or(UNKNOWN, |a| a.load(Ordering::Relaxed)))
+            .collect()
+    }
+
+    /// Watchers connected right now.
+    pub fn alive_count(&self) -> usize {
+        self.alive.iter().filter(|a| a.load(Ordering::Relaxed)).count()
+    }
+
+    /// Every live watcher's values of every offer.
+    pub fn live_values(&self) -> Vec<Vec<i64>> {
+        self.latest
+            .iter()
+            .zip(&self.alive)
+            .filter(|(_, alive)| alive.load(Ordering::Relaxed))
+            .map(|(values, _)| values.iter().map(|v| v.load(Ordering::Relaxed)).collect())
+            .collect()
+    }
+
+    /// Applies one text frame of watcher `w`.
+    fn apply(&self, w: usize, text: &str, log: &mut WatcherLog) {
+        let Ok(frame) = serde_json::from_str::<WireFrame>(text) else {
+            return;
+        };
+        let t = now_us();
+        self.frames.fetch_add(1, Ordering::Relaxed);
+        match frame.kind.as_str() {
+            "availability" => {
+                if let Some(id) = frame.offer_id {
+                    self.set(w, id, available_milli(frame.available.as_ref()), t, log);
+                }
+            }
+            "snapshot" => {
+                log.snapshots += 1;
+                for offer in frame.offers.unwrap_or_default() {
+                    self.set(w, offer.offer_id, available_milli(offer.available.as_ref()), t, log);
+                }
+            }
+            "sale_opened" => {
+                self.opened.send_if_modified(|at| {
+                    if at.is_none() {
+                        *at = Some(t);
+                        true
+                    } else {
+                        false
+                    }
+                });
+            }
+            _ => {}
+        }
+    }
+
+    fn set(&self, w: usize, id: Uuid, value: Option<i64>, t: u64, log: &mut WatcherLog) {
+        let (Some(&offer), Some(value)) = (self.index.get(&id), value) else {
+            return;
+        };
+        if let Some(slot) = self.latest.get(w).and_then(|l| l.get(offer as usize)) {
+            slot.store(value, Ordering::Relaxed);
+        }
+        if self.observed.contains_key(&offer) {
+            log.frames.push((t, offer, value));
+        }
+    }
+}
+
+/// Watchers running.
+pub struct Watchers {
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<WatcherLog>>,
+}
+
+impl Watchers {
+    /// Connects `shared.latest.len()` watchers to `ws_url` (a few at a
+    /// time) and returns once every one is connected or has failed.
+    pub async fn connect(shared: Arc<WatchShared>, ws_url: &str) -> Self {
+        let (stop, stop_rx) = watch::channel(false);
+        let gate = Arc::new(Semaphore::new(32));
+        let count = shared.latest.len();
+        let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<()>(count.max(1));
+        let mut tasks = Vec::with_capacity(count);
+        for w in 0..count {
+            let shared = shared.clone();
+            let url = ws_url.to_owned();
+            let mut stop_rx = stop_rx.clone();
+            let gate = gate.clone();
+            let ready = ready_tx.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut log = WatcherLog::default();
+                let connected = {
+                    let _permit = gate.acquire().await;
+                    tokio::time::timeout(
+                        Duration::from_secs(10),
+                        tokio_tungstenite::connect_async(url.as_str()),
+                    )
+                    .await
+                };
+                let _ = ready.send(()).await;
+                let mut ws = match connected {
+                    Ok(Ok((ws, _))) => ws,
+                    Ok(Err(e)) => {
+                        log.error = Some(e.to_string());
+                        return log;
+                    }
+                    Err(_) => {
+                        log.error = Some("connect timed out".into());
+                        return log;
+                    }
+                };
+                log.connected = true;
+                if let Some(a) = shared.alive.get(w) {
+                    a.store(true, Ordering::Relaxed);
+                }
+                loop {
+                    tokio::select! {
+                        msg = ws.next() => match msg {
+                            Some(Ok(Message::Text(text))) => shared.apply(w, &text, &mut log),
+                            Some(Ok(Message::Binary(bytes))) => {
+                                if let Ok(text) = std::str::from_utf8(&bytes) {
+                                    shared.apply(w, text, &mut log);
+                                }
+                            }
+                            Some(Ok(Message::Close(_))) | None => {
+                                log.error = Some("closed by the server".into());
+                                break;
+                            }
+                            Some(Ok(_)) => {}
+                            Some(Err(e)) => {
+                                log.error = Some(e.to_string());
+                                break;
+                            }
+                        },
+                        _ = stop_rx.changed() => break,
+                    }
+                }
+                if let Some(a) = shared.alive.get(w) {
+                    a.store(false, Ordering::Relaxed);
+                }
+                let _ = ws.close(None).await;
+                log
+            }));
+        }
+        drop(ready_tx);
+        for _ in 0..count {
+            if ready_rx.recv().await.is_none() {
+                break;
+            }
+        }
+        Self { stop, tasks }
+    }
+
+    /// Closes every session and returns what each one saw.
+    pub async fn finish(self) -> Vec<WatcherLog> {
+        let _ = self.stop.send(true);
+        let mut logs = Vec::with_capacity(self.tasks.len());
+        for task in self.tasks {
+            match tokio::time::timeout(Duration::from_secs(10), task).await {
+                Ok(Ok(log)) => logs.push(log),
+                _ => logs.push(WatcherLog {
+                    error: Some("watcher did not stop".into()),
+                    ..WatcherLog::default()
+                }),
+            }
+        }
+        logs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_update_values_and_logs() {
+        let a = Uuid::from_u128(1);
+        let b = Uuid::from_u128(2);
+        let shared = WatchShared::new(&[a, b], &[0], 1);
+        let mut log = WatcherLog::default();
+        let snapshot = format!(
+            r#"{{"type":"snapshot","distribution":{{}},"catalogs":[],
+                "offers":[{{"offer_id":"{a}","available":"10"}},{{"offer_id":"{b}","available":null}}]}}"#
+        );
+        shared.apply(0, &snapshot, &mut log);
+        assert_eq!(shared.values_of(0), vec![10_000]);
+        assert_eq!(shared.values_of(1), vec![UNLIMITED]);
+        shared.apply(
+            0,
+            &format!(r#"{{"type":"availability","offer_id":"{a}","available":"7.5"}}"#),
+            &mut log,
+        );
+        assert_eq!(shared.values_of(0), vec![7_500]);
+        assert_eq!(log.frames.len(), 2, "only the observed offer is logged");
+        assert_eq!(log.snapshots, 1);
+        assert!(shared.opened.borrow().is_none());
+        shared.apply(0, r#"{"type":"sale_opened","catalog_id":"x"}"#, &mut log);
+        assert!(shared.opened.borrow().is_some());
+    }
+}
