@@ -154,6 +154,11 @@ impl Application {
         &self.state
     }
 
+    /// A handle that stops the server (tests restart an engine on one database).
+    pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     /// Serves until SIGINT/SIGTERM, then drains and cleans up.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let Application {

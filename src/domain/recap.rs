@@ -238,7 +238,13 @@ pub(crate) mod tests {
         price: Decimal,
         rate: Decimal,
     ) -> RecapLine {
-        let id = |s: &str| Uuid::new_v5(&Uuid::NAMESPACE_OID, s.as_bytes());
+        let id = |s: &str| {
+            use sha2::Digest;
+            let digest = sha2::Sha256::digest(s.as_bytes());
+            let mut bytes = [0u8; 16];
+            bytes.copy_from_slice(&digest[..16]);
+            Uuid::from_bytes(bytes)
+        };
         RecapLine {
             line_id: Uuid::new_v4(),
             order_id: id(&format!("order{number}")),

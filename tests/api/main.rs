@@ -5,6 +5,7 @@ mod fixtures;
 mod helpers;
 
 mod accounts;
+mod after_sale;
 mod catalogs;
 mod concurrency;
 mod distributions;
@@ -13,5 +14,6 @@ mod ordering;
 mod participations;
 mod recovery;
 mod products;
+mod recaps;
 mod stock;
 mod system;
