@@ -206,6 +206,7 @@ fn serve(listener: TcpListener, state: AppState) -> Result<Server, StartError> {
             .service(system::health)
             .service(system::ready)
             .into_app()
+            .configure(api::pages::configure)
             .default_service(web::to(not_found))
     })
     .shutdown_timeout(shutdown_secs)

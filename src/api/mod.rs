@@ -10,14 +10,17 @@
 pub mod accounts;
 pub mod after_sale;
 pub mod auth;
+pub mod board;
 pub mod catalogs;
 pub mod credentials;
 pub mod dashboard;
 pub mod distributions;
 pub mod markets;
 pub mod metrics;
+pub mod my_orders;
 pub mod offers;
 pub mod orders;
+pub mod pages;
 pub mod participations;
 pub mod problem;
 pub mod producers;
@@ -26,6 +29,7 @@ pub mod recaps;
 pub mod settlement;
 pub mod shop;
 pub mod state;
+pub mod storefront;
 pub mod system;
 pub mod validate;
 pub mod vat_rates;
@@ -56,6 +60,9 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
     recaps::configure(cfg);
     after_sale::configure(cfg);
     settlement::configure(cfg);
+    storefront::configure(cfg);
+    my_orders::configure(cfg);
+    board::configure(cfg);
 }
 
 /// JSON bodies: size limit from the configuration; malformed → 400, too

@@ -22,6 +22,7 @@ pub mod products;
 pub mod recaps;
 pub mod sale;
 pub mod settlement;
+pub mod storefront;
 pub mod vat_rates;
 
 use std::time::Duration;

@@ -1,0 +1,446 @@
+// Shared by the shop and the producer's board: calls to the API, the
+// session (token in localStorage or sessionStorage), French formatting of
+// money, quantities, dates and countdowns (integer arithmetic, no floats
+// for money), a reconnecting WebSocket, screen-reader announcements and the
+// sign-in / sign-up dialog. No framework, nothing loaded from the network.
+
+const SESSION_KEY = "etal.session";
+
+/** Builds an element: el("p", {class: "x", text: "…"}, child, …). */
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else if (key === "on") for (const [ev, fn] of Object.entries(value)) node.addEventListener(ev, fn);
+    else if (value === true) node.setAttribute(key, "");
+    else node.setAttribute(key, String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+/** The last path segment of the page's URL (the distribution or producer id). */
+export function idFromPath() {
+  const parts = location.pathname.split("/").filter(Boolean);
+  return parts[parts.length - 1] || "";
+}
+
+// ---------------------------------------------------------------- numbers
+
+/** A decimal string ("2.5", "12.50") as an integer count of thousandths. */
+export function toMilli(value) {
+  if (value === null || value === undefined) return null;
+  const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(String(value).trim());
+  if (!m) return null;
+  const whole = Number(m[2]) * 1000 + Number((m[3] || "").padEnd(3, "0").slice(0, 3));
+  return m[1] ? -whole : whole;
+}
+
+/** Thousandths back to a decimal string for the API ("2", "2.5"). */
+export function milliToString(milli) {
+  const sign = milli < 0 ? "-" : "";
+  const abs = Math.abs(milli);
+  const whole = Math.floor(abs / 1000);
+  const frac = String(abs % 1000).padStart(3, "0").replace(/0+$/, "");
+  return sign + whole + (frac ? "." + frac : "");
+}
+
+/** Thousandths as a French quantity ("2", "2,5"). */
+export function formatQty(milli) {
+  return milliToString(milli).replace(".", ",").replace("-", "−");
+}
+
+/** A money string ("12.50") as integer cents. */
+export function toCents(value) {
+  const m = /^(-?)(\d+)(?:\.(\d{1,2}))?/.exec(String(value ?? "").trim());
+  if (!m) return 0;
+  const cents = Number(m[2]) * 100 + Number((m[3] || "").padEnd(2, "0"));
+  return m[1] ? -cents : cents;
+}
+
+/** Integer cents as French euros ("1 234,50 €"). */
+export function formatCents(cents) {
+  const abs = Math.abs(cents);
+  const euros = String(Math.floor(abs / 100)).replace(/\B(?=(\d{3})+(?!\d))/g, "\u202f");
+  return (cents < 0 ? "−" : "") + euros + "," + String(abs % 100).padStart(2, "0") + "\u00a0€";
+}
+
+/** cents × thousandths, rounded half-up to the cent (as the engine does). */
+export function lineCents(priceCents, milli) {
+  return Math.floor((priceCents * milli + 500) / 1000);
+}
+
+// ---------------------------------------------------------------- times
+
+let timeZone;
+let dateFormat;
+let dayFormat;
+let hourFormat;
+
+/** Formats times in this zone (the market's), or the browser's if unknown. */
+export function setTimeZone(zone) {
+  const make = (options) => {
+    try {
+      return new Intl.DateTimeFormat("fr-FR", { ...options, timeZone: zone || undefined });
+    } catch (_) {
+      return new Intl.DateTimeFormat("fr-FR", options);
+    }
+  };
+  timeZone = zone;
+  dateFormat = make({ weekday: "long", day: "numeric", month: "long", hour: "2-digit", minute: "2-digit" });
+  dayFormat = make({ weekday: "long", day: "numeric", month: "long" });
+  hourFormat = make({ hour: "2-digit", minute: "2-digit" });
+}
+setTimeZone(undefined);
+
+/** The zone times are shown in (undefined = the browser's). */
+export function currentTimeZone() {
+  return timeZone;
+}
+
+/** "samedi 12 septembre à 09:00". */
+export function formatDate(iso) {
+  return dateFormat.format(new Date(iso));
+}
+
+/** "samedi 12 septembre". */
+export function formatDay(iso) {
+  return dayFormat.format(new Date(iso));
+}
+
+/** "09:00". */
+export function formatHour(iso) {
+  return hourFormat.format(new Date(iso));
+}
+
+/** A duration as "2 j 03:04:05" (days only when there are some). */
+export function formatCountdown(ms) {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  const days = Math.floor(total / 86400);
+  const h = Math.floor((total % 86400) / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const hms = [h, m, s].map((n) => String(n).padStart(2, "0")).join(":");
+  return days > 0 ? `${days}\u00a0j ${hms}` : hms;
+}
+
+// ---------------------------------------------------------------- session
+
+/** The signed-in session ({token, account_id, name, email}) or null. */
+export function getSession() {
+  for (const store of [sessionStorage, localStorage]) {
+    try {
+      const raw = store.getItem(SESSION_KEY);
+      if (raw) {
+        const session = JSON.parse(raw);
+        if (session && typeof session.token === "string") return session;
+      }
+    } catch (_) {
+      /* unreadable storage: treat as signed out */
+    }
+  }
+  return null;
+}
+
+/** Keeps a session: on this device (localStorage) or for this tab only. */
+export function saveSession(session, remember) {
+  clearSession();
+  (remember ? localStorage : sessionStorage).setItem(SESSION_KEY, JSON.stringify(session));
+}
+
+export function clearSession() {
+  sessionStorage.removeItem(SESSION_KEY);
+  localStorage.removeItem(SESSION_KEY);
+}
+
+// ---------------------------------------------------------------- API
+
+/** A random key (works on plain http too, unlike crypto.randomUUID). */
+export function randomKey() {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Calls the API. Never throws: `{ok, status, body}`, status 0 when the
+ * server could not be reached.
+ */
+export async function api(method, path, body, options = {}) {
+  const headers = { Accept: "application/json" };
+  const token = options.token === undefined ? getSession()?.token : options.token;
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  Object.assign(headers, options.headers || {});
+  try {
+    const response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: "no-store",
+    });
+    const text = await response.text();
+    let parsed = null;
+    if (text) {
+      try {
+        parsed = JSON.parse(text);
+      } catch (_) {
+        parsed = { detail: text };
+      }
+    }
+    return { ok: response.ok, status: response.status, body: parsed };
+  } catch (_) {
+    return { ok: false, status: 0, body: null };
+  }
+}
+
+/** Plain French for the answers every page can get. */
+export function commonProblem(answer) {
+  if (answer.status === 0) return "Le serveur ne répond pas. Vérifiez votre connexion puis réessayez.";
+  if (answer.status === 503 || answer.body?.code === "overloaded")
+    return "Le service est très sollicité en ce moment : rien n'a été enregistré. Réessayez dans un instant.";
+  if (answer.status === 401) return "Votre session a expiré : reconnectez-vous.";
+  if (answer.status === 403) return "Ce compte n'a pas accès à cette page.";
+  return "Une erreur inattendue s'est produite : rien n'a été enregistré. Réessayez dans un instant.";
+}
+
+// ---------------------------------------------------------------- live
+
+/**
+ * A WebSocket to this server that reconnects by itself (0.5 s, then up to
+ * 5 s between attempts). `onMessage(json)` per frame; `onState(state)` with
+ * "connecting", "live" or "offline".
+ */
+export class Live {
+  constructor(path, { onMessage, onState }) {
+    this.path = path;
+    this.onMessage = onMessage;
+    this.onState = onState || (() => {});
+    this.delay = 500;
+    this.closed = false;
+    this.socket = null;
+    this.connect();
+  }
+
+  connect() {
+    if (this.closed) return;
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    this.onState("connecting");
+    let socket;
+    try {
+      socket = new WebSocket(`${scheme}://${location.host}${this.path}`);
+    } catch (_) {
+      this.retry();
+      return;
+    }
+    this.socket = socket;
+    socket.addEventListener("open", () => {
+      this.delay = 500;
+      this.onState("live");
+    });
+    socket.addEventListener("message", (event) => {
+      let message;
+      try {
+        message = JSON.parse(event.data);
+      } catch (_) {
+        return;
+      }
+      this.onMessage(message);
+    });
+    socket.addEventListener("close", () => {
+      if (this.socket === socket) this.retry();
+    });
+    socket.addEventListener("error", () => socket.close());
+  }
+
+  retry() {
+    if (this.closed) return;
+    this.onState("offline");
+    setTimeout(() => this.connect(), this.delay);
+    this.delay = Math.min(this.delay * 2, 5000);
+  }
+
+  close() {
+    this.closed = true;
+    this.socket?.close();
+  }
+}
+
+/** Shows the live link state in `node`. */
+export function showLiveState(node, state) {
+  const labels = {
+    live: "En direct",
+    connecting: "Connexion…",
+    offline: "Hors ligne — reconnexion…",
+  };
+  node.textContent = labels[state] || "";
+  node.dataset.state = state;
+}
+
+// ---------------------------------------------------------------- a11y
+
+let announceTimer = null;
+
+/** Reads `text` to screen-reader users (the page's aria-live region). */
+export function announce(text) {
+  const region = document.getElementById("annonces");
+  if (!region) return;
+  region.textContent = "";
+  clearTimeout(announceTimer);
+  announceTimer = setTimeout(() => {
+    region.textContent = text;
+  }, 50);
+}
+
+/** Runs `render` and puts the focus back on the equivalent control. */
+export function keepFocus(render) {
+  const active = document.activeElement;
+  const key = active?.dataset?.focusKey;
+  render();
+  if (key) {
+    const again = document.querySelector(`[data-focus-key="${CSS.escape(key)}"]`);
+    if (again && !again.disabled) again.focus();
+  }
+}
+
+// ---------------------------------------------------------------- sign-in
+
+const FIELD_NAMES = { email: "adresse e-mail", password: "mot de passe", name: "nom" };
+
+function authProblem(answer, mode) {
+  const code = answer.body?.code;
+  if (answer.status === 401 && mode === "signin") return "Adresse e-mail ou mot de passe incorrect.";
+  if (code === "email_taken") return "Un compte existe déjà avec cette adresse e-mail : connectez-vous.";
+  if (code === "invalid_field") {
+    const fields = (answer.body.errors || []).map((e) => FIELD_NAMES[e.field] || e.field);
+    const hint = fields.includes("mot de passe") ? " Le mot de passe doit compter au moins 8 caractères." : "";
+    return `Vérifiez : ${fields.join(", ") || "le formulaire"}.${hint}`;
+  }
+  return commonProblem(answer);
+}
+
+/**
+ * The sign-in / sign-up dialog. Resolves with the new session, or null if
+ * the person closed it. `reason` explains why we ask.
+ */
+export function askToSignIn(reason = "") {
+  return new Promise((resolve) => {
+    let mode = "signin";
+    const error = el("p", { class: "form-error", role: "alert", hidden: true });
+    const nameField = el("p", { class: "field", hidden: true },
+      el("label", { for: "auth-name", text: "Votre nom" }),
+      el("input", { id: "auth-name", name: "name", autocomplete: "name", maxlength: 200 }));
+    const title = el("h2", { id: "auth-title", text: "Se connecter" });
+    const submit = el("button", { type: "submit", class: "primary", text: "Se connecter" });
+    const toggle = el("button", { type: "button", class: "link", text: "Pas encore de compte ? Créer un compte" });
+    const password = el("input", {
+      id: "auth-password", name: "password", type: "password", required: true,
+      autocomplete: "current-password", minlength: 8, maxlength: 128,
+    });
+    const form = el("form", { class: "auth-form", novalidate: true },
+      title,
+      reason ? el("p", { class: "hint", text: reason }) : null,
+      error,
+      nameField,
+      el("p", { class: "field" },
+        el("label", { for: "auth-email", text: "Adresse e-mail" }),
+        el("input", { id: "auth-email", name: "email", type: "email", required: true, autocomplete: "email" })),
+      el("p", { class: "field" }, el("label", { for: "auth-password", text: "Mot de passe" }), password),
+      el("p", { class: "field check" },
+        el("input", { id: "auth-remember", name: "remember", type: "checkbox", checked: true }),
+        el("label", { for: "auth-remember", text: "Rester connecté sur cet appareil" })),
+      el("p", { class: "actions" }, submit,
+        el("button", { type: "button", class: "secondary", value: "cancel", text: "Fermer", on: { click: () => dialog.close() } })),
+      el("p", {}, toggle));
+    const dialog = el("dialog", { class: "auth", "aria-labelledby": "auth-title" }, form);
+    let session = null;
+
+    toggle.addEventListener("click", () => {
+      mode = mode === "signin" ? "signup" : "signin";
+      const signup = mode === "signup";
+      nameField.hidden = !signup;
+      nameField.querySelector("input").required = signup;
+      title.textContent = signup ? "Créer un compte" : "Se connecter";
+      submit.textContent = signup ? "Créer mon compte" : "Se connecter";
+      toggle.textContent = signup ? "Déjà un compte ? Se connecter" : "Pas encore de compte ? Créer un compte";
+      password.autocomplete = signup ? "new-password" : "current-password";
+      error.hidden = true;
+      (signup ? nameField.querySelector("input") : form.elements.email).focus();
+    });
+
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      error.hidden = true;
+      const email = form.elements.email.value.trim();
+      const pass = form.elements.password.value;
+      const name = form.elements.name.value.trim();
+      const missing = [];
+      if (mode === "signup" && !name) missing.push("votre nom");
+      if (!email) missing.push("votre adresse e-mail");
+      if (!pass) missing.push("votre mot de passe");
+      if (missing.length) {
+        error.textContent = `Indiquez ${missing.join(", ")}.`;
+        error.hidden = false;
+        return;
+      }
+      submit.disabled = true;
+      submit.setAttribute("aria-busy", "true");
+      try {
+        if (mode === "signup") {
+          const created = await api("POST", "/api/v1/accounts", { email, password: pass, name }, { token: null });
+          if (!created.ok) throw authProblem(created, mode);
+        }
+        const opened = await api("POST", "/api/v1/sessions", { email, password: pass }, { token: null });
+        if (!opened.ok) throw authProblem(opened, "signin");
+        const me = await api("GET", "/api/v1/accounts/me", undefined, { token: opened.body.token });
+        session = {
+          token: opened.body.token,
+          account_id: opened.body.account_id,
+          name: me.ok ? me.body.name : name || email,
+          email,
+        };
+        saveSession(session, form.elements.remember.checked);
+        dialog.close();
+      } catch (message) {
+        error.textContent = typeof message === "string" ? message : commonProblem({ status: 0 });
+        error.hidden = false;
+      } finally {
+        submit.disabled = false;
+        submit.removeAttribute("aria-busy");
+      }
+    });
+
+    dialog.addEventListener("close", () => {
+      dialog.remove();
+      resolve(session);
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    form.elements.email.focus();
+  });
+}
+
+/** Signs out on the server (best effort) and here. */
+export async function signOut() {
+  const session = getSession();
+  clearSession();
+  if (session) await api("DELETE", "/api/v1/sessions/current", undefined, { token: session.token });
+}
+
+/** Renders the account area: "Se connecter" or the name and "Se déconnecter". */
+export function renderAccount(node, session, { onSignIn, onSignOut }) {
+  node.replaceChildren();
+  if (session) {
+    node.append(
+      el("span", { class: "who", text: session.name || session.email || "Connecté" }),
+      el("button", { type: "button", class: "secondary small", id: "deconnexion", text: "Se déconnecter", on: { click: onSignOut } }));
+  } else {
+    node.append(el("button", { type: "button", class: "secondary small", id: "connexion", text: "Se connecter", on: { click: onSignIn } }));
+  }
+}
