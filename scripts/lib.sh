@@ -33,6 +33,18 @@ ensure_postgres() {
     fi
 }
 
+have_chromium() {
+    { command -v chromium >/dev/null 2>&1 || [ -x /usr/lib/chromium/chromium ]; } &&
+        { command -v chromedriver >/dev/null 2>&1 || [ -x /usr/lib/chromium/chromedriver ]; }
+}
+
+# The browser tests (tests/browser) drive headless Chromium through
+# chromedriver; a font package so their screenshots are legible.
+ensure_chromium() {
+    have_chromium || apt_install chromium chromium-driver fonts-liberation
+    have_chromium || { echo "chromium and chromedriver still missing after install" >&2; exit 1; }
+}
+
 # As root, PostgreSQL runs as the `postgres` user, which must be able to walk
 # into the data directory. When the checkout lives somewhere it cannot (e.g.
 # under /root), build and keep the test clusters in a reachable place.
