@@ -103,11 +103,8 @@ pub async fn change_order_line(
         .ok_or_else(|| ApiError::not_found("no order line of yours with this id"))?;
     let mut errors = Vec::new();
     let mut read = |v: &Option<Value>, field| {
-        v.as_ref().and_then(|v| {
-            decimal(v, field)
-                .map_err(|e| errors.push(e))
-                .ok()
-        })
+        v.as_ref()
+            .and_then(|v| decimal(v, field).map_err(|e| errors.push(e)).ok())
     };
     let change = LineChange {
         quantity: read(&body.quantity, "quantity"),

@@ -22,7 +22,9 @@ use super::auth::Caller;
 use super::problem::ApiError;
 use super::state::AppState;
 use crate::domain::market::parse_timezone;
-use crate::domain::recap::render::{orders_csv, products_csv, products_html, signoff_html, Heading};
+use crate::domain::recap::render::{
+    orders_csv, products_csv, products_html, signoff_html, Heading,
+};
 use crate::domain::recap::Recap;
 use crate::store::recaps::{RecapDistribution, RecapScope};
 
@@ -46,7 +48,10 @@ fn parse_view(value: Option<&str>) -> Result<View, ApiError> {
     match value.unwrap_or("product") {
         "product" => Ok(View::Product),
         "customer" => Ok(View::Customer),
-        _ => Err(ApiError::invalid_field("view", "must be `product` or `customer`")),
+        _ => Err(ApiError::invalid_field(
+            "view",
+            "must be `product` or `customer`",
+        )),
     }
 }
 
@@ -55,7 +60,10 @@ fn parse_format(value: Option<&str>) -> Result<Format, ApiError> {
         "json" => Ok(Format::Json),
         "csv" => Ok(Format::Csv),
         "html" => Ok(Format::Html),
-        _ => Err(ApiError::invalid_field("format", "must be `json`, `csv` or `html`")),
+        _ => Err(ApiError::invalid_field(
+            "format",
+            "must be `json`, `csv` or `html`",
+        )),
     }
 }
 
@@ -239,7 +247,10 @@ pub async fn producer_recap(
         (None, Some(date)) => {
             let date = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
                 .map_err(|_| ApiError::invalid_field("date", "must be a date like 2023-09-09"))?;
-            state.store.producer_distributions_on(producer_id, date).await?
+            state
+                .store
+                .producer_distributions_on(producer_id, date)
+                .await?
         }
         _ => {
             return Err(ApiError::invalid_field(
@@ -259,7 +270,13 @@ pub async fn producer_recap(
         None => None,
         Some(raw) => {
             let ids = parse_ids(raw, "catalog_ids")?;
-            if state.store.catalogs_of_producer(producer_id, &ids).await?.len() != ids.len() {
+            if state
+                .store
+                .catalogs_of_producer(producer_id, &ids)
+                .await?
+                .len()
+                != ids.len()
+            {
                 return Err(ApiError::invalid_field(
                     "catalog_ids",
                     "lists a catalog that is not this producer's",

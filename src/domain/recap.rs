@@ -307,14 +307,20 @@ pub(crate) mod tests {
         assert_eq!(names, ["Jus", "Pommes", "Poulet", "Rôti"]);
         let juice = &recap.products[0];
         assert_eq!(juice.quantity, dec!(2));
-        assert_eq!((s(juice.total_incl), s(juice.total_excl)), ("7.20".into(), "6.00".into()));
+        assert_eq!(
+            (s(juice.total_incl), s(juice.total_excl)),
+            ("7.20".into(), "6.00".into())
+        );
         assert_eq!(s(juice.vat), "1.20");
         let apples = &recap.products[1];
         assert_eq!(apples.quantity, dec!(4));
         assert_eq!(s(apples.total_incl), "10.00");
         assert_eq!(s(apples.total_excl), "9.48");
         let chicken = &recap.products[2];
-        assert_eq!((chicken.weight, chicken.lines_to_weigh), (Some(dec!(1.537)), 0));
+        assert_eq!(
+            (chicken.weight, chicken.lines_to_weigh),
+            (Some(dec!(1.537)), 0)
+        );
         assert_eq!(s(chicken.total_incl), "18.44");
         let roast = &recap.products[3];
         assert_eq!((roast.quantity, roast.weight), (dec!(2), Some(dec!(1.25))));

@@ -209,7 +209,10 @@ impl Engine {
             errors.push(FieldError::new("weight", "a removed line is not weighed"));
         }
         if change.quantity.is_none() && change.weight.is_none() {
-            errors.push(FieldError::new("quantity", "give a quantity, a weight or both"));
+            errors.push(FieldError::new(
+                "quantity",
+                "give a quantity, a weight or both",
+            ));
         }
         if !errors.is_empty() {
             return Err(AfterSaleError::Invalid(errors));

@@ -179,7 +179,11 @@ impl Engine {
     }
 
     /// Settles every distribution that ended `delay` ago or more.
-    pub async fn deliver_due(&self, now: DateTime<Utc>, delay: chrono::Duration) -> DbResult<usize> {
+    pub async fn deliver_due(
+        &self,
+        now: DateTime<Utc>,
+        delay: chrono::Duration,
+    ) -> DbResult<usize> {
         let mut delivered = 0;
         for distribution_id in self.store().deliveries_due(now, delay).await? {
             if self.settle_delivery(distribution_id, now).await? {
@@ -193,7 +197,11 @@ impl Engine {
     /// each offer's `ordered` (and, for tracked offers, real stock) drops by
     /// what was delivered. `false` if it was settled already or moved while
     /// being planned (the next pass plans again).
-    pub async fn settle_delivery(&self, distribution_id: Uuid, now: DateTime<Utc>) -> DbResult<bool> {
+    pub async fn settle_delivery(
+        &self,
+        distribution_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> DbResult<bool> {
         let store = self.store().clone();
         let plan = store.delivery_plan(distribution_id).await?;
         let moves: Vec<StockMove> = plan

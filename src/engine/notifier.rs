@@ -25,7 +25,7 @@ enum Transport {
     /// No SMTP configured: messages go to the log.
     Log,
     Smtp {
-        mailer: AsyncSmtpTransport<Tokio1Executor>,
+        mailer: Box<AsyncSmtpTransport<Tokio1Executor>>,
         from: Mailbox,
     },
     /// SMTP configured but unusable: messages wait, with the reason recorded.
@@ -47,7 +47,10 @@ impl Notifier {
             Transport::Log
         } else {
             match smtp(settings) {
-                Ok((mailer, from)) => Transport::Smtp { mailer, from },
+                Ok((mailer, from)) => Transport::Smtp {
+                    mailer: Box::new(mailer),
+                    from,
+                },
                 Err(reason) => {
                     tracing::error!(%reason, "SMTP configuration unusable; messages stay in the outbox");
                     Transport::Broken(reason)
@@ -63,7 +66,10 @@ impl Notifier {
 
     /// Delivers pending messages; returns how many were delivered.
     pub async fn dispatch(&self, now: DateTime<Utc>) -> DbResult<usize> {
-        let pending = self.store.pending_messages(self.max_attempts, BATCH).await?;
+        let pending = self
+            .store
+            .pending_messages(self.max_attempts, BATCH)
+            .await?;
         let mut sent = 0;
         for message in pending {
             match self.deliver(&message).await {
@@ -134,9 +140,6 @@ fn smtp(
             settings.smtp_password.clone(),
         ));
     }
-    let from: Mailbox = settings
-        .from
-        .parse()
-        .map_err(|e| format!("from: {e}"))?;
+    let from: Mailbox = settings.from.parse().map_err(|e| format!("from: {e}"))?;
     Ok((builder.build(), from))
 }

@@ -217,8 +217,14 @@ impl Store {
                     .await?;
             }
             if let Some(quantity) = edit.quantity {
-                let id = audit(&mut tx, edit, "quantity", Some(edit.expected_quantity), quantity)
-                    .await?;
+                let id = audit(
+                    &mut tx,
+                    edit,
+                    "quantity",
+                    Some(edit.expected_quantity),
+                    quantity,
+                )
+                .await?;
                 first_change.get_or_insert(id);
                 self.write_quantity(&mut tx, edit, quantity).await?;
             }
@@ -240,12 +246,11 @@ impl Store {
         edit: &LineEdit,
         quantity: Decimal,
     ) -> DbResult<()> {
-        let (order_id, offer_id): (Uuid, Uuid) = sqlx::query_as(
-            "SELECT order_id, offer_id FROM order_lines WHERE id = $1",
-        )
-        .bind(edit.line_id)
-        .fetch_one(&mut *conn)
-        .await?;
+        let (order_id, offer_id): (Uuid, Uuid) =
+            sqlx::query_as("SELECT order_id, offer_id FROM order_lines WHERE id = $1")
+                .bind(edit.line_id)
+                .fetch_one(&mut *conn)
+                .await?;
         if quantity.is_zero() {
             sqlx::query("DELETE FROM order_lines WHERE id = $1")
                 .bind(edit.line_id)

@@ -99,7 +99,8 @@ pub enum ValidateRefusal {
     NotEnded(DateTime<Utc>),
 }
 
-const PAYOUT_SELECT: &str = "SELECT y.id, y.distribution_id, y.producer_id, pr.name AS producer_name,
+const PAYOUT_SELECT: &str =
+    "SELECT y.id, y.distribution_id, y.producer_id, pr.name AS producer_name,
         d.market_id, m.name AS market_name, d.starts_at AS distribution_starts_at, y.gross, y.fee,
         y.net, y.validated_at, y.available_on, y.paid_on, y.status
    FROM payouts y

@@ -136,7 +136,8 @@ pub fn html_escape(text: &str) -> String {
     out
 }
 
-const STYLE: &str = "body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse;width:100%}\
+const STYLE: &str =
+    "body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse;width:100%}\
 th,td{border:1px solid #444;padding:.3em .5em;vertical-align:top;text-align:left}\
 td.n{text-align:right;white-space:nowrap}td.sign{width:9em}ul{margin:0;padding-left:1.1em}\
 @media print{body{margin:0}tr{page-break-inside:avoid}}";
@@ -239,8 +240,10 @@ pub fn products_html(recap: &Recap, heading: &Heading) -> String {
             p.vat_rate
         );
     }
-    body.push_str("</tbody>\n</table>\n<h2>TVA</h2>\n<table>\n<thead><tr><th>Taux</th>\
-                   <th>TTC</th><th>HT</th><th>TVA</th></tr></thead>\n<tbody>\n");
+    body.push_str(
+        "</tbody>\n</table>\n<h2>TVA</h2>\n<table>\n<thead><tr><th>Taux</th>\
+                   <th>TTC</th><th>HT</th><th>TVA</th></tr></thead>\n<tbody>\n",
+    );
     for v in &recap.vat {
         let _ = writeln!(
             body,
@@ -333,12 +336,22 @@ mod tests {
         lines[0].customer_name = "Dupont, Alice".into();
         let csv = orders_csv(&Recap::build(&lines));
         assert_eq!(csv.lines().count(), 7, "{csv}");
-        assert!(csv.contains("1,\"Dupont, Alice\",Pommes,1 kg,3,,2.50,7.50,33.14"), "{csv}");
+        assert!(
+            csv.contains("1,\"Dupont, Alice\",Pommes,1 kg,3,,2.50,7.50,33.14"),
+            "{csv}"
+        );
     }
 
     #[test]
     fn signoff_list_escapes_and_has_a_signature_column() {
-        let mut lines = vec![line(7, "<b>Eve</b>", "Oeufs", dec!(2), dec!(3.20), dec!(5.5))];
+        let mut lines = vec![line(
+            7,
+            "<b>Eve</b>",
+            "Oeufs",
+            dec!(2),
+            dec!(3.20),
+            dec!(5.5),
+        )];
         lines[0].label = "Boîte de 6".into();
         let heading = Heading {
             title: "Émargement & co".into(),
@@ -360,13 +373,22 @@ mod tests {
         let html = products_html(&recap, &Heading::default());
         assert!(html.contains("<td>Rôti</td>"), "{html}");
         assert!(html.contains("80.64 €"));
-        let text = summary_text(&recap, &Heading {
-            title: "Recap".into(),
-            details: vec![],
-        });
-        assert!(text.contains("- Rôti 1 kg : 2 (1 à peser) — 45.00 € TTC"), "{text}");
+        let text = summary_text(
+            &recap,
+            &Heading {
+                title: "Recap".into(),
+                details: vec![],
+            },
+        );
+        assert!(
+            text.contains("- Rôti 1 kg : 2 (1 à peser) — 45.00 € TTC"),
+            "{text}"
+        );
         assert!(text.contains("N° 2 — Bob — 47.50 € TTC"), "{text}");
-        assert!(text.contains("Total : 80.64 € TTC (75.61 € HT, TVA 5.03 €)"), "{text}");
+        assert!(
+            text.contains("Total : 80.64 € TTC (75.61 € HT, TVA 5.03 €)"),
+            "{text}"
+        );
         let empty = summary_text(&Recap::build(&[]), &Heading::default());
         assert!(empty.contains("Aucune commande."));
     }

@@ -19,7 +19,9 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::fixtures::{distribution, link, participate, window_from, MarketSetup, ProducerSetup, Window};
+use crate::fixtures::{
+    distribution, link, participate, window_from, MarketSetup, ProducerSetup, Window,
+};
 use crate::helpers::{fresh_database, parse_id, test_settings, TestApp};
 
 /// An engine with its jobs in the test's hands.
@@ -83,7 +85,11 @@ impl Running {
     /// Stops the server and waits until the engine released its lock.
     pub async fn stop(self) {
         let Running {
-            app, jobs, handle, task, ..
+            app,
+            jobs,
+            handle,
+            task,
+            ..
         } = self;
         drop(jobs);
         handle.stop(true).await;
@@ -108,7 +114,13 @@ pub struct FarmOffers {
     pub roast: Uuid,
 }
 
-async fn product(app: &TestApp, p: &ProducerSetup, name: &str, variable: bool, multi: bool) -> Uuid {
+async fn product(
+    app: &TestApp,
+    p: &ProducerSetup,
+    name: &str,
+    variable: bool,
+    multi: bool,
+) -> Uuid {
     let body = app
         .post(
             &format!("/api/v1/producers/{}/products", p.producer_id),
@@ -158,9 +170,7 @@ pub async fn farm(app: &TestApp) -> (ProducerSetup, FarmOffers) {
         code: String::new(),
         offers: vec![],
     };
-    let kg = |price: &str, vat: Uuid| {
-        json!({"label": "1 kg", "quantity": "1", "unit": "kg", "price": price, "vat_rate_id": vat})
-    };
+    let kg = |price: &str, vat: Uuid| json!({"label": "1 kg", "quantity": "1", "unit": "kg", "price": price, "vat_rate_id": vat});
     let apples_p = product(app, &setup, "Pommes", false, false).await;
     let mut apples_body = kg("2.50", rates[0]);
     apples_body["stock"] = json!({"real": "10"});
@@ -230,23 +240,29 @@ pub async fn link_all(app: &TestApp, market: &MarketSetup, producers: &[&Produce
 /// Producers' catalogs (linked to the market) taking part in a new
 /// distribution whose window opens a minute after the clock; the clock is
 /// moved into the window.
-pub async fn sale(app: &TestApp, market: &MarketSetup, producers: &[&ProducerSetup]) -> (Uuid, Window) {
+pub async fn sale(
+    app: &TestApp,
+    market: &MarketSetup,
+    producers: &[&ProducerSetup],
+) -> (Uuid, Window) {
     let window = window_from(app.clock.now());
     let distribution_id = distribution(app, market, &window).await;
     for p in producers {
         participate(app, p, distribution_id).await;
     }
-    app.clock.set(window.opens_at + chrono::Duration::seconds(1));
+    app.clock
+        .set(window.opens_at + chrono::Duration::seconds(1));
     (distribution_id, window)
 }
 
 /// The distribution's end, from the database.
 pub async fn ends_at(db: &PgPool, distribution_id: Uuid) -> DateTime<Utc> {
-    let (ends,): (DateTime<Utc>,) = sqlx::query_as("SELECT ends_at FROM distributions WHERE id = $1")
-        .bind(distribution_id)
-        .fetch_one(db)
-        .await
-        .expect("distribution end");
+    let (ends,): (DateTime<Utc>,) =
+        sqlx::query_as("SELECT ends_at FROM distributions WHERE id = $1")
+            .bind(distribution_id)
+            .fetch_one(db)
+            .await
+            .expect("distribution end");
     ends
 }
 
