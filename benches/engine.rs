@@ -1,0 +1,358 @@
+//! Engine benchmarks (`cargo bench --bench engine`), on a private
+//! PostgreSQL cluster under `target/bench-cluster`:
+//!
+//! - `offer_actor/reserve_release`: one reservation and its release on a
+//!   live offer actor (in-process message round trips);
+//! - `writer/commit_100_orders`: the group-commit statement set for a batch
+//!   of 100 one-line orders, i.e. committed orders per second of the writer;
+//!
+//! and two one-off measurements printed before them:
+//!
+//! - memory per idle activated offer actor (RSS delta over 20,000 actors);
+//! - start-to-ready after a crash with 1,000,000 undelivered order lines,
+//!   plus the first activation of the offer those lines belong to.
+//!
+//! The figures are written in the README; nothing here asserts on time.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::System;
+use chrono::Utc;
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use etal::configuration::{Settings, Sources};
+use etal::domain::money::Money;
+use etal::domain::order::OrderLine;
+use etal::engine::clock::SystemClock;
+use etal::engine::offer_actor::{GetStock, Release, ReleaseOf, Reserve};
+use etal::engine::Engine;
+use etal::store::cluster::PrivateCluster;
+use etal::store::order_writes::{OrderWrite, OrderWriteKind};
+use etal::store::Store;
+use rust_decimal::Decimal;
+use sqlx::{Connection, Executor, PgConnection};
+use uuid::Uuid;
+
+/// Ids of a minimal sale created with SQL.
+struct Fixture {
+    url: String,
+    offer: Uuid,
+    distribution: Uuid,
+    participation: Uuid,
+    customer: Uuid,
+    /// 100 more customers (the writer bench needs one order per customer).
+    customers: Vec<Uuid>,
+}
+
+fn settings(url: &str) -> Settings {
+    let mut s = Settings::load_from(&Sources::default()).expect("settings");
+    s.database.url = url.to_owned();
+    s
+}
+
+async fn database(name: &str) -> String {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-cluster");
+    let cluster = PrivateCluster::new(&dir).expect("bench cluster dir");
+    cluster.ensure_started().expect("bench cluster");
+    let mut admin = PgConnection::connect(&cluster.url("postgres"))
+        .await
+        .expect("admin");
+    admin
+        .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+        .await
+        .expect("drop");
+    admin
+        .execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .expect("create");
+    let url = cluster.url(name);
+    let store = Store::connect_lazy(&url, 4, Duration::from_secs(10)).expect("store");
+    store.migrate().await.expect("migrate");
+    url
+}
+
+/// One producer, offer (stock `stock`), market, distribution, participation
+/// with its snapshot row, and a customer.
+async fn fixture(name: &str, stock: i64) -> Fixture {
+    let url = database(name).await;
+    let mut c = PgConnection::connect(&url).await.expect("connect");
+    let row: (Uuid, Uuid, Uuid, Uuid, Uuid) = sqlx::query_as(
+        "WITH p AS (INSERT INTO producers (name) VALUES ('Ferme') RETURNING id),
+              v AS (INSERT INTO vat_rates (producer_id, name, rate) SELECT id, 'r', 5.5 FROM p RETURNING id, producer_id),
+              pr AS (INSERT INTO products (producer_id, name, category, unit, organic, active, variable_price, multi_weight, fractional)
+                     SELECT producer_id, 'Poulet', 'Volaille', 'piece', true, true, false, false, false FROM v RETURNING id, producer_id),
+              o AS (INSERT INTO offers (product_id, label, quantity, unit, price, vat_rate_id, stock_tracked, real_stock, active)
+                    SELECT pr.id, 'Entier', 1, 'piece', 12.00, v.id, true, $1, true FROM pr, v RETURNING id, product_id),
+              cat AS (INSERT INTO catalogs (producer_id, name, code) SELECT id, 'Cat', '123456' FROM p RETURNING id),
+              ce AS (INSERT INTO catalog_entries (catalog_id, offer_id) SELECT cat.id, o.id FROM cat, o RETURNING catalog_id),
+              m AS (INSERT INTO markets (name, address, lat, lng) VALUES ('Marché', 'Lyon', 45.7, 4.8) RETURNING id),
+              mc AS (INSERT INTO market_catalogs (market_id, catalog_id) SELECT m.id, cat.id FROM m, cat RETURNING market_id),
+              d AS (INSERT INTO distributions (market_id, starts_at, ends_at, orders_open_at, orders_close_at)
+                    SELECT id, now() + interval '2 days', now() + interval '2 days 2 hours', now() - interval '1 hour', now() + interval '1 day' FROM m RETURNING id),
+              a AS (INSERT INTO accounts (email, name, password_hash) VALUES ('bench@example.org', 'Bench', 'x') RETURNING id)
+         SELECT o.id, d.id, cat.id, a.id, o.product_id FROM o, d, cat, a, mc, ce",
+    )
+    .bind(Decimal::from(stock))
+    .fetch_one(&mut c)
+    .await
+    .expect("fixture");
+    let (offer, distribution, catalog, customer, product) = row;
+    let (participation,): (Uuid,) = sqlx::query_as(
+        "INSERT INTO participations (distribution_id, catalog_id, snapshot_taken_at) VALUES ($1, $2, now()) RETURNING id",
+    )
+    .bind(distribution)
+    .bind(catalog)
+    .fetch_one(&mut c)
+    .await
+    .expect("participation");
+    sqlx::query(
+        "INSERT INTO participation_offers (participation_id, offer_id, product_id, product_name, product_unit,
+                variable_price, multi_weight, fractional, label, quantity, unit, price, vat_rate)
+         VALUES ($1, $2, $3, 'Poulet', 'piece', false, false, false, 'Entier', 1, 'piece', 12.00, 5.5)",
+    )
+    .bind(participation)
+    .bind(offer)
+    .bind(product)
+    .execute(&mut c)
+    .await
+    .expect("snapshot");
+    let customers: Vec<(Uuid,)> = sqlx::query_as(
+        "INSERT INTO accounts (email, name, password_hash)
+         SELECT 'c' || g || '@example.org', 'C' || g, 'x' FROM generate_series(1, 100) g RETURNING id",
+    )
+    .fetch_all(&mut c)
+    .await
+    .expect("customers");
+    Fixture {
+        url,
+        offer,
+        distribution,
+        participation,
+        customer,
+        customers: customers.into_iter().map(|(id,)| id).collect(),
+    }
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// RSS per idle activated offer actor.
+async fn memory_per_offer_actor() {
+    let f = fixture("bench_memory", 10).await;
+    let mut c = PgConnection::connect(&f.url).await.expect("connect");
+    let n = 20_000;
+    sqlx::query(
+        "INSERT INTO offers (product_id, label, quantity, unit, price, vat_rate_id, stock_tracked, real_stock, active)
+         SELECT product_id, 'o' || g, 1, 'piece', 1.00, vat_rate_id, true, 100, true
+           FROM offers, generate_series(1, $1) g WHERE id = $2",
+    )
+    .bind(n)
+    .bind(f.offer)
+    .execute(&mut c)
+    .await
+    .expect("offers");
+    let ids: Vec<(Uuid,)> = sqlx::query_as("SELECT id FROM offers")
+        .fetch_all(&mut c)
+        .await
+        .expect("ids");
+    let store = Store::connect_lazy(&f.url, 8, Duration::from_secs(10)).expect("store");
+    let writer = Store::connect_lazy(&f.url, 2, Duration::from_secs(10)).expect("writer");
+    let engine = Engine::start(
+        store,
+        writer,
+        Arc::new(SystemClock),
+        &settings(&f.url).engine,
+    );
+    // Warm up allocator and pools with a first batch.
+    for (id,) in ids.iter().take(500) {
+        let _ = engine.offer(*id).send(GetStock).await;
+    }
+    let before = rss_kib();
+    for chunk in ids[500..].chunks(500) {
+        let asks = chunk.iter().map(|(id,)| engine.offer(*id).send(GetStock));
+        futures_util::future::join_all(asks).await;
+    }
+    let after = rss_kib();
+    let count = ids.len() - 500;
+    println!(
+        "memory: {count} idle offer actors took {} KiB of RSS, {:.2} KiB each (actors active: {})",
+        after.saturating_sub(before),
+        after.saturating_sub(before) as f64 / count as f64,
+        engine.active_actors().0
+    );
+    engine.stop();
+}
+
+/// Start-to-ready after a crash with 1,000,000 undelivered lines.
+async fn ready_after_crash() {
+    let f = fixture("bench_crash", 2_000_000).await;
+    let mut c = PgConnection::connect(&f.url).await.expect("connect");
+    let started = Instant::now();
+    sqlx::query(
+        "INSERT INTO orders (id, distribution_id, customer_id, number, status)
+         SELECT gen_random_uuid(), $1, $2, 1, 'confirmed'",
+    )
+    .bind(f.distribution)
+    .bind(f.customer)
+    .execute(&mut c)
+    .await
+    .expect("order");
+    sqlx::query(
+        "INSERT INTO order_lines (order_id, offer_id, participation_id, quantity, unit_price, vat_rate)
+         SELECT (SELECT id FROM orders LIMIT 1), $1, $2, 1, 12.00, 5.5 FROM generate_series(1, 1000000)",
+    )
+    .bind(f.offer)
+    .bind(f.participation)
+    .execute(&mut c)
+    .await
+    .expect("lines");
+    c.execute("VACUUM ANALYZE order_lines")
+        .await
+        .expect("vacuum");
+    println!(
+        "crash: 1,000,000 undelivered lines written in {:?}",
+        started.elapsed()
+    );
+
+    let begin = Instant::now();
+    let mut s = settings(&f.url);
+    s.server.listen = "127.0.0.1:0".parse().expect("addr");
+    let app = etal::startup::Application::build(s).await.expect("app");
+    let port = app.port();
+    let engine = app.state().engine.clone();
+    actix::spawn(app.run_until_stopped());
+    let client = reqwest::Client::new();
+    loop {
+        if let Ok(r) = client
+            .get(format!("http://127.0.0.1:{port}/ready"))
+            .send()
+            .await
+        {
+            if r.status().is_success() {
+                break;
+            }
+        }
+    }
+    let ready = begin.elapsed();
+    let activation = Instant::now();
+    let stock = engine.offer(f.offer).send(GetStock).await.ok().flatten();
+    println!(
+        "crash: start to ready {ready:?}; first activation of the offer with 1,000,000 lines {:?} (ordered = {:?})",
+        activation.elapsed(),
+        stock.map(|s| s.ordered)
+    );
+    engine.stop();
+}
+
+fn benches(c: &mut Criterion) {
+    let system = System::new();
+    system.block_on(memory_per_offer_actor());
+    system.block_on(ready_after_crash());
+
+    let f = system.block_on(fixture("bench_actor", 100_000_000));
+    let (store, engine) = system.block_on(async {
+        let store = Store::connect_lazy(&f.url, 8, Duration::from_secs(10)).expect("store");
+        let writer_store = Store::connect_lazy(&f.url, 2, Duration::from_secs(10)).expect("writer");
+        let engine = Engine::start(
+            store.clone(),
+            writer_store,
+            Arc::new(SystemClock),
+            &settings(&f.url).engine,
+        );
+        (store, engine)
+    });
+    let actor = engine.offer(f.offer);
+    system.block_on(actor.send(GetStock)).expect("loaded");
+
+    let mut group = c.benchmark_group("offer_actor");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("reserve_release", |b| {
+        b.iter_custom(|iters| {
+            system.block_on(async {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    let _ = actor
+                        .send(Reserve {
+                            quantity: Decimal::ONE,
+                        })
+                        .await;
+                    actor.do_send(Release {
+                        quantity: Decimal::ONE,
+                        of: ReleaseOf::Reservation,
+                    });
+                }
+                start.elapsed()
+            })
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("writer");
+    group.throughput(Throughput::Elements(100));
+    group.sample_size(20);
+    let mut number = 0;
+    group.bench_function("commit_100_orders", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let batch: Vec<OrderWrite> = f
+                    .customers
+                    .iter()
+                    .map(|customer| {
+                        number += 1;
+                        OrderWrite {
+                            kind: OrderWriteKind::Create,
+                            order_id: Uuid::new_v4(),
+                            distribution_id: f.distribution,
+                            customer_id: *customer,
+                            number,
+                            lines: vec![OrderLine {
+                                id: Uuid::new_v4(),
+                                offer_id: f.offer,
+                                participation_id: f.participation,
+                                quantity: Decimal::ONE,
+                                unit_price: Money::from_rounded(Decimal::new(1200, 2))
+                                    .unwrap_or(Money::ZERO),
+                                vat_rate: Decimal::new(55, 1),
+                            }],
+                            movements: vec![(f.offer, Decimal::ONE)],
+                            idempotency: None,
+                            at: Utc::now(),
+                        }
+                    })
+                    .collect();
+                // Cancel them (untimed) so the next batch's customers may order again.
+                let start = Instant::now();
+                system.block_on(store.write_orders(&batch)).expect("commit");
+                total += start.elapsed();
+                let cancel: Vec<OrderWrite> = batch
+                    .into_iter()
+                    .map(|mut w| {
+                        w.kind = OrderWriteKind::Cancel;
+                        w.movements.clear();
+                        w
+                    })
+                    .collect();
+                system
+                    .block_on(store.write_orders(&cancel))
+                    .expect("cancel");
+            }
+            total
+        })
+    });
+    group.finish();
+    engine.stop();
+}
+
+criterion_group!(engine, benches);
+criterion_main!(engine);
