@@ -161,6 +161,7 @@ impl Engine {
         key: Option<IdempotencyKey>,
     ) -> Result<OrderView, OrderError> {
         let engine = self.clone();
+        let started = std::time::Instant::now();
         let task = actix::spawn(async move {
             let Some(key) = key else {
                 return engine.apply(distribution_id, &customer, change, None).await;
@@ -176,7 +177,10 @@ impl Engine {
                 }
             }
         });
-        task.await.unwrap_or(Err(OrderError::Unavailable))
+        let outcome = task.await.unwrap_or(Err(OrderError::Unavailable));
+        metrics::histogram!("engine_order_seconds").record(started.elapsed().as_secs_f64());
+        metrics::counter!("engine_orders_total", "outcome" => outcome_label(&outcome)).increment(1);
+        outcome
     }
 
     async fn apply(
@@ -239,7 +243,6 @@ impl Engine {
             Ok(()) => {
                 finish(true);
                 granted.settle();
-                metrics::counter!("engine_orders_total", "outcome" => "accepted").increment(1);
                 Ok(view)
             }
             Err(error) => {
@@ -300,7 +303,9 @@ impl Engine {
             .release
             .iter()
             .map(|(offer, quantity)| self.hold_one(*offer, *quantity));
+        let started = std::time::Instant::now();
         let (reserved, held) = futures_util::join!(join_all(reservations), join_all(holds));
+        metrics::histogram!("engine_reservation_seconds").record(started.elapsed().as_secs_f64());
         let mut granted = Granted::default();
         let mut shortages = Vec::new();
         let mut failure = None;
@@ -326,8 +331,6 @@ impl Engine {
         }
         granted.undo();
         if !shortages.is_empty() {
-            metrics::counter!("engine_orders_total", "outcome" => "insufficient_stock")
-                .increment(1);
             return Err(OrderError::InsufficientStock(shortages));
         }
         Err(failure.unwrap_or(OrderError::Unavailable))
@@ -418,5 +421,27 @@ impl Engine {
             }),
             at,
         }
+    }
+}
+
+/// The `outcome` label of `engine_orders_total`.
+fn outcome_label(outcome: &Result<OrderView, OrderError>) -> &'static str {
+    match outcome {
+        Ok(_) => "accepted",
+        Err(OrderError::InsufficientStock(_)) => "insufficient_stock",
+        Err(OrderError::KeyReused) => "idempotency_key_reused",
+        Err(OrderError::Overloaded) => "overloaded",
+        Err(OrderError::Unavailable) | Err(OrderError::Refused(SaleRefusal::Retry)) => {
+            "unavailable"
+        }
+        Err(OrderError::Refused(refusal)) => match refusal {
+            SaleRefusal::Unknown | SaleRefusal::NoOrder => "not_found",
+            SaleRefusal::DistributionCancelled => "distribution_cancelled",
+            SaleRefusal::SaleNotOpen { .. } => "sale_not_open",
+            SaleRefusal::SaleClosed { .. } => "sale_closed",
+            SaleRefusal::InvalidLines(_) => "invalid_field",
+            SaleRefusal::Busy => "order_in_progress",
+            SaleRefusal::Retry => "unavailable",
+        },
     }
 }

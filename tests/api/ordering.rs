@@ -184,6 +184,21 @@ async fn refusals_are_problem_documents_and_change_nothing() {
         .await
         .expect("count");
     assert_eq!(count, 0, "no refused request left an order");
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics");
+    let text = metrics.text().await.expect("text");
+    for series in [
+        "engine_orders_total{outcome=\"insufficient_stock\"}",
+        "engine_orders_total{outcome=\"invalid_field\"}",
+        "engine_order_seconds_bucket",
+        "engine_reservation_seconds_bucket",
+    ] {
+        assert!(text.contains(series), "{series} in /metrics");
+    }
     assert_eq!(
         shop_available(&app, sale.distribution_id, chicken)
             .await
