@@ -16,4 +16,5 @@ mod recovery;
 mod products;
 mod recaps;
 mod stock;
+mod storefront;
 mod system;
