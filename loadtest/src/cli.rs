@@ -15,7 +15,7 @@ use crate::scenario::ScenarioSpec;
     version,
     about = "Rush-hour load tester for etal, with correctness checks and a row-locking baseline",
     after_help = "Exit codes: 0 all checks and thresholds pass; 1 a correctness check failed; \
-                  2 a threshold failed; 3 the run could not be carried out."
+                  2 bad arguments; 3 the run could not be carried out; 4 a threshold failed."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -74,7 +74,7 @@ pub enum Command {
 #[derive(Args, Clone)]
 pub struct EngineArgs {
     /// The engine's base URL (loopback only), e.g. http://127.0.0.1:8080.
-    #[arg(long, value_name = "URL", required_unless_present = "spawn", conflicts_with = "spawn")]
+    #[arg(long, value_name = "URL", conflicts_with = "spawn")]
     pub url: Option<String>,
     /// Start the engine (and its private PostgreSQL cluster) for this run.
     #[arg(long)]
@@ -338,6 +338,6 @@ mod tests {
             "loadtest", "rush", "--spawn", "--preset", "hot", "--customers", "8", "--threshold", "p99<20ms",
         ]);
         assert!(cli.is_ok());
-        assert!(Cli::try_parse_from(["loadtest", "rush"]).is_err(), "needs --url or --spawn");
+        assert!(Cli::try_parse_from(["loadtest", "rush", "--spawn", "--url", "http://127.0.0.1:1"]).is_err());
     }
 }

@@ -67,7 +67,7 @@ fn main() -> ExitCode {
             if !report.checks_passed {
                 ExitCode::from(1)
             } else if !report.thresholds_passed {
-                ExitCode::from(2)
+                ExitCode::from(4)
             } else {
                 ExitCode::SUCCESS
             }

@@ -1,0 +1,113 @@
+//! End to end: `loadtest rush --spawn` against a real etal (its own private
+//! PostgreSQL cluster), a few seconds long, whose checks must pass.
+//!
+//! Finding `etal`: integration tests of this package do not get
+//! `CARGO_BIN_EXE_etal`, and running `cargo build` from inside a test would
+//! wait on the build-directory lock the outer `cargo test` holds. So the
+//! test looks for the binary the workspace build already made —
+//! `$CARGO_TARGET_DIR` (or `<workspace>/target`) `/<profile>/etal`, the
+//! profile being the one this test was built with — and only when it is
+//! missing builds it with `cargo build -p etal --bin etal --offline` into a
+//! separate target directory (slow, but never blocked). Run the whole
+//! workspace (`cargo test --workspace`) or `cargo build -p etal` first to
+//! get the fast path.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+/// `target/<profile>` this test binary lives in (`…/deps/e2e-<hash>`).
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    exe.parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .expect("test binary under target/<profile>/deps")
+}
+
+fn etal_binary() -> PathBuf {
+    let beside = profile_dir().join("etal");
+    if beside.is_file() {
+        return beside;
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let profile = profile_dir()
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "debug".into());
+    let candidate = target.join(&profile).join("etal");
+    if candidate.is_file() {
+        return candidate;
+    }
+    let separate = target.join("loadtest-e2e");
+    eprintln!("etal binary not found; building it into {}", separate.display());
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "-p", "etal", "--bin", "etal", "--offline"])
+        .env("CARGO_TARGET_DIR", &separate)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building etal failed");
+    separate.join("debug").join("etal")
+}
+
+#[test]
+fn rush_with_spawned_engine_passes_its_checks() {
+    let etal = etal_binary();
+    let dir = std::env::temp_dir().join(format!("loadtest-e2e-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    let json = dir.join("report.json");
+    let html = dir.join("report.html");
+    let output = Command::new(env!("CARGO_BIN_EXE_loadtest"))
+        .args(["rush", "--spawn", "--etal-bin"])
+        .arg(&etal)
+        .args([
+            "--preset", "rush",
+            "--customers", "12",
+            "--watchers", "3",
+            "--duration", "3s",
+            "--open-in", "2s",
+            "--hot-stock", "60",
+            "--quiet",
+            "--threshold", "oversold<1",
+            "--json",
+        ])
+        .arg(&json)
+        .arg("--html")
+        .arg(&html)
+        .output()
+        .expect("loadtest runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "loadtest failed ({:?})\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        output.status.code()
+    );
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(&json).expect("JSON report written")).expect("valid JSON");
+    assert_eq!(report["schema"], "etal-loadtest/1");
+    assert_eq!(report["checks_passed"], true, "{stdout}");
+    let run = &report["runs"][0];
+    assert_eq!(run["system"], "etal");
+    let orders = &run["operations"]["orders"];
+    assert!(orders["accepted"].as_u64().unwrap_or(0) > 0, "some orders went through: {stdout}");
+    for check in run["checks"].as_array().expect("checks") {
+        if check["gating"] == true {
+            assert_eq!(check["passed"], true, "check {check}");
+        }
+    }
+    let oversold = run["checks"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["name"] == "oversold_units"))
+        .expect("oversold check present");
+    assert_eq!(oversold["value"], 0);
+    assert!(run["watchers"]["connected"].as_u64().unwrap_or(0) > 0, "{stdout}");
+    assert!(run["resources"]["engine"]["samples"].is_array(), "engine sampled");
+    let page = std::fs::read_to_string(&html).expect("HTML report written");
+    assert!(page.contains("<svg") && !page.contains("<script src"), "self-contained");
+    let _ = std::fs::remove_dir_all(&dir);
+}
