@@ -150,3 +150,91 @@ async fn delivery_settles_stock_exactly_once() {
     );
     second.stop().await;
 }
+
+/// A minimal SMTP server on the loopback: takes one session and returns
+/// its transcript (commands and message).
+async fn smtp_sink() -> (u16, tokio::task::JoinHandle<String>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("sink binds");
+    let port = listener.local_addr().expect("sink address").port();
+    let task = tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.expect("a client");
+        let (read, mut write) = stream.into_split();
+        let mut lines = BufReader::new(read).lines();
+        let mut transcript = String::new();
+        write.write_all(b"220 sink ESMTP\r\n").await.ok();
+        let mut in_data = false;
+        while let Ok(Some(line)) = lines.next_line().await {
+            transcript.push_str(&line);
+            transcript.push('\n');
+            let reply: &[u8] = if in_data {
+                if line != "." {
+                    continue;
+                }
+                in_data = false;
+                b"250 queued\r\n"
+            } else {
+                let command = line.to_uppercase();
+                if command.starts_with("EHLO") {
+                    b"250-sink\r\n250 8BITMIME\r\n"
+                } else if command.starts_with("DATA") {
+                    in_data = true;
+                    b"354 go ahead\r\n"
+                } else if command.starts_with("QUIT") {
+                    write.write_all(b"221 bye\r\n").await.ok();
+                    break;
+                } else {
+                    b"250 ok\r\n"
+                }
+            };
+            write.write_all(reply).await.ok();
+        }
+        transcript
+    });
+    (port, task)
+}
+
+#[actix_web::test]
+async fn with_smtp_configured_the_summary_is_mailed() {
+    let (port, sink) = smtp_sink().await;
+    let url = crate::helpers::fresh_database().await;
+    let mut settings = quiet_settings(&url);
+    settings.notify.smtp_host = "127.0.0.1".into();
+    settings.notify.smtp_port = port;
+    settings.notify.smtp_tls = etal::configuration::SmtpTls::None;
+    settings.notify.from = "etal <noreply@example.org>".into();
+    let engine = start_with(settings, Utc::now()).await;
+    let app = &engine.app;
+    let (farm, o) = farm(app).await;
+    let market = market_with_fee(app, "Marché", "0", true).await;
+    link_all(app, &market, &[&farm]).await;
+    let (d, window) = sale(app, &market, &[&farm]).await;
+    let c = customers(app, 1).await;
+    order(app, d, &c[0], &[(o.apples, "2")]).await.expect(201);
+    app.clock.set(window.closes_at + Duration::seconds(1));
+    let report = engine.run_jobs().await;
+    assert_eq!((report.summaries, report.messages), (1, 1), "{report:?}");
+    let transcript = tokio::time::timeout(std::time::Duration::from_secs(20), sink)
+        .await
+        .expect("the SMTP session ends")
+        .expect("sink task");
+    assert!(
+        transcript.contains("MAIL FROM:<noreply@example.org>"),
+        "{transcript}"
+    );
+    assert!(
+        transcript.contains(&format!("RCPT TO:<{}>", farm.owner.email)),
+        "{transcript}"
+    );
+    assert!(transcript.contains("Pommes"), "{transcript}");
+    let (sent, attempts): (Option<DateTime<Utc>>, i32) =
+        sqlx::query_as("SELECT sent_at, attempts FROM outbox WHERE kind = 'summary'")
+            .fetch_one(&app.db)
+            .await
+            .expect("summary row");
+    assert!(sent.is_some());
+    assert_eq!(attempts, 1);
+    engine.stop().await;
+}
