@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod configuration;
+pub mod demo;
 pub mod domain;
 pub mod engine;
 pub mod startup;

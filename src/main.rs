@@ -1,6 +1,8 @@
 //! The `etal` command line: a thin layer over the library. `serve` runs the
-//! engine, `migrate` applies the schema, `db` drives the private PostgreSQL
-//! cluster, `config` prints the effective configuration (secrets redacted).
+//! engine (`--demo`: with the French demo, see `etal::demo`), `migrate`
+//! applies the schema, `seed demo` loads the demo without serving, `db`
+//! drives the private PostgreSQL cluster, `config` prints the effective
+//! configuration (secrets redacted).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,9 +35,17 @@ enum Command {
         /// Address to listen on, e.g. 127.0.0.1:8080 (overrides server.listen).
         #[arg(long, value_name = "ADDR")]
         listen: Option<std::net::SocketAddr>,
+        /// Seed the French demo if missing (renewing its open sale) and print logins and URLs.
+        #[arg(long)]
+        demo: bool,
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Load example data into the database, then exit.
+    Seed {
+        #[command(subcommand)]
+        what: SeedWhat,
+    },
     /// Manage the private PostgreSQL cluster.
     Db {
         #[command(subcommand)]
@@ -43,6 +53,12 @@ enum Command {
     },
     /// Print the effective configuration, secrets redacted.
     Config,
+}
+
+#[derive(Subcommand)]
+enum SeedWhat {
+    /// Two Lyon markets, four producers, ~30 products, a sale open now, one next week.
+    Demo,
 }
 
 #[derive(Subcommand)]
@@ -71,13 +87,16 @@ fn main() -> ExitCode {
     }
     etal::telemetry::init(&settings.log);
     let outcome = match cli.command {
-        Command::Serve { listen } => {
+        Command::Serve { listen, demo } => {
             if let Some(listen) = listen {
                 settings.server.listen = listen;
             }
-            run_async(serve(settings))
+            run_async(serve(settings, demo))
         }
         Command::Migrate => run_async(migrate(settings)),
+        Command::Seed {
+            what: SeedWhat::Demo,
+        } => run_async(seed_demo(settings)),
         Command::Db { action } => db(&settings, action),
         Command::Config => {
             print!("{}", settings.redacted_toml());
@@ -97,13 +116,52 @@ fn run_async<F: std::future::Future<Output = Result<(), String>>>(f: F) -> Resul
     actix_web::rt::System::new().block_on(f)
 }
 
-async fn serve(settings: Settings) -> Result<(), String> {
+async fn serve(settings: Settings, demo: bool) -> Result<(), String> {
+    let listen = settings.server.listen;
     let app = Application::build(settings)
         .await
         .map_err(|e| e.to_string())?;
+    let base = base_url(listen, app.port());
+    // The server already accepts connections while the demo is prepared.
+    let demo = if demo {
+        match etal::demo::ensure(&app.state().engine).await {
+            Ok(demo) => Some(demo),
+            Err(e) => {
+                eprintln!("etal: the demo could not be prepared ({e}); serving without it");
+                None
+            }
+        }
+    } else {
+        None
+    };
     tracing::info!(port = app.port(), "etal is listening");
-    println!("etal listening on http://127.0.0.1:{}", app.port());
+    println!("etal listening on {base}");
+    if let Some(demo) = demo {
+        // stdout only: the demo's (public) passwords never go through tracing.
+        print!("{}", demo.render(&base));
+    }
     app.run_until_stopped().await.map_err(|e| e.to_string())
+}
+
+/// The URL to reach the engine (loopback when listening on every address).
+fn base_url(listen: std::net::SocketAddr, port: u16) -> String {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    let ip = match listen.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", std::net::SocketAddr::new(ip, port))
+}
+
+async fn seed_demo(settings: Settings) -> Result<(), String> {
+    let base = base_url(settings.server.listen, settings.server.listen.port());
+    let demo = etal::demo::seed(&settings)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("demo ready; start the engine (`etal serve` or ./scripts/run) to try it");
+    print!("{}", demo.render(&base));
+    Ok(())
 }
 
 async fn migrate(settings: Settings) -> Result<(), String> {

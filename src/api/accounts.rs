@@ -16,7 +16,7 @@ use crate::domain::text::ShortText;
 use crate::store::DbError;
 
 /// Argon2 memory cost, KiB (OWASP's recommended minimum for argon2id).
-const PASSWORD_HASH_MEMORY_KIB: u32 = 19 * 1024;
+pub const PASSWORD_HASH_MEMORY_KIB: u32 = 19 * 1024;
 
 #[derive(Deserialize, ToSchema)]
 pub struct SignUp {

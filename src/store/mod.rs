@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod after_sale;
 pub mod catalogs;
 pub mod cluster;
+pub mod demo;
 pub mod distributions;
 pub mod engine_lock;
 pub mod markets;

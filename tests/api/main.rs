@@ -8,6 +8,7 @@ mod accounts;
 mod after_sale;
 mod catalogs;
 mod concurrency;
+mod demo;
 mod distributions;
 mod markets;
 mod ordering;
