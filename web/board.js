@@ -4,9 +4,10 @@
 // (highlighted) as they are committed, totals to prepare and stocks update
 // in place. After a lost connection it reloads, so nothing is missed.
 
+import { askToSignIn, renderAccount, signOut } from "/assets/auth.js";
 import {
-  Live, announce, api, askToSignIn, clearSession, commonProblem, el, formatQty, getSession, idFromPath,
-  renderAccount, setTimeZone, showLiveState, signOut, toMilli,
+  Live, announce, api, clearSession, commonProblem, el, formatQty, getSession, idFromPath,
+  setTimeZone, showLiveState, toMilli,
 } from "/assets/common.js";
 import {
   MARK_MS, distributionStatus, distributions, offerText, renderCountdown, renderOrders, renderSale, renderStocks,
@@ -227,8 +228,7 @@ async function openRecap(button) {
     message("error", response?.status === 403 ? "Ce compte ne peut pas voir ce récapitulatif." : "Le récapitulatif n'a pas pu être obtenu : réessayez.");
     return;
   }
-  const blob = await response.blob();
-  const url = URL.createObjectURL(blob);
+  const url = URL.createObjectURL(format === "csv" ? await response.blob() : printable(await response.text()));
   if (format === "csv") {
     const a = el("a", { href: url, download: `recapitulatif-${view}.csv` });
     document.body.append(a);
@@ -238,6 +238,24 @@ async function openRecap(button) {
     window.open(url, "_blank", "noopener");
   }
   setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
+/**
+ * The recap's HTML, opened from memory (so the token never goes into a
+ * URL): a blob document keeps this page's Content-Security-Policy, which
+ * refuses inline <style>, so its styles become a blob stylesheet (allowed:
+ * `style-src 'self' blob:`) and any script is dropped.
+ */
+function printable(html) {
+  const doc = new DOMParser().parseFromString(html, "text/html");
+  for (const style of doc.querySelectorAll("style")) {
+    const link = doc.createElement("link");
+    link.rel = "stylesheet";
+    link.href = URL.createObjectURL(new Blob([style.textContent], { type: "text/css" }));
+    style.replaceWith(link);
+  }
+  for (const script of doc.querySelectorAll("script")) script.remove();
+  return new Blob([`<!doctype html>\n${doc.documentElement.outerHTML}`], { type: "text/html" });
 }
 
 // ---------------------------------------------------------------- wiring

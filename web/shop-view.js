@@ -200,6 +200,7 @@ export function renderBasket() {
   const root = $("#panier-contenu");
   const lines = [...state.basket].filter(([, q]) => q > 0);
   const order = state.myOrder;
+  $("#panier-titre").textContent = order ? "Ma commande" : "Mon panier";
   const parts = [];
   if (order) {
     parts.push(el("p", { class: "order-ref" },
@@ -231,9 +232,11 @@ function orderButtons(lineCount) {
     buttons.push(el("button", {
       type: "button", class: "primary wide", id: "commander", disabled: !can,
       dataset: { action: "order", focusKey: "order" }, "aria-busy": state.busy ? "true" : null,
-      text: state.busy ? "Envoi…" : state.session ? "Commander" : "Commander (connexion)",
+      text: state.busy ? "Envoi…" : state.session ? "Commander" : "Se connecter pour commander",
     }));
     if (!anyOpen && lineCount) buttons.push(el("p", { class: "hint", text: "Vous pourrez commander dès l'ouverture des commandes." }));
+  } else if (!anyOpen) {
+    buttons.push(el("p", { class: "hint", text: "Les commandes sont closes : votre commande ne peut plus changer." }));
   } else {
     const changed = basketChanged();
     const can = changed && lineCount > 0 && anyOpen && !blocked && !state.busy;
@@ -243,15 +246,11 @@ function orderButtons(lineCount) {
       text: state.busy ? "Envoi…" : changed ? "Enregistrer les modifications" : "Aucune modification",
     }));
     if (changed && lineCount === 0) buttons.push(el("p", { class: "hint", text: "Pour tout retirer, annulez la commande." }));
-    if (anyOpen) {
-      buttons.push(el("button", {
-        type: "button", class: "secondary wide danger", id: "annuler", disabled: state.busy,
-        dataset: { action: "cancel", focusKey: "cancel" },
-        text: state.confirmCancel ? "Confirmer l'annulation de la commande" : "Annuler ma commande",
-      }));
-    } else {
-      buttons.push(el("p", { class: "hint", text: "Les commandes sont closes : votre commande ne peut plus changer." }));
-    }
+    buttons.push(el("button", {
+      type: "button", class: "secondary wide danger", id: "annuler", disabled: state.busy,
+      dataset: { action: "cancel", focusKey: "cancel" },
+      text: state.confirmCancel ? "Confirmer l'annulation de la commande" : "Annuler ma commande",
+    }));
   }
   return buttons;
 }

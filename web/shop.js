@@ -5,9 +5,10 @@
 // cancels the customer's order. Refusals are explained in plain French and
 // the basket is corrected, never emptied.
 
+import { askToSignIn, renderAccount, signOut } from "/assets/auth.js";
 import {
-  Live, announce, api, askToSignIn, clearSession, commonProblem, formatCents, formatDate, formatQty,
-  keepFocus, milliToString, randomKey, renderAccount, setTimeZone, showLiveState, signOut, toCents, toMilli,
+  Live, announce, api, clearSession, commonProblem, formatCents, formatDate, formatQty,
+  keepFocus, milliToString, randomKey, setTimeZone, showLiveState, toCents, toMilli,
 } from "/assets/common.js";
 import {
   UNIT, advanceStatuses, applyShop, catalogOf, distributionId, isOpen, maxFor, offerName, orderedOf,
@@ -96,7 +97,8 @@ async function load() {
   if (!shop.ok) {
     state.missing = shop.status === 404;
     renderProducts();
-    if (!state.missing) showMessage("error", commonProblem(shop));
+    if (state.missing) document.body.dataset.ready = "true";
+    else showMessage("error", commonProblem(shop), [], "Nouvel essai dans quelques secondes…");
     return false;
   }
   applyShop(shop.body);
@@ -148,6 +150,7 @@ function onLive(message) {
     case "sale_closed": {
       const status = message.type === "sale_opened" ? "open" : "closed";
       if (setCatalogStatus(message.catalog_id, status)) {
+        if (status === "closed" && $("#message").dataset.kind === "success") hideMessage();
         renderAll();
         const producer = state.catalogs.get(message.catalog_id)?.producer?.name || "ce producteur";
         announce(status === "open" ? `Les commandes sont ouvertes pour ${producer}.` : `Les commandes sont closes pour ${producer}.`);
@@ -383,6 +386,8 @@ window.addEventListener("storage", (event) => {
 setInterval(() => {
   if (!state.loaded) return;
   if (advanceStatuses()) {
+    // A confirmation saying "until closing" is stale once closed.
+    if ($("#message").dataset.kind === "success") hideMessage();
     renderAll();
     announce("Le statut de la vente a changé.");
   } else {
@@ -390,11 +395,19 @@ setInterval(() => {
   }
 }, 250);
 
-showLiveState($("#direct"), "connecting");
-load().then((ok) => {
-  if (!ok) return;
+/** Loads the shop (again every few seconds while the server cannot answer), then goes live. */
+async function boot() {
+  const ok = await load();
+  if (!ok) {
+    if (!state.missing) setTimeout(boot, 3000);
+    return;
+  }
+  hideMessage();
   new Live(`/ws/distributions/${distributionId}`, {
     onMessage: onLive,
     onState: (s) => showLiveState($("#direct"), s),
   });
-});
+}
+
+showLiveState($("#direct"), "connecting");
+boot();

@@ -6,8 +6,9 @@
 //! nothing fetched from the network) and are embedded in the binary with
 //! `rust-embed` (in debug builds they are read from `web/` on each request,
 //! so editing a page needs no rebuild). Every answer carries a strict
-//! Content-Security-Policy: scripts and styles from this origin only, no
-//! inline code, WebSocket and fetch to this origin only.
+//! Content-Security-Policy: scripts from this origin only, no inline code,
+//! WebSocket and fetch to this origin only; styles from this origin or from
+//! `blob:` stylesheets the board makes to show a recap (see `web/board.js`).
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -21,7 +22,7 @@ use super::problem::ApiError;
 struct WebFiles;
 
 /// The policy of every page and asset.
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' blob:; \
                    img-src 'self' data: https:; connect-src 'self'; font-src 'self'; \
                    object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 

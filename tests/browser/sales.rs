@@ -156,14 +156,19 @@ pub fn chevrerie() -> Vec<Product> {
 }
 
 /// A distribution of the given farms whose orders open `opens_in` from now
-/// (negative: already open) and close in a day.
+/// (negative: already open) and close `closes_in` from now.
 pub struct LiveSale {
     pub farms: Vec<ProducerSetup>,
     pub distribution_id: Uuid,
     pub window: Window,
 }
 
-pub async fn live_sale(app: &TestApp, farms: Vec<ProducerSetup>, opens_in: Duration) -> LiveSale {
+pub async fn live_sale(
+    app: &TestApp,
+    farms: Vec<ProducerSetup>,
+    opens_in: Duration,
+    closes_in: Duration,
+) -> LiveSale {
     let market = fixtures::market(app, "Marché de la Croix-Rousse").await;
     for farm in &farms {
         fixtures::link(app, &market, farm).await;
@@ -171,7 +176,7 @@ pub async fn live_sale(app: &TestApp, farms: Vec<ProducerSetup>, opens_in: Durat
     let now = Utc::now();
     let window = Window {
         opens_at: now + opens_in,
-        closes_at: now + Duration::days(1),
+        closes_at: now + closes_in,
     };
     let distribution_id = fixtures::distribution(app, &market, &window).await;
     for farm in &farms {

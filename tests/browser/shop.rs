@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{Duration as Span, Utc};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -34,6 +34,18 @@ const BASKET_STATE: &str = "
     return {lines, message: m.hidden ? null : {kind: m.dataset.kind, text: m.textContent}};";
 
 const LIVE_STATE: &str = "return document.getElementById('direct').dataset.state;";
+
+fn minutes(n: i64) -> Span {
+    Span::minutes(n)
+}
+
+fn seconds(n: i64) -> Span {
+    Span::seconds(n)
+}
+
+fn days(n: i64) -> Span {
+    Span::days(n)
+}
 
 async fn offer_state(browser: &Browser, offer: Uuid) -> Value {
     browser.eval(OFFER_STATE, vec![json!(offer)]).await
@@ -80,12 +92,7 @@ async fn the_last_unit_sells_out_live_on_the_other_page_and_on_the_board() {
     let _clock = follow_real_time(&app);
     let tilleuls = farm(&app, "Ferme des Tilleuls", &tilleuls()).await;
     let chevrerie = farm(&app, "Chèvrerie du Mont", &chevrerie()).await;
-    let sale = live_sale(
-        &app,
-        vec![tilleuls, chevrerie],
-        chrono::Duration::minutes(-5),
-    )
-    .await;
+    let sale = live_sale(&app, vec![tilleuls, chevrerie], minutes(-5), days(1)).await;
     let farm = &sale.farms[0];
     let chicken = farm.offers[0];
     let people = customers(&app, 2).await;
@@ -181,6 +188,42 @@ async fn the_last_unit_sells_out_live_on_the_other_page_and_on_the_board() {
     .expect("count orders");
     assert_eq!(orders, 1);
 
+    // The recap (another helper's endpoint) opens from the board.
+    board
+        .click("button[data-action=recap][data-view=product][data-format=html]")
+        .await;
+    let mut windows = Vec::new();
+    for _ in 0..100 {
+        windows = board.client.windows().await.expect("windows");
+        if windows.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(windows.len(), 2, "the recap opened in a new tab");
+    let main_window = board.client.window().await.expect("current window");
+    let recap = windows
+        .into_iter()
+        .find(|w| *w != main_window)
+        .expect("recap tab");
+    board.client.switch_to_window(recap).await.expect("switch");
+    board
+        .wait_for(
+            "the recap's content",
+            EVENT_WAIT,
+            "return document.body ? document.body.innerText : '';",
+            vec![],
+            |v| v.as_str().is_some_and(|t| t.contains("Poulet fermier")),
+        )
+        .await;
+    board.screenshot("recap-from-board").await;
+    board.client.close_window().await.expect("close recap");
+    board
+        .client
+        .switch_to_window(main_window)
+        .await
+        .expect("back");
+
     a.screenshot("shop-laptop-ordered").await;
     b.screenshot("shop-phone-sold-out").await;
     board.screenshot("board-laptop").await;
@@ -195,15 +238,17 @@ async fn a_refused_order_leaves_a_corrected_basket_then_the_order_lives_on() {
     let app = spawn_app().await;
     let _clock = follow_real_time(&app);
     let tilleuls = farm(&app, "Ferme des Tilleuls", &tilleuls()).await;
-    let sale = live_sale(&app, vec![tilleuls], chrono::Duration::minutes(-5)).await;
+    let sale = live_sale(&app, vec![tilleuls], minutes(-5), days(1)).await;
     let (sack, eggs) = (sale.farms[0].offers[2], sale.farms[0].offers[3]);
-    let people = customers(&app, 2).await;
-    let (claire, rival) = (&people[0], &people[1]);
+    let claire = app.user("Claire Dubois").await;
+    let people = customers(&app, 1).await;
+    let rival = &people[0];
     let url = app.url(&format!("/shop/{}", sale.distribution_id));
 
+    // Claire fills her basket before signing in.
     let mut driver = Driver::start().await;
     let page = driver.browser(PHONE).await;
-    open_page(&page, &url, Some((&claire.token, claire.id, &claire.name))).await;
+    open_page(&page, &url, None).await;
     wait_live(&page, "shop live").await;
 
     // Three sacks (the whole stock) with the mouse, two boxes of eggs with
@@ -266,8 +311,12 @@ async fn a_refused_order_leaves_a_corrected_basket_then_the_order_lives_on() {
     .await;
     assert_eq!(offer_state(&page, sack).await["badge"], "plus que 1");
 
-    // Ordering anyway: refused, explained, basket corrected — not lost.
+    // Ordering anyway, signing in on the way (the sign-in form): refused,
+    // explained, basket corrected — not lost.
     page.click("#commander").await;
+    page.type_into("#auth-email", &claire.email).await;
+    page.type_into("#auth-password", &claire.password).await;
+    page.click("dialog.auth button[type=submit]").await;
     let refused = wait_message(&page, "error", "le stock a changé entre-temps").await;
     assert_eq!(refused["lines"][sack.to_string()]["qty"], "1", "{refused}");
     assert_eq!(refused["lines"][eggs.to_string()]["qty"], "3", "{refused}");
@@ -331,14 +380,14 @@ async fn a_refused_order_leaves_a_corrected_basket_then_the_order_lives_on() {
 }
 
 #[actix_web::test]
-async fn the_countdown_turns_into_an_open_shop_at_the_opening_instant() {
+async fn the_countdown_opens_the_shop_at_the_opening_instant_and_closing_freezes_it() {
     let app = spawn_app().await;
     let _clock = follow_real_time(&app);
     let tilleuls = farm(&app, "Ferme des Tilleuls", &tilleuls()).await;
     let mut driver = Driver::start().await;
     let page = driver.browser(PHONE).await;
     // Opens in a few seconds of real time: enough to sign up first.
-    let sale = live_sale(&app, vec![tilleuls], chrono::Duration::seconds(12)).await;
+    let sale = live_sale(&app, vec![tilleuls], seconds(12), seconds(30)).await;
     let chicken = sale.farms[0].offers[0];
     let url = app.url(&format!("/shop/{}", sale.distribution_id));
     open_page(&page, &url, None).await;
@@ -410,6 +459,43 @@ async fn the_countdown_turns_into_an_open_shop_at_the_opening_instant() {
         .await;
     page.click("#commander").await;
     wait_message(&page, "success", "Votre commande n° 1 est enregistrée").await;
+    page.wait_for(
+        "the order can be cancelled while open",
+        EVENT_WAIT,
+        "return !!document.getElementById('annuler');",
+        vec![],
+        |v| v == &json!(true),
+    )
+    .await;
+
+    // At the closing instant the page turns read-only by itself.
+    let until_close = (sale.window.closes_at - Utc::now())
+        .to_std()
+        .unwrap_or_default();
+    let (closed, _) = page
+        .wait_for(
+            "the sale closes",
+            until_close + EVENT_WAIT,
+            &format!("return {{countdown: (() => {{ {countdown} }})(), offer: (() => {{ {OFFER_STATE} }})(),
+                       cancel: !!document.getElementById('annuler'), text: document.getElementById('panier-contenu').textContent}};"),
+            vec![json!(chicken)],
+            |v| v["countdown"]["state"] == "closed",
+        )
+        .await;
+    assert!(Utc::now() >= sale.window.closes_at, "closed early");
+    assert_eq!(closed["offer"]["disabled"], true, "{closed}");
+    assert_eq!(closed["offer"]["label"], "Vente close", "{closed}");
+    assert_eq!(
+        closed["cancel"], false,
+        "no cancelling after closing: {closed}"
+    );
+    assert!(
+        closed["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("ne peut plus changer")),
+        "{closed}"
+    );
+    page.screenshot("shop-phone-closed").await;
     let (name,): (String,) = sqlx::query_as(
         "SELECT a.name FROM orders o JOIN accounts a ON a.id = o.customer_id WHERE o.distribution_id = $1",
     )
