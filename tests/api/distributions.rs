@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::helpers::{parse_id, spawn_app, TestApp};
-use crate::participations::fixtures::{day, sql_market, sql_order, ts, world};
+use crate::participations::fixtures::{api_market, day, sql_order, ts, world};
 
 async fn distributions_count(app: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM distributions")
@@ -29,7 +29,7 @@ fn body(starts: i64, ends: i64, opens: i64, closes: i64) -> Value {
 async fn one_distribution_is_planned_and_public() {
     let app = spawn_app().await;
     let admin = app.user("Admin").await;
-    let market = sql_market(&app, &admin, "Marché").await;
+    let market = api_market(&app, &admin, "Marché").await;
     let mut input = body(15, 17, -96, -4);
     input["place"] = json!("  Salle des fêtes ");
     let created = app
@@ -98,7 +98,7 @@ async fn one_distribution_is_planned_and_public() {
 async fn weekly_series_keeps_local_time_across_the_october_change() {
     let app = spawn_app().await;
     let admin = app.user("Admin").await;
-    let market = sql_market(&app, &admin, "Marché du jeudi").await;
+    let market = api_market(&app, &admin, "Marché du jeudi").await;
     // The next autumn: 7 Thursdays before the last Sunday of October, 5 after.
     let today = Utc::now().date_naive();
     let year = if today.month() < 9 {
@@ -170,7 +170,7 @@ async fn weekly_series_keeps_local_time_across_the_october_change() {
 async fn invalid_distributions_are_refused_and_change_nothing() {
     let app = spawn_app().await;
     let admin = app.user("Admin").await;
-    let market = sql_market(&app, &admin, "Marché").await;
+    let market = api_market(&app, &admin, "Marché").await;
     let path = format!("/api/v1/markets/{market}/distributions");
     let fields = |problem: &Value| -> Vec<String> {
         problem["errors"]
@@ -371,7 +371,7 @@ async fn only_the_markets_admins_may_plan_its_days() {
     .await
     .expect(201);
     let other_admin = app.user("Autre admin").await;
-    sql_market(&app, &other_admin, "Autre marché").await;
+    api_market(&app, &other_admin, "Autre marché").await;
 
     let create = format!("/api/v1/markets/{}/distributions", w.market);
     let one = format!("/api/v1/distributions/{}", w.later);

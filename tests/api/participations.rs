@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::helpers::{parse_id, spawn_app};
 use fixtures::{
-    day, participate, participations_count, plan, sql_catalog, sql_link, sql_market, sql_order, ts,
+    api_market, day, participate, participations_count, plan, sql_catalog, sql_link, sql_order, ts,
     world,
 };
 
@@ -350,7 +350,7 @@ async fn only_the_producers_members_may_plan() {
     .await
     .expect(201);
     let other_admin = app.user("Autre admin").await;
-    sql_market(&app, &other_admin, "Autre marché").await;
+    api_market(&app, &other_admin, "Autre marché").await;
 
     for user in [&stranger, &colleague, &other_admin] {
         let token = Some(user.token.as_str());

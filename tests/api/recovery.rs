@@ -157,7 +157,7 @@ async fn an_engine_killed_mid_rush_loses_no_acknowledged_order() {
         Some((dec!(500) - stored).normalize().to_string())
     );
     // And keeps selling exactly what is left.
-    let late = customers(&app, 300).await;
+    let late = customers(&app, 520).await;
     let answers = join_all(
         late.iter()
             .map(|c| order(&app, sale.distribution_id, c, &[(chicken, "1")])),
@@ -176,10 +176,12 @@ async fn with_the_database_gone_orders_get_503_and_nothing_is_half_written() {
     let mut settings = test_settings(&proxy.url_for(&target));
     settings.database.connect_timeout_secs = 2;
     let app = spawn_app_with(settings, chrono::Utc::now()).await;
-    let sale = open_sale(&app, &[offer("Miel", "9.00", Some(100))]).await;
+    let sale = open_sale(&app, &[offer("Miel", "9.00", Some(1000))]).await;
     let honey = sale.producer.offers[0];
     let crowd = customers(&app, 60).await;
-    // Everyone orders once (their tokens are now known to the engine).
+    // Everyone orders once (their tokens are now known to the engine). The
+    // stock cannot run out: during the outage every attempt stays reserved
+    // until its commit fails, and this test is about the 503s.
     let first = join_all(
         crowd
             .iter()
@@ -212,7 +214,7 @@ async fn with_the_database_gone_orders_get_503_and_nothing_is_half_written() {
         shop_available(&app, sale.distribution_id, honey)
             .await
             .as_deref(),
-        Some("40")
+        Some("940")
     );
 
     // Recovery: orders go through again.
@@ -232,6 +234,6 @@ async fn with_the_database_gone_orders_get_503_and_nothing_is_half_written() {
         shop_available(&app, sale.distribution_id, honey)
             .await
             .as_deref(),
-        Some("10")
+        Some("910")
     );
 }

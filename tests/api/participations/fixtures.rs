@@ -1,5 +1,6 @@
-//! Fixtures shared by the distribution and participation tests: markets,
-//! catalogs and links inserted with SQL (their endpoints belong to another
+//! Fixtures shared by the distribution and participation tests: markets
+//! through the API (the engine caches who may do what), catalogs and
+//! links inserted with SQL (their endpoints belong to another
 //! part of the API), orders inserted with SQL until the ordering engine
 //! takes them, and a small world of one market, one producer and two
 //! distributions planned through the API.
@@ -23,23 +24,21 @@ pub fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// A market (Europe/Paris) administered by `admin`, inserted with SQL.
-pub async fn sql_market(app: &TestApp, admin: &TestUser, name: &str) -> Uuid {
-    let market: Uuid = sqlx::query_scalar(
-        "INSERT INTO markets (name, address, lat, lng, timezone, usual_weekday)
-         VALUES ($1, '1 place du Marché, Lyon', 45.76, 4.83, 'Europe/Paris', 4) RETURNING id",
-    )
-    .bind(name)
-    .fetch_one(&app.db)
-    .await
-    .expect("market");
-    sqlx::query("INSERT INTO market_admins (market_id, account_id) VALUES ($1, $2)")
-        .bind(market)
-        .bind(admin.id)
-        .execute(&app.db)
+/// A market (Europe/Paris, Thursdays) administered by `admin`, created
+/// through the API: role changes must go through the engine, which caches
+/// who may do what.
+pub async fn api_market(app: &TestApp, admin: &TestUser, name: &str) -> Uuid {
+    let market = app
+        .post(
+            "/api/v1/markets",
+            &json!({"name": name,
+                    "place": {"address": "1 place du Marché, Lyon", "lat": 45.76, "lng": 4.83},
+                    "usual_weekday": 4, "timezone": "Europe/Paris"}),
+            Some(&admin.token),
+        )
         .await
-        .expect("market admin");
-    market
+        .expect(201);
+    parse_id(&market["id"])
 }
 
 /// An empty catalog of `producer`, inserted with SQL.
@@ -175,7 +174,7 @@ pub struct World {
 pub async fn world(app: &TestApp) -> World {
     let admin = app.user("Admin").await;
     let owner = app.user("Paysanne").await;
-    let market = sql_market(app, &admin, "Marché de la Croix-Rousse").await;
+    let market = api_market(app, &admin, "Marché de la Croix-Rousse").await;
     let producer = app.producer(&owner, "Ferme des Lilas").await;
     let catalog = sql_catalog(app, producer, "Légumes").await;
     sql_link(app, market, catalog).await;

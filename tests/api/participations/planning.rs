@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::fixtures::{day, participate, plan, sql_catalog, sql_link, sql_market, ts, world};
+use super::fixtures::{api_market, day, participate, plan, sql_catalog, sql_link, ts, world};
 use crate::helpers::{parse_id, spawn_app};
 
 #[actix_web::test]
@@ -12,7 +12,7 @@ async fn planning_lists_linked_distributions_with_status() {
     let w = world(&app).await;
     // A catalog that is not linked, and a market the producer is not in.
     sql_catalog(&app, w.producer, "Hors marché").await;
-    let elsewhere = sql_market(&app, &w.admin, "Autre marché").await;
+    let elsewhere = api_market(&app, &w.admin, "Autre marché").await;
     plan(&app, &w.admin, elsewhere, 4, -1).await;
 
     let path = format!("/api/v1/producers/{}/planning", w.producer);
@@ -75,7 +75,7 @@ async fn planning_lists_linked_distributions_with_status() {
 async fn dashboard_shows_markets_and_next_sales() {
     let app = spawn_app().await;
     let w = world(&app).await;
-    let second = sql_market(&app, &w.admin, "AMAP du Plateau").await;
+    let second = api_market(&app, &w.admin, "AMAP du Plateau").await;
     let fruits = sql_catalog(&app, w.producer, "Fruits").await;
     sql_link(&app, second, fruits).await;
     sql_link(&app, second, w.catalog).await;
