@@ -17,10 +17,15 @@ function unitText(unit, milli) {
   return unit;
 }
 
+/** "Sac · 10 kg"; just the label when it already says the quantity. */
 function packText(offer) {
   const q = toMilliSafe(offer.quantity);
   const qty = `${formatQty(q)} ${unitText(offer.unit, q)}`;
-  return offer.label && offer.label !== offer.product.name ? `${offer.label} · ${qty}` : qty;
+  const label = offer.label && offer.label !== offer.product.name ? offer.label : "";
+  if (!label) return qty;
+  const flat = (text) => text.toLowerCase().replace(/\s+/g, " ");
+  const single = q === UNIT && unitText(offer.unit, q) === "pièce";
+  return single || flat(label).includes(flat(qty)) ? label : `${label} · ${qty}`;
 }
 
 function toMilliSafe(value) {
