@@ -86,7 +86,10 @@ pub fn oversold(offers: &[OfferSold]) -> Check {
 
 /// Acknowledged orders whose acknowledged state the database does not hold
 /// (absent, or other lines/status), among those whose state is certain.
-pub fn acknowledged_missing(acked: &HashMap<Uuid, AckedOrder>, db: &HashMap<Uuid, DbOrder>) -> Check {
+pub fn acknowledged_missing(
+    acked: &HashMap<Uuid, AckedOrder>,
+    db: &HashMap<Uuid, DbOrder>,
+) -> Check {
     let mut absent = 0;
     let mut differs = 0;
     let mut uncertain = 0;
@@ -101,7 +104,8 @@ pub fn acknowledged_missing(acked: &HashMap<Uuid, AckedOrder>, db: &HashMap<Uuid
             }
             Some(_) if !ack.certain => uncertain += 1,
             Some(row) => {
-                let same = row.cancelled == ack.cancelled && (ack.cancelled || row.lines == ack.lines);
+                let same =
+                    row.cancelled == ack.cancelled && (ack.cancelled || row.lines == ack.lines);
                 if !same {
                     differs += 1;
                     if examples.len() < 3 {
@@ -149,11 +153,7 @@ pub fn unacknowledged(acked: &HashMap<Uuid, AckedOrder>, db: &HashMap<Uuid, DbOr
 
 /// Every connected watcher's final value of every limited offer equals the
 /// database's availability (`db_available[offer]`, `None` = unlimited).
-pub fn watchers_final(
-    db_available: &[Option<i64>],
-    watchers: &[Vec<i64>],
-    asked: usize,
-) -> Check {
+pub fn watchers_final(db_available: &[Option<i64>], watchers: &[Vec<i64>], asked: usize) -> Check {
     let name = "watchers_final_availability".to_string();
     if asked == 0 {
         return Check {
@@ -244,22 +244,57 @@ mod tests {
 
     #[test]
     fn acknowledged_orders_must_be_in_the_database_as_acknowledged() {
-        let (a, b, c, d) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let (a, b, c, d) = (
+            Uuid::new_v4(),
+            Uuid::new_v4(),
+            Uuid::new_v4(),
+            Uuid::new_v4(),
+        );
         let mut ack = HashMap::new();
         ack.insert(a, acked(vec![(0, 1000)], false, true));
         ack.insert(b, acked(vec![(0, 2000)], false, true));
         ack.insert(c, acked(vec![(0, 1000)], true, true));
         let mut db = HashMap::new();
-        db.insert(a, DbOrder { cancelled: false, lines: vec![(0, 1000)] });
-        db.insert(b, DbOrder { cancelled: false, lines: vec![(0, 2000)] });
-        db.insert(c, DbOrder { cancelled: true, lines: vec![(0, 1000)] });
-        db.insert(d, DbOrder { cancelled: false, lines: vec![(0, 1000)] });
+        db.insert(
+            a,
+            DbOrder {
+                cancelled: false,
+                lines: vec![(0, 1000)],
+            },
+        );
+        db.insert(
+            b,
+            DbOrder {
+                cancelled: false,
+                lines: vec![(0, 2000)],
+            },
+        );
+        db.insert(
+            c,
+            DbOrder {
+                cancelled: true,
+                lines: vec![(0, 1000)],
+            },
+        );
+        db.insert(
+            d,
+            DbOrder {
+                cancelled: false,
+                lines: vec![(0, 1000)],
+            },
+        );
         assert!(acknowledged_missing(&ack, &db).passed);
         let extra = unacknowledged(&ack, &db);
         assert_eq!((extra.value, extra.passed, extra.gating), (1, true, false));
 
         db.remove(&a);
-        db.insert(b, DbOrder { cancelled: false, lines: vec![(0, 1000)] });
+        db.insert(
+            b,
+            DbOrder {
+                cancelled: false,
+                lines: vec![(0, 1000)],
+            },
+        );
         let check = acknowledged_missing(&ack, &db);
         assert!(!check.passed);
         assert_eq!(check.value, 2, "{}", check.detail);
@@ -276,8 +311,15 @@ mod tests {
         let stale = watchers_final(&db, &[vec![3_000, UNLIMITED], vec![4_000, UNLIMITED]], 2);
         assert!(!stale.passed);
         assert_eq!(stale.value, 1);
-        assert!(stale.detail.contains("saw 4, database 3"), "{}", stale.detail);
-        assert!(!watchers_final(&db, &[], 5).passed, "asked but none connected");
+        assert!(
+            stale.detail.contains("saw 4, database 3"),
+            "{}",
+            stale.detail
+        );
+        assert!(
+            !watchers_final(&db, &[], 5).passed,
+            "asked but none connected"
+        );
         assert!(watchers_final(&db, &[], 0).passed, "none asked");
     }
 }

@@ -266,8 +266,14 @@ fn split_range(s: &str) -> (&str, &str) {
 /// `N` or `MIN..MAX` (integers).
 pub fn parse_range(s: &str) -> Result<(u64, u64), String> {
     let (a, b) = split_range(s);
-    let a: u64 = a.trim().parse().map_err(|_| format!("{s:?}: expected N or MIN..MAX"))?;
-    let b: u64 = b.trim().parse().map_err(|_| format!("{s:?}: expected N or MIN..MAX"))?;
+    let a: u64 = a
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?}: expected N or MIN..MAX"))?;
+    let b: u64 = b
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?}: expected N or MIN..MAX"))?;
     if a > b {
         return Err(format!("{s:?}: MIN above MAX"));
     }
@@ -281,8 +287,14 @@ fn parse_duration_range(s: &str) -> Result<(Duration, Duration), String> {
 
 fn parse_rate_range(s: &str) -> Result<(f64, f64), String> {
     let (a, b) = split_range(s);
-    let a: f64 = a.trim().parse().map_err(|_| format!("{s:?}: expected FROM..TO"))?;
-    let b: f64 = b.trim().parse().map_err(|_| format!("{s:?}: expected FROM..TO"))?;
+    let a: f64 = a
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?}: expected FROM..TO"))?;
+    let b: f64 = b
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?}: expected FROM..TO"))?;
     Ok((a, b))
 }
 
@@ -335,9 +347,24 @@ mod tests {
         use clap::CommandFactory;
         Cli::command().debug_assert();
         let cli = Cli::try_parse_from([
-            "loadtest", "rush", "--spawn", "--preset", "hot", "--customers", "8", "--threshold", "p99<20ms",
+            "loadtest",
+            "rush",
+            "--spawn",
+            "--preset",
+            "hot",
+            "--customers",
+            "8",
+            "--threshold",
+            "p99<20ms",
         ]);
         assert!(cli.is_ok());
-        assert!(Cli::try_parse_from(["loadtest", "rush", "--spawn", "--url", "http://127.0.0.1:1"]).is_err());
+        assert!(Cli::try_parse_from([
+            "loadtest",
+            "rush",
+            "--spawn",
+            "--url",
+            "http://127.0.0.1:1"
+        ])
+        .is_err());
     }
 }

@@ -33,10 +33,17 @@ impl Site {
     async fn open(args: &EngineArgs, need_engine: bool) -> anyhow::Result<Self> {
         if args.spawn {
             let bin = find_etal(args.etal_bin.as_deref())?;
-            eprintln!("loadtest: starting {} (private PostgreSQL cluster)…", bin.display());
+            eprintln!(
+                "loadtest: starting {} (private PostgreSQL cluster)…",
+                bin.display()
+            );
             let engine = SpawnedEngine::start(bin, &args.engine_log, args.keep_data).await?;
             let database_url = engine.database_url().await?;
-            eprintln!("loadtest: etal ready on {} (log: {})", engine.url(), engine.log_path().display());
+            eprintln!(
+                "loadtest: etal ready on {} (log: {})",
+                engine.url(),
+                engine.log_path().display()
+            );
             return Ok(Self {
                 url: Some(engine.url()),
                 database_url,
@@ -52,7 +59,10 @@ impl Site {
             })?;
         safety::check_database_url(&database_url, args.allow_remote)?;
         if need_engine {
-            let url = args.url.clone().ok_or_else(|| anyhow!("--url or --spawn is required"))?;
+            let url = args
+                .url
+                .clone()
+                .ok_or_else(|| anyhow!("--url or --spawn is required"))?;
             safety::check_engine_url(&url, args.allow_remote)?;
             return Ok(Self {
                 url: Some(url),
@@ -92,7 +102,10 @@ fn load_spec(load: &LoadArgs, customers: usize) -> anyhow::Result<LoadSpec> {
         bail!("customers must be 1..={}", safety::MAX_CUSTOMERS);
     }
     if load.duration.is_zero() || load.duration > Duration::from_secs(safety::MAX_DURATION_SECS) {
-        bail!("--duration must be more than 0 and at most {} s", safety::MAX_DURATION_SECS);
+        bail!(
+            "--duration must be more than 0 and at most {} s",
+            safety::MAX_DURATION_SECS
+        );
     }
     let rates = match (load.rate, load.ramp) {
         (Some(r), _) => Some((r, r)),
@@ -104,7 +117,10 @@ fn load_spec(load: &LoadArgs, customers: usize) -> anyhow::Result<LoadSpec> {
         Some((a, b)) => {
             let ok = |r: f64| r.is_finite() && (0.0..=safety::MAX_RATE).contains(&r);
             if !ok(a) || !ok(b) || a + b <= 0.0 {
-                bail!("rates must be within 0..={} per second (and not both 0)", safety::MAX_RATE);
+                bail!(
+                    "rates must be within 0..={} per second (and not both 0)",
+                    safety::MAX_RATE
+                );
             }
             LoadModel::Open {
                 customers,
@@ -169,32 +185,76 @@ fn check_resources(customers: usize, watchers: usize) -> anyhow::Result<()> {
 }
 
 /// Runs a command; returns its report.
-pub async fn run(command: Command, stop: watch::Receiver<bool>) -> anyhow::Result<(Report, OutputArgs)> {
+pub async fn run(
+    command: Command,
+    stop: watch::Receiver<bool>,
+) -> anyhow::Result<(Report, OutputArgs)> {
     let started_at = chrono::Utc::now().to_rfc3339();
     let (name, runs, rows, output) = match command {
-        Command::Rush { engine, scenario, load, watch, output } => {
+        Command::Rush {
+            engine,
+            scenario,
+            load,
+            watch,
+            output,
+        } => {
             let spec = scenario.spec().map_err(|e| anyhow!(e))?;
             let load_spec = load_spec(&load, load.customers)?;
             check_resources(load.customers, watch.watchers)?;
-            let opts = options(&scenario.preset, spec.clone(), &load, load_spec, Some(&watch), &output, &stop);
+            let opts = options(
+                &scenario.preset,
+                spec.clone(),
+                &load,
+                load_spec,
+                Some(&watch),
+                &output,
+                &stop,
+            );
             let site = Site::open(&engine, true).await?;
             let result = rush(&site, &load, &opts).await;
             site.close().await;
             ("rush", vec![result?], Vec::new(), output)
         }
-        Command::Baseline { engine, scenario, load, pool, output } => {
+        Command::Baseline {
+            engine,
+            scenario,
+            load,
+            pool,
+            output,
+        } => {
             let spec = scenario.spec().map_err(|e| anyhow!(e))?;
             let load_spec = load_spec(&load, load.customers)?;
             check_resources(load.customers, 0)?;
-            let opts = options(&scenario.preset, spec, &load, load_spec, None, &output, &stop);
+            let opts = options(
+                &scenario.preset,
+                spec,
+                &load,
+                load_spec,
+                None,
+                &output,
+                &stop,
+            );
             let site = Site::open(&engine, false).await?;
-            let result = runner::baseline::run(&site.database_url, pool, site.groups(), &opts).await;
+            let result =
+                runner::baseline::run(&site.database_url, pool, site.groups(), &opts).await;
             site.close().await;
             ("baseline", vec![result?], Vec::new(), output)
         }
-        Command::Compare { engine, cases, load, watch, pool, output } => {
+        Command::Compare {
+            engine,
+            cases,
+            load,
+            watch,
+            pool,
+            output,
+        } => {
             let cases = if cases.is_empty() {
-                vec![("hot".into(), 64), ("hot".into(), 256), ("spread".into(), 64), ("spread".into(), 256)]
+                vec![
+                    ("hot".into(), 64),
+                    ("hot".into(), 256),
+                    ("spread".into(), 64),
+                    ("spread".into(), 256),
+                ]
             } else {
                 cases
             };
@@ -282,16 +342,29 @@ async fn compare(
         if *stop.borrow() {
             break;
         }
-        let spec = ScenarioSpec::preset(preset).ok_or_else(|| anyhow!("unknown preset {preset}"))?;
-        let opts = options(preset, spec, load, load_spec(load, *customers)?, Some(watch), output, stop);
+        let spec =
+            ScenarioSpec::preset(preset).ok_or_else(|| anyhow!("unknown preset {preset}"))?;
+        let opts = options(
+            preset,
+            spec,
+            load,
+            load_spec(load, *customers)?,
+            Some(watch),
+            output,
+            stop,
+        );
         eprintln!("loadtest: {preset} × {customers} against etal…");
         let etal = runner::etal::run(&env, &accounts, &opts).await?;
         if !output.quiet {
             eprint!("{}", table::run(&etal));
         }
-        let base_opts = RunOptions { watchers: 0, ..opts.clone() };
+        let base_opts = RunOptions {
+            watchers: 0,
+            ..opts.clone()
+        };
         eprintln!("loadtest: {preset} × {customers} against the baseline…");
-        let base = runner::baseline::run(&site.database_url, pool, site.groups(), &base_opts).await?;
+        let base =
+            runner::baseline::run(&site.database_url, pool, site.groups(), &base_opts).await?;
         if !output.quiet {
             eprint!("{}", table::run(&base));
         }

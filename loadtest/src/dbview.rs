@@ -52,7 +52,11 @@ fn m(q: Decimal) -> i64 {
 }
 
 /// Stock and sold units of `offer_ids` (result in the same order).
-pub async fn offers(pool: &PgPool, system: System, offer_ids: &[Uuid]) -> sqlx::Result<Vec<OfferSold>> {
+pub async fn offers(
+    pool: &PgPool,
+    system: System,
+    offer_ids: &[Uuid],
+) -> sqlx::Result<Vec<OfferSold>> {
     let sql = match system {
         System::Etal => {
             "SELECT o.id, CASE WHEN o.stock_tracked THEN o.real_stock END,
@@ -76,7 +80,10 @@ pub async fn offers(pool: &PgPool, system: System, offer_ids: &[Uuid]) -> sqlx::
     Ok(offer_ids
         .iter()
         .map(|id| {
-            let (stock, sold) = by_id.get(id).copied().unwrap_or((Some(Decimal::ZERO), Decimal::ZERO));
+            let (stock, sold) = by_id
+                .get(id)
+                .copied()
+                .unwrap_or((Some(Decimal::ZERO), Decimal::ZERO));
             OfferSold {
                 offer_id: *id,
                 stock: stock.map(m),

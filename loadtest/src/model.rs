@@ -214,7 +214,11 @@ mod tests {
             duration: 10.0,
         };
         let count = (0..).take_while(|&k| s.intended(k).is_some()).count() as u64;
-        assert!(count.abs_diff(s.expected()) <= 1, "{count} vs {}", s.expected());
+        assert!(
+            count.abs_diff(s.expected()) <= 1,
+            "{count} vs {}",
+            s.expected()
+        );
         let gap = |k| s.intended(k + 1).unwrap() - s.intended(k).unwrap();
         assert!(gap(1) > gap(count - 3) * 5.0, "the rate grows");
     }
@@ -233,9 +237,14 @@ mod tests {
                 let sent = now_us();
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 let done = now_us();
-                rec.lock()
-                    .unwrap()
-                    .record(Op::Order, intended_us, sent, done, &Outcome::Accepted, 0);
+                rec.lock().unwrap().record(
+                    Op::Order,
+                    intended_us,
+                    sent,
+                    done,
+                    &Outcome::Accepted,
+                    0,
+                );
             })
         });
         let load = LoadSpec {
@@ -256,9 +265,16 @@ mod tests {
         let service = LatencySummary::of(&stats.service);
         assert!(stats.sent > 0);
         assert!(latency.max > 100.0, "queueing is counted: {latency:?}");
-        assert!(latency.p50 > service.p50 * 2.0, "{latency:?} vs {service:?}");
+        assert!(
+            latency.p50 > service.p50 * 2.0,
+            "{latency:?} vs {service:?}"
+        );
         assert!(r.dropped > 0, "the rate could not be held");
-        assert_eq!(stats.sent + r.dropped, 120, "every due iteration is accounted for");
+        assert_eq!(
+            stats.sent + r.dropped,
+            120,
+            "every due iteration is accounted for"
+        );
     }
 
     #[tokio::test]

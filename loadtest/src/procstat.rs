@@ -3,7 +3,8 @@
 //! backends) and the load tester itself — on a 2-core machine all three
 //! share the same cores, so the split says where the time goes.
 //!
-//! CPU is in percent of one core (200 % = both cores of this machine).
+//! CPU is in percent of one core (200 % = both cores of this machine);
+//! memory is the proportional set size (PSS), in MB.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -28,10 +29,18 @@ pub enum Group {
 pub struct Usage {
     pub cpu_avg_pct: f64,
     pub cpu_max_pct: f64,
-    pub rss_max_mb: f64,
-    pub rss_last_mb: f64,
-    /// `[seconds from the first sample, cpu %, rss MB]`.
+    pub mem_max_mb: f64,
+    pub mem_last_mb: f64,
+    /// `[seconds from the first sample, cpu %, memory MB]`.
     pub samples: Vec<[f64; 3]>,
+}
+
+/// The machine's 1-minute load average.
+pub fn load_average() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
+        .unwrap_or(0.0)
 }
 
 /// Clock ticks per second of `/proc/<pid>/stat` times.
@@ -57,16 +66,21 @@ fn stat(pid: u32) -> Option<(u64, u32)> {
     Some((utime + stime, ppid))
 }
 
-/// Resident memory of a process, kB.
+fn field_kb(path: &str, name: &str) -> Option<u64> {
+    std::fs::read_to_string(path).ok().and_then(|s| {
+        s.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+    })
+}
+
+/// Memory of a process, kB: its proportional set size (shared pages split
+/// between the processes sharing them, so a group's sum is meaningful —
+/// PostgreSQL's shared buffers are counted once), else its RSS.
 fn rss_kb(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
+    field_kb(&format!("/proc/{pid}/smaps_rollup"), "Pss:")
+        .or_else(|| field_kb(&format!("/proc/{pid}/status"), "VmRSS:"))
         .unwrap_or(0)
 }
 
@@ -77,7 +91,10 @@ fn members(group: &Group) -> Vec<u32> {
             let mut pids = vec![*root];
             if let Ok(dir) = std::fs::read_dir("/proc") {
                 for entry in dir.flatten() {
-                    let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok())
+                    let Some(pid) = entry
+                        .file_name()
+                        .to_str()
+                        .and_then(|n| n.parse::<u32>().ok())
                     else {
                         continue;
                     };
@@ -122,13 +139,15 @@ impl Sampler {
                         .map(|(pid, now)| now.saturating_sub(before.get(pid).copied().unwrap_or(0)))
                         .sum();
                     let secs = (t - t0) as f64 / 1e6;
-                    let cpu = if secs > 0.0 { delta as f64 / hz / secs * 100.0 } else { 0.0 };
+                    let cpu = if secs > 0.0 {
+                        delta as f64 / hz / secs * 100.0
+                    } else {
+                        0.0
+                    };
                     let rss: u64 = ticks.keys().map(|pid| rss_kb(*pid)).sum();
-                    usage[i].samples.push([
-                        (t - first_us) as f64 / 1e6,
-                        cpu,
-                        rss as f64 / 1024.0,
-                    ]);
+                    usage[i]
+                        .samples
+                        .push([(t - first_us) as f64 / 1e6, cpu, rss as f64 / 1024.0]);
                     last[i] = (t, ticks);
                 }
             }
@@ -158,8 +177,8 @@ fn summarise(mut u: Usage) -> Usage {
     let n = u.samples.len().max(1) as f64;
     u.cpu_avg_pct = u.samples.iter().map(|s| s[1]).sum::<f64>() / n;
     u.cpu_max_pct = u.samples.iter().map(|s| s[1]).fold(0.0, f64::max);
-    u.rss_max_mb = u.samples.iter().map(|s| s[2]).fold(0.0, f64::max);
-    u.rss_last_mb = u.samples.last().map_or(0.0, |s| s[2]);
+    u.mem_max_mb = u.samples.iter().map(|s| s[2]).fold(0.0, f64::max);
+    u.mem_last_mb = u.samples.last().map_or(0.0, |s| s[2]);
     u
 }
 
@@ -198,6 +217,6 @@ mod tests {
         assert_eq!(usage.len(), 1);
         assert!(!usage[0].1.samples.is_empty());
         assert!(usage[0].1.cpu_max_pct > 0.0, "{:?}", usage[0].1);
-        assert!(usage[0].1.rss_max_mb > 0.0);
+        assert!(usage[0].1.mem_max_mb > 0.0);
     }
 }

@@ -112,8 +112,7 @@ pub fn push_lag(
     for obs in observed {
         let per = offer_acks(acks, obs.offer);
         out.approximate |= per.approximate;
-        let increases: Vec<&(u64, i64, i64)> =
-            per.events.iter().filter(|e| e.1 > 0).collect();
+        let increases: Vec<&(u64, i64, i64)> = per.events.iter().filter(|e| e.1 > 0).collect();
         if increases.is_empty() {
             continue;
         }
@@ -189,7 +188,15 @@ mod tests {
     fn lag_runs_from_the_ack_to_the_first_frame_showing_it() {
         let acks = [ack(100, 1), ack(200, 1)];
         let frames = vec![vec![(50, 0, 10), (150, 0, 9), (260, 0, 8)]];
-        let p = push_lag(&acks, &[Observed { offer: 0, stock: 10 }], &frames, 100);
+        let p = push_lag(
+            &acks,
+            &[Observed {
+                offer: 0,
+                stock: 10,
+            }],
+            &frames,
+            100,
+        );
         assert_eq!((p.measured, p.before_ack, p.never), (2, 0, 0));
         assert_eq!(lag_ms(&p, 0.0), 50);
         assert_eq!(lag_ms(&p, 1.0), 60);
@@ -200,7 +207,15 @@ mod tests {
         // The reservation is visible before the commit is acknowledged.
         let acks = [ack(100, 1)];
         let frames = vec![vec![(90, 0, 9)]];
-        let p = push_lag(&acks, &[Observed { offer: 0, stock: 10 }], &frames, 100);
+        let p = push_lag(
+            &acks,
+            &[Observed {
+                offer: 0,
+                stock: 10,
+            }],
+            &frames,
+            100,
+        );
         assert_eq!((p.measured, p.before_ack), (0, 1));
     }
 
@@ -208,7 +223,15 @@ mod tests {
     fn a_watcher_that_never_catches_up_is_counted() {
         let acks = [ack(100, 3)];
         let frames = vec![vec![(50, 0, 10), (150, 0, 8)], vec![(120, 0, 7)]];
-        let p = push_lag(&acks, &[Observed { offer: 0, stock: 10 }], &frames, 100);
+        let p = push_lag(
+            &acks,
+            &[Observed {
+                offer: 0,
+                stock: 10,
+            }],
+            &frames,
+            100,
+        );
         assert_eq!((p.measured, p.never), (1, 1));
     }
 
@@ -218,7 +241,15 @@ mod tests {
         // acknowledged at 120: a frame showing 10 at 130 reflects both.
         let acks = [ack(100, 2), ack(120, -2)];
         let frames = vec![vec![(10, 0, 10), (130, 0, 10)]];
-        let p = push_lag(&acks, &[Observed { offer: 0, stock: 10 }], &frames, 100);
+        let p = push_lag(
+            &acks,
+            &[Observed {
+                offer: 0,
+                stock: 10,
+            }],
+            &frames,
+            100,
+        );
         assert_eq!(p.measured, 1);
         assert_eq!(lag_ms(&p, 1.0), 30);
     }
@@ -227,7 +258,15 @@ mod tests {
     fn unknown_deltas_make_the_figure_approximate() {
         let mut a = ack(100, 1);
         a.known = false;
-        let p = push_lag(&[a], &[Observed { offer: 0, stock: 10 }], &[vec![]], 100);
+        let p = push_lag(
+            &[a],
+            &[Observed {
+                offer: 0,
+                stock: 10,
+            }],
+            &[vec![]],
+            100,
+        );
         assert!(p.approximate);
         assert_eq!(p.never, 1);
     }
@@ -235,7 +274,10 @@ mod tests {
     #[test]
     fn acknowledged_level_follows_the_acks() {
         let acks = [ack(100, 2), ack(200, 3), ack(300, -1)];
-        let obs = Observed { offer: 0, stock: 10 };
+        let obs = Observed {
+            offer: 0,
+            stock: 10,
+        };
         assert_eq!(
             acknowledged_level(&acks, &obs, &[0, 100, 250, 400]),
             vec![10, 8, 5, 6]

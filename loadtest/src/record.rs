@@ -301,8 +301,22 @@ mod tests {
     #[test]
     fn outcomes_are_counted_by_reason() {
         let mut rec = Recorder::new(0);
-        rec.record(Op::Order, 0, 0, 10, &Outcome::Refused("insufficient_stock".into()), 0);
-        rec.record(Op::Order, 0, 0, 10, &Outcome::Refused("insufficient_stock".into()), 0);
+        rec.record(
+            Op::Order,
+            0,
+            0,
+            10,
+            &Outcome::Refused("insufficient_stock".into()),
+            0,
+        );
+        rec.record(
+            Op::Order,
+            0,
+            0,
+            10,
+            &Outcome::Refused("insufficient_stock".into()),
+            0,
+        );
         rec.record(Op::Cancel, 0, 0, 10, &Outcome::Failed("timeout".into()), 3);
         assert_eq!(rec.op(Op::Order).refused["insufficient_stock"], 2);
         assert_eq!(rec.op(Op::Cancel).failed["timeout"], 1);

@@ -167,7 +167,11 @@ impl ScenarioSpec {
                     index: i,
                     producer: i % self.producers,
                     hot,
-                    stock: if hot { Some(self.hot_stock) } else { self.stock },
+                    stock: if hot {
+                        Some(self.hot_stock)
+                    } else {
+                        self.stock
+                    },
                     // 1.00 € to 5.90 €, deterministic.
                     price_cents: 100 + (i as u64 % 50) * 10,
                 }

@@ -70,7 +70,9 @@ impl Api {
         token: Option<&str>,
         status: u16,
     ) -> anyhow::Result<Value> {
-        let mut request = self.client.request(method.clone(), format!("{}{path}", self.base));
+        let mut request = self
+            .client
+            .request(method.clone(), format!("{}{path}", self.base));
         if let Some(body) = body {
             request = request.json(body);
         }
@@ -94,7 +96,8 @@ impl Api {
     }
 
     pub async fn post(&self, path: &str, body: &Value, token: &str) -> anyhow::Result<Value> {
-        self.expect(Method::POST, path, Some(body), Some(token), 201).await
+        self.expect(Method::POST, path, Some(body), Some(token), 201)
+            .await
     }
 
     /// Signs up and logs in one account.
@@ -128,7 +131,12 @@ impl Api {
     }
 
     /// Signs up `n` accounts, `parallel` at a time.
-    pub async fn accounts(&self, role: &str, n: usize, parallel: usize) -> anyhow::Result<Vec<Account>> {
+    pub async fn accounts(
+        &self,
+        role: &str,
+        n: usize,
+        parallel: usize,
+    ) -> anyhow::Result<Vec<Account>> {
         let run = Uuid::new_v4().simple().to_string();
         let run = &run[..8];
         stream::iter(0..n)
@@ -162,11 +170,15 @@ impl Accounts {
         if accounts.customers.len() < customers {
             let missing = customers - accounts.customers.len();
             eprintln!("loadtest: signing up {missing} customers (argon2 per sign-up; done once)…");
-            accounts.customers.extend(api.accounts("customer", missing, 16).await?);
+            accounts
+                .customers
+                .extend(api.accounts("customer", missing, 16).await?);
         }
         if accounts.owners.len() < owners {
             let missing = owners - accounts.owners.len();
-            accounts.owners.extend(api.accounts("producer", missing, 8).await?);
+            accounts
+                .owners
+                .extend(api.accounts("producer", missing, 8).await?);
         }
         Ok(accounts)
     }
@@ -281,14 +293,21 @@ async fn producer(
                 body["stock"] = json!({"real": stock.to_string()});
             }
             let offer = api
-                .post(&format!("/api/v1/products/{}/offers", id_of(&product)?), &body, token)
+                .post(
+                    &format!("/api/v1/products/{}/offers", id_of(&product)?),
+                    &body,
+                    token,
+                )
                 .await?;
             Ok::<_, anyhow::Error>((plan.index, id_of(&offer)?))
         })
         .buffered(8)
         .try_collect()
         .await?;
-    let entries: Vec<Value> = offers.iter().map(|(_, id)| json!({"offer_id": id})).collect();
+    let entries: Vec<Value> = offers
+        .iter()
+        .map(|(_, id)| json!({"offer_id": id}))
+        .collect();
     let catalog = api
         .post(
             &format!("/api/v1/producers/{producer_id}/catalogs"),

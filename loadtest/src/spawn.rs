@@ -40,7 +40,9 @@ pub fn find_etal(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
         bail!("--etal-bin {}: no such file", path.display());
     }
     let exe = std::env::current_exe().context("locating the loadtest binary")?;
-    let dir = exe.parent().ok_or_else(|| anyhow!("loadtest binary has no directory"))?;
+    let dir = exe
+        .parent()
+        .ok_or_else(|| anyhow!("loadtest binary has no directory"))?;
     for candidate in [dir.join("etal"), dir.join("../etal")] {
         if candidate.is_file() {
             return Ok(candidate);
@@ -72,7 +74,10 @@ impl SpawnedEngine {
     /// Starts the engine and waits until it is ready (first start of a
     /// cluster runs `initdb`, which takes a few seconds).
     pub async fn start(bin: PathBuf, log_level: &str, keep: bool) -> anyhow::Result<Self> {
-        let dir = std::env::temp_dir().join(format!("etal-loadtest-{}", &Uuid::new_v4().simple().to_string()[..8]));
+        let dir = std::env::temp_dir().join(format!(
+            "etal-loadtest-{}",
+            &Uuid::new_v4().simple().to_string()[..8]
+        ));
         fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         // The cluster runs as `postgres` when we are root: it must be able
         // to reach its data directory.

@@ -63,15 +63,27 @@ pub struct Verdict {
 impl Threshold {
     pub fn parse(expr: &str) -> Result<Self, String> {
         let text: String = expr.chars().filter(|c| !c.is_whitespace()).collect();
-        let (pos, op_len, cmp) = [("<=", Cmp::Le), (">=", Cmp::Ge), ("<", Cmp::Lt), (">", Cmp::Gt)]
-            .iter()
-            .find_map(|(op, cmp)| text.find(op).map(|p| (p, op.len(), *cmp)))
-            .ok_or_else(|| format!("{expr}: expected <metric><op><value>, e.g. p99<20ms"))?;
+        let (pos, op_len, cmp) = [
+            ("<=", Cmp::Le),
+            (">=", Cmp::Ge),
+            ("<", Cmp::Lt),
+            (">", Cmp::Gt),
+        ]
+        .iter()
+        .find_map(|(op, cmp)| text.find(op).map(|p| (p, op.len(), *cmp)))
+        .ok_or_else(|| format!("{expr}: expected <metric><op><value>, e.g. p99<20ms"))?;
         let metric = text[..pos].to_ascii_lowercase();
-        let metric = if metric == "p999" { "p99.9".to_owned() } else { metric };
+        let metric = if metric == "p999" {
+            "p99.9".to_owned()
+        } else {
+            metric
+        };
         let Some(&(_, duration)) = METRICS.iter().find(|(m, _)| *m == metric) else {
             let known: Vec<&str> = METRICS.iter().map(|m| m.0).collect();
-            return Err(format!("{expr}: unknown metric {metric:?} (known: {})", known.join(", ")));
+            return Err(format!(
+                "{expr}: unknown metric {metric:?} (known: {})",
+                known.join(", ")
+            ));
         };
         let raw = &text[pos + op_len..];
         let split = raw
@@ -132,7 +144,9 @@ mod tests {
     #[test]
     fn refuses_nonsense() {
         assert!(Threshold::parse("p99").is_err());
-        assert!(Threshold::parse("speed<3").unwrap_err().contains("unknown metric"));
+        assert!(Threshold::parse("speed<3")
+            .unwrap_err()
+            .contains("unknown metric"));
         assert!(Threshold::parse("p99<fast").is_err());
         assert!(Threshold::parse("rate>5ms").is_err());
     }

@@ -120,7 +120,10 @@ impl WatchShared {
 
     /// Watchers connected right now.
     pub fn alive_count(&self) -> usize {
-        self.alive.iter().filter(|a| a.load(Ordering::Relaxed)).count()
+        self.alive
+            .iter()
+            .filter(|a| a.load(Ordering::Relaxed))
+            .count()
     }
 
     /// Every live watcher's values of every offer.
@@ -149,7 +152,13 @@ impl WatchShared {
             "snapshot" => {
                 log.snapshots += 1;
                 for offer in frame.offers.unwrap_or_default() {
-                    self.set(w, offer.offer_id, available_milli(offer.available.as_ref()), t, log);
+                    self.set(
+                        w,
+                        offer.offer_id,
+                        available_milli(offer.available.as_ref()),
+                        t,
+                        log,
+                    );
                 }
             }
             "sale_opened" => {

@@ -56,7 +56,9 @@ impl Workload {
             customers: (0..customers)
                 .map(|c| {
                     Mutex::new(CustomerState {
-                        rng: StdRng::seed_from_u64(seed ^ (c as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+                        rng: StdRng::seed_from_u64(
+                            seed ^ (c as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                        ),
                         order: None,
                         known: true,
                         pending: false,

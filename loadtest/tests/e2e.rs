@@ -43,7 +43,10 @@ fn etal_binary() -> PathBuf {
         return candidate;
     }
     let separate = target.join("loadtest-e2e");
-    eprintln!("etal binary not found; building it into {}", separate.display());
+    eprintln!(
+        "etal binary not found; building it into {}",
+        separate.display()
+    );
     let status = Command::new(env!("CARGO"))
         .args(["build", "-p", "etal", "--bin", "etal", "--offline"])
         .env("CARGO_TARGET_DIR", &separate)
@@ -65,14 +68,21 @@ fn rush_with_spawned_engine_passes_its_checks() {
         .args(["rush", "--spawn", "--etal-bin"])
         .arg(&etal)
         .args([
-            "--preset", "rush",
-            "--customers", "12",
-            "--watchers", "3",
-            "--duration", "3s",
-            "--open-in", "2s",
-            "--hot-stock", "60",
+            "--preset",
+            "rush",
+            "--customers",
+            "12",
+            "--watchers",
+            "3",
+            "--duration",
+            "3s",
+            "--open-in",
+            "2s",
+            "--hot-stock",
+            "60",
             "--quiet",
-            "--threshold", "oversold<1",
+            "--threshold",
+            "oversold<1",
             "--json",
         ])
         .arg(&json)
@@ -87,14 +97,17 @@ fn rush_with_spawned_engine_passes_its_checks() {
         "loadtest failed ({:?})\nstdout:\n{stdout}\nstderr:\n{stderr}",
         output.status.code()
     );
-    let report: Value =
-        serde_json::from_slice(&std::fs::read(&json).expect("JSON report written")).expect("valid JSON");
+    let report: Value = serde_json::from_slice(&std::fs::read(&json).expect("JSON report written"))
+        .expect("valid JSON");
     assert_eq!(report["schema"], "etal-loadtest/1");
     assert_eq!(report["checks_passed"], true, "{stdout}");
     let run = &report["runs"][0];
     assert_eq!(run["system"], "etal");
     let orders = &run["operations"]["orders"];
-    assert!(orders["accepted"].as_u64().unwrap_or(0) > 0, "some orders went through: {stdout}");
+    assert!(
+        orders["accepted"].as_u64().unwrap_or(0) > 0,
+        "some orders went through: {stdout}"
+    );
     for check in run["checks"].as_array().expect("checks") {
         if check["gating"] == true {
             assert_eq!(check["passed"], true, "check {check}");
@@ -105,9 +118,18 @@ fn rush_with_spawned_engine_passes_its_checks() {
         .and_then(|c| c.iter().find(|c| c["name"] == "oversold_units"))
         .expect("oversold check present");
     assert_eq!(oversold["value"], 0);
-    assert!(run["watchers"]["connected"].as_u64().unwrap_or(0) > 0, "{stdout}");
-    assert!(run["resources"]["engine"]["samples"].is_array(), "engine sampled");
+    assert!(
+        run["watchers"]["connected"].as_u64().unwrap_or(0) > 0,
+        "{stdout}"
+    );
+    assert!(
+        run["resources"]["engine"]["samples"].is_array(),
+        "engine sampled"
+    );
     let page = std::fs::read_to_string(&html).expect("HTML report written");
-    assert!(page.contains("<svg") && !page.contains("<script src"), "self-contained");
+    assert!(
+        page.contains("<svg") && !page.contains("<script src"),
+        "self-contained"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -47,6 +47,7 @@ fn run_section(r: &RunReport, n: usize) -> String {
             Series::line("failed", RED, pick(&|x| x.failed as f64)),
         ],
         None,
+        false,
     ));
     s.push_str(&line_chart(
         "Order latency percentiles over time",
@@ -58,21 +59,32 @@ fn run_section(r: &RunReport, n: usize) -> String {
             Series::line("max", RED, pick(&|x| x.max_ms)),
         ],
         None,
+        false,
     ));
     s.push_str(&line_chart(
         "Order latency distribution (percentile spectrum)",
         "percentile",
         "ms",
-        &[Series::line("latency", BLUE, spectrum(&r.latency_spectrum_ms))],
+        &[Series::line(
+            "latency",
+            BLUE,
+            spectrum(&r.latency_spectrum_ms),
+        )],
         Some(spectrum_ticks()),
+        false,
     ));
     if r.push_lag_ms.is_some() {
         s.push_str(&line_chart(
             "Push lag distribution (201 → watcher shows it)",
             "percentile",
             "ms",
-            &[Series::line("push lag", PURPLE, spectrum(&r.push_lag_spectrum_ms))],
+            &[Series::line(
+                "push lag",
+                PURPLE,
+                spectrum(&r.push_lag_spectrum_ms),
+            )],
             Some(spectrum_ticks()),
+            false,
         ));
     }
     if let Some(a) = &r.availability {
@@ -102,6 +114,7 @@ fn run_section(r: &RunReport, n: usize) -> String {
             "units available",
             &series,
             None,
+            true,
         ));
     }
     if !r.resources.is_empty() {
@@ -111,7 +124,11 @@ fn run_section(r: &RunReport, n: usize) -> String {
             .iter()
             .zip(colors.iter().cycle())
             .map(|((name, u), color)| {
-                Series::line(name, color, u.samples.iter().map(|p| (p[0], p[1])).collect())
+                Series::line(
+                    name,
+                    color,
+                    u.samples.iter().map(|p| (p[0], p[1])).collect(),
+                )
             })
             .collect();
         s.push_str(&line_chart(
@@ -120,6 +137,7 @@ fn run_section(r: &RunReport, n: usize) -> String {
             "%",
             &series,
             None,
+            false,
         ));
     }
     s.push_str("</section>");
@@ -175,8 +193,24 @@ table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;paddin
             "orders / s",
             &cats,
             &[
-                ("etal", BLUE, report.comparison.iter().map(|r| r.etal_orders_per_s).collect()),
-                ("baseline", ORANGE, report.comparison.iter().map(|r| r.baseline_orders_per_s).collect()),
+                (
+                    "etal",
+                    BLUE,
+                    report
+                        .comparison
+                        .iter()
+                        .map(|r| r.etal_orders_per_s)
+                        .collect(),
+                ),
+                (
+                    "baseline",
+                    ORANGE,
+                    report
+                        .comparison
+                        .iter()
+                        .map(|r| r.baseline_orders_per_s)
+                        .collect(),
+                ),
             ],
         ));
         s.push_str(&bars(
@@ -184,8 +218,20 @@ table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;paddin
             "ms",
             &cats,
             &[
-                ("etal", BLUE, report.comparison.iter().map(|r| r.etal_p99_ms).collect()),
-                ("baseline", ORANGE, report.comparison.iter().map(|r| r.baseline_p99_ms).collect()),
+                (
+                    "etal",
+                    BLUE,
+                    report.comparison.iter().map(|r| r.etal_p99_ms).collect(),
+                ),
+                (
+                    "baseline",
+                    ORANGE,
+                    report
+                        .comparison
+                        .iter()
+                        .map(|r| r.baseline_p99_ms)
+                        .collect(),
+                ),
             ],
         ));
     }
@@ -198,7 +244,8 @@ table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;paddin
                 esc(&v.expr),
                 esc(&v.scope),
                 if v.passed { "pass" } else { "FAIL" },
-                v.observed.map_or("not measured".into(), |o| format!("{o:.3}"))
+                v.observed
+                    .map_or("not measured".into(), |o| format!("{o:.3}"))
             );
         }
         s.push_str("</ul>");

@@ -150,6 +150,9 @@ pub struct RunReport {
     pub watchers: WatchersReport,
     pub checks: Vec<Check>,
     pub resources: BTreeMap<String, Usage>,
+    /// The machine's 1-minute load average before and after the load
+    /// (other work on the machine skews every figure).
+    pub load_average: [f64; 2],
     pub timeline: Vec<SecondReport>,
     pub availability: Option<AvailabilityReport>,
     /// `[percentile, ms]` of order latency.
@@ -241,12 +244,19 @@ pub fn judge(thresholds: &[Threshold], runs: &[RunReport], rows: &[CompareRow]) 
                 verdicts.push(t.check("compare", None));
             }
             for row in rows {
-                verdicts.push(t.check(&format!("{} x{}", row.case, row.customers), row.metric(&t.metric)));
+                verdicts.push(t.check(
+                    &format!("{} x{}", row.case, row.customers),
+                    row.metric(&t.metric),
+                ));
             }
             continue;
         }
         let etal: Vec<&RunReport> = runs.iter().filter(|r| r.system == "etal").collect();
-        let chosen: Vec<&RunReport> = if etal.is_empty() { runs.iter().collect() } else { etal };
+        let chosen: Vec<&RunReport> = if etal.is_empty() {
+            runs.iter().collect()
+        } else {
+            etal
+        };
         for run in chosen {
             let scope = format!("{} {} x{}", run.system, run.case, run.load.customers);
             verdicts.push(t.check(&scope, run.metric(&t.metric)));

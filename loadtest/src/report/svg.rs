@@ -8,7 +8,7 @@ const W: f64 = 760.0;
 const H: f64 = 300.0;
 const LEFT: f64 = 64.0;
 const RIGHT: f64 = 16.0;
-const TOP: f64 = 34.0;
+const TOP: f64 = 44.0;
 const BOTTOM: f64 = 44.0;
 
 /// One line of a chart.
@@ -62,9 +62,7 @@ fn nice_step(span: f64, ticks: f64) -> f64 {
 }
 
 fn fmt_num(v: f64) -> String {
-    if v.abs() >= 1000.0 {
-        format!("{:.0}", v)
-    } else if v.abs() >= 10.0 || v == v.trunc() {
+    if v.abs() >= 10.0 || v == v.trunc() {
         format!("{:.0}", v)
     } else if v.abs() >= 1.0 {
         format!("{:.1}", v)
@@ -91,22 +89,25 @@ fn frame(s: &mut String, title: &str, x_label: &str, y_label: &str) {
     );
 }
 
-/// A line chart. `x_ticks`: explicit (position, label) ticks; else nice ones.
+/// A line chart. `x_ticks`: explicit (position, label) ticks; else nice
+/// ones. The y axis starts at 0 unless `zoom`, which fits it to the data.
 pub fn line_chart(
     title: &str,
     x_label: &str,
     y_label: &str,
     series: &[Series],
     x_ticks: Option<Vec<(f64, String)>>,
+    zoom: bool,
 ) -> String {
     let mut s = String::new();
     frame(&mut s, title, x_label, y_label);
     let all = series.iter().flat_map(|se| se.points.iter());
-    let (mut x0, mut x1, mut y1) = (f64::MAX, f64::MIN, 0.0f64);
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, 0.0f64);
     for &(x, y) in all {
         if x.is_finite() && y.is_finite() {
             x0 = x0.min(x);
             x1 = x1.max(x);
+            y0 = y0.min(y);
             y1 = y1.max(y);
         }
     }
@@ -127,11 +128,13 @@ pub fn line_chart(
     if x1 - x0 < 1e-9 {
         x1 = x0 + 1.0;
     }
-    let ystep = nice_step(y1.max(1e-9), 5.0);
-    let ytop = (y1 / ystep).ceil().max(1.0) * ystep;
+    let ybase = if zoom && y0 < y1 { y0 } else { 0.0 };
+    let ystep = nice_step((y1 - ybase).max(1e-9), 5.0);
+    let ybase = (ybase / ystep).floor() * ystep;
+    let ytop = ybase + ((y1 - ybase) / ystep).ceil().max(1.0) * ystep;
     let px = |x: f64| LEFT + (x - x0) / (x1 - x0) * (W - LEFT - RIGHT);
-    let py = |y: f64| H - BOTTOM - y / ytop * (H - TOP - BOTTOM);
-    let mut y = 0.0;
+    let py = |y: f64| H - BOTTOM - (y - ybase) / (ytop - ybase) * (H - TOP - BOTTOM);
+    let mut y = ybase;
     while y <= ytop + ystep * 0.01 {
         let _ = write!(
             s,
@@ -175,7 +178,11 @@ pub fn line_chart(
     for (i, se) in series.iter().enumerate() {
         let mut d = String::new();
         let mut last: Option<(f64, f64)> = None;
-        for &(x, y) in se.points.iter().filter(|p| p.0.is_finite() && p.1.is_finite()) {
+        for &(x, y) in se
+            .points
+            .iter()
+            .filter(|p| p.0.is_finite() && p.1.is_finite())
+        {
             match last {
                 None => {
                     let _ = write!(d, "M{:.1},{:.1}", px(x), py(y));
@@ -189,14 +196,18 @@ pub fn line_chart(
             }
             last = Some((x, y));
         }
-        let dash = if se.dashed { r#" stroke-dasharray="5,3""# } else { "" };
+        let dash = if se.dashed {
+            r#" stroke-dasharray="5,3""#
+        } else {
+            ""
+        };
         let _ = write!(
             s,
             r#"<path d="{d}" fill="none" stroke="{}" stroke-width="1.6"{dash}/>"#,
             se.color
         );
-        let lx = W - RIGHT - 170.0;
-        let ly = TOP + 4.0 + i as f64 * 14.0;
+        let lx = LEFT + i as f64 * 140.0;
+        let ly = 32.0;
         let _ = write!(
             s,
             r#"<line x1="{lx}" x2="{}" y1="{ly}" y2="{ly}" stroke="{}" stroke-width="2"{dash}/><text x="{}" y="{}">{}</text>"#,
@@ -228,7 +239,12 @@ pub fn spectrum_ticks() -> Vec<(f64, String)> {
 }
 
 /// Grouped bars: one group per category, one bar per series.
-pub fn bars(title: &str, y_label: &str, categories: &[String], series: &[(&str, &'static str, Vec<f64>)]) -> String {
+pub fn bars(
+    title: &str,
+    y_label: &str,
+    categories: &[String],
+    series: &[(&str, &'static str, Vec<f64>)],
+) -> String {
     let mut s = String::new();
     frame(&mut s, title, "", y_label);
     let ymax = series
@@ -276,8 +292,8 @@ pub fn bars(title: &str, y_label: &str, categories: &[String], series: &[(&str, 
         );
     }
     for (i, (name, color, _)) in series.iter().enumerate() {
-        let lx = W - RIGHT - 150.0;
-        let ly = TOP + 4.0 + i as f64 * 14.0;
+        let lx = LEFT + i as f64 * 140.0;
+        let ly = 32.0;
         let _ = write!(
             s,
             r#"<rect x="{lx}" y="{}" width="12" height="9" fill="{color}"/><text x="{}" y="{}">{}</text>"#,
@@ -301,14 +317,21 @@ mod tests {
             "Throughput <per second>",
             "s",
             "orders/s",
-            &[Series::line("accepted", "#1f77b4", vec![(0.0, 10.0), (1.0, 20.0)])],
+            &[Series::line(
+                "accepted",
+                "#1f77b4",
+                vec![(0.0, 10.0), (1.0, 20.0)],
+            )],
             None,
+            false,
         );
         assert!(chart.starts_with("<svg"));
         assert!(chart.ends_with("</svg>"));
         assert!(chart.contains("&lt;per second&gt;"));
-        assert!(!chart.contains("http://") || chart.contains("xmlns=\"http://www.w3.org/2000/svg\""));
-        assert!(line_chart("empty", "x", "y", &[], None).contains("no data"));
+        assert!(
+            !chart.contains("http://") || chart.contains("xmlns=\"http://www.w3.org/2000/svg\"")
+        );
+        assert!(line_chart("empty", "x", "y", &[], None, true).contains("no data"));
         let b = bars("b", "y", &["hot".into()], &[("etal", "#000", vec![5.0])]);
         assert!(b.contains("<rect"));
     }

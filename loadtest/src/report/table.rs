@@ -90,13 +90,23 @@ pub fn run(r: &RunReport) -> String {
         );
     }
     if let Some(delay) = r.sale_opened_delay_ms {
-        let _ = writeln!(s, "  sale_opened arrived {delay:.0} ms after orders_open_at");
+        let _ = writeln!(
+            s,
+            "  sale_opened arrived {delay:.0} ms after orders_open_at"
+        );
     }
+    let _ = writeln!(
+        s,
+        "  machine load average {:.1} before, {:.1} after ({} CPUs)",
+        r.load_average[0],
+        r.load_average[1],
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
     for (name, u) in &r.resources {
         let _ = writeln!(
             s,
-            "  {name:<10} cpu avg {:.0}% max {:.0}% (of one core), rss max {:.0} MB",
-            u.cpu_avg_pct, u.cpu_max_pct, u.rss_max_mb
+            "  {name:<10} cpu avg {:.0}% max {:.0}% (of one core), memory (PSS) max {:.0} MB, at the end {:.0} MB",
+            u.cpu_avg_pct, u.cpu_max_pct, u.mem_max_mb, u.mem_last_mb
         );
     }
     for c in &r.checks {
@@ -146,7 +156,9 @@ pub fn render(report: &Report) -> String {
         s.push('\n');
     }
     for v in &report.thresholds {
-        let observed = v.observed.map_or("not measured".to_owned(), |o| format!("{o:.3}"));
+        let observed = v
+            .observed
+            .map_or("not measured".to_owned(), |o| format!("{o:.3}"));
         let _ = writeln!(
             s,
             "threshold {} [{}]: {} ({})",
@@ -160,7 +172,11 @@ pub fn render(report: &Report) -> String {
         s,
         "checks: {}   thresholds: {}",
         if report.checks_passed { "pass" } else { "FAIL" },
-        if report.thresholds_passed { "pass" } else { "FAIL" }
+        if report.thresholds_passed {
+            "pass"
+        } else {
+            "FAIL"
+        }
     );
     s
 }

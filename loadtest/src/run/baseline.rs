@@ -81,24 +81,29 @@ pub async fn run(
     let db = dbview::view(&probe_pool, System::Baseline, &offer_ids, None)
         .await
         .context("reading the baseline tables for the checks")?;
-    let rec = rec.lock().map_err(|_| anyhow::anyhow!("recorder poisoned"))?;
-    let mut report = base_report(System::Baseline, opts, &rec, &measured);
-    report.checks = vec![
-        checks::oversold(&db.offers),
-        checks::acknowledged_missing(&rec.orders, &db.orders),
-        checks::unacknowledged(&rec.orders, &db.orders),
-    ];
-    let mut acks = rec.acks.clone();
-    acks.sort_by_key(|a| a.t_us);
-    if let Some(offer) = chart_offer {
-        if let Some(stock) = layout.offers[offer].stock {
-            let obs = Observed {
-                offer: offer as u32,
-                stock: stock as i64 * 1000,
-            };
-            report.availability = Some(availability(&measured, &acks, offer_ids[offer], &obs));
+    let report = {
+        let rec = rec
+            .lock()
+            .map_err(|_| anyhow::anyhow!("recorder poisoned"))?;
+        let mut report = base_report(System::Baseline, opts, &rec, &measured);
+        report.checks = vec![
+            checks::oversold(&db.offers),
+            checks::acknowledged_missing(&rec.orders, &db.orders),
+            checks::unacknowledged(&rec.orders, &db.orders),
+        ];
+        let mut acks = rec.acks.clone();
+        acks.sort_by_key(|a| a.t_us);
+        if let Some(offer) = chart_offer {
+            if let Some(stock) = layout.offers[offer].stock {
+                let obs = Observed {
+                    offer: offer as u32,
+                    stock: stock as i64 * 1000,
+                };
+                report.availability = Some(availability(&measured, &acks, offer_ids[offer], &obs));
+            }
         }
-    }
+        report
+    };
     pool.close().await;
     probe_pool.close().await;
     Ok(report)

@@ -35,7 +35,11 @@ pub struct EtalEnv {
 }
 
 /// Runs one rush and reports it.
-pub async fn run(env: &EtalEnv, accounts: &Accounts, opts: &RunOptions) -> anyhow::Result<RunReport> {
+pub async fn run(
+    env: &EtalEnv,
+    accounts: &Accounts,
+    opts: &RunOptions,
+) -> anyhow::Result<RunReport> {
     let api = Api::new(env.client.clone(), &env.base_url);
     let layout = opts.spec.layout();
     let customers = opts.load.model.customers();
@@ -61,7 +65,9 @@ pub async fn run(env: &EtalEnv, accounts: &Accounts, opts: &RunOptions) -> anyho
     }
 
     // Wait for the sale to open.
-    let until_open = (deployed.opens_at - Utc::now()).to_std().unwrap_or_default();
+    let until_open = (deployed.opens_at - Utc::now())
+        .to_std()
+        .unwrap_or_default();
     let open_us = now_us() + until_open.as_micros() as u64;
     let mut opened = shared.opened.subscribe();
     let open_signal = if connected > 0 {
@@ -120,9 +126,14 @@ pub async fn run(env: &EtalEnv, accounts: &Accounts, opts: &RunOptions) -> anyho
     // Let the watchers catch up with the database (bounded).
     let settle_deadline = tokio::time::Instant::now() + opts.settle;
     let (db, final_values) = loop {
-        let db = dbview::view(&env.db, System::Etal, &deployed.offer_ids, Some(deployed.distribution_id))
-            .await
-            .context("reading the database for the checks")?;
+        let db = dbview::view(
+            &env.db,
+            System::Etal,
+            &deployed.offer_ids,
+            Some(deployed.distribution_id),
+        )
+        .await
+        .context("reading the database for the checks")?;
         let values = shared.live_values();
         let available = db.available();
         let agree = values.iter().all(|w| {
@@ -138,11 +149,12 @@ pub async fn run(env: &EtalEnv, accounts: &Accounts, opts: &RunOptions) -> anyho
     };
     let logs = watchers.finish().await;
 
-    let rec = rec.lock().map_err(|_| anyhow::anyhow!("recorder poisoned"))?;
+    let rec = rec
+        .lock()
+        .map_err(|_| anyhow::anyhow!("recorder poisoned"))?;
     let mut report = base_report(System::Etal, opts, &rec, &measured);
     report.open_signal = open_signal.to_owned();
-    report.sale_opened_delay_ms =
-        opened_delay.map(|at| (at as f64 - open_us as f64) / 1000.0);
+    report.sale_opened_delay_ms = opened_delay.map(|at| (at as f64 - open_us as f64) / 1000.0);
     report.checks = vec![
         checks::oversold(&db.offers),
         checks::acknowledged_missing(&rec.orders, &db.orders),

@@ -62,6 +62,8 @@ pub type ChartSample = (u64, Option<i64>, Option<i64>, Option<i64>);
 
 /// What measuring produced besides the recorder.
 pub struct Measured {
+    /// 1-minute load average before and after.
+    pub load_average: [f64; 2],
     pub start_us: u64,
     pub end_us: u64,
     pub chart: Vec<ChartSample>,
@@ -77,6 +79,7 @@ pub async fn measure(
     groups: Vec<(String, Group)>,
 ) -> Measured {
     let rec = workload.rec.clone();
+    let load_before = crate::procstat::load_average();
     let start_us = now_us();
     if let Ok(mut r) = rec.lock() {
         r.start_us = start_us;
@@ -102,6 +105,7 @@ pub async fn measure(
     let unfinished = workload.mark_unfinished();
     let _ = progress.await;
     Measured {
+        load_average: [load_before, crate::procstat::load_average()],
         start_us,
         end_us,
         chart: chart.await.unwrap_or_default(),
@@ -110,7 +114,10 @@ pub async fn measure(
     }
 }
 
-async fn chart_task(probe: Option<ChartProbe>, mut done: watch::Receiver<bool>) -> Vec<ChartSample> {
+async fn chart_task(
+    probe: Option<ChartProbe>,
+    mut done: watch::Receiver<bool>,
+) -> Vec<ChartSample> {
     let Some(probe) = probe else {
         return Vec::new();
     };
@@ -257,7 +264,7 @@ pub fn base_report(system: System, opts: &RunOptions, rec: &Recorder, m: &Measur
         .enumerate()
         .filter(|(i, _)| (*i as f64) < duration_s - 0.5)
         .map(|(i, s)| SecondReport {
-            t_s: i as f64 + 1.0,
+            t_s: i as f64 + 0.5,
             accepted: s.accepted,
             refused: s.refused,
             failed: s.failed,
@@ -284,6 +291,7 @@ pub fn base_report(system: System, opts: &RunOptions, rec: &Recorder, m: &Measur
         watchers: Default::default(),
         checks: Vec::new(),
         resources: m.resources.iter().cloned().collect(),
+        load_average: m.load_average,
         timeline,
         availability: None,
         latency_spectrum_ms: spectrum(&rec.op(Op::Order).latency),
@@ -320,6 +328,10 @@ pub fn availability(
             .iter()
             .filter_map(|s| s.3.map(|v| [t(s.0), u(v)]))
             .collect(),
-        acknowledged: times.iter().zip(acked).map(|(&tt, v)| [t(tt), u(v)]).collect(),
+        acknowledged: times
+            .iter()
+            .zip(acked)
+            .map(|(&tt, v)| [t(tt), u(v)])
+            .collect(),
     }
 }

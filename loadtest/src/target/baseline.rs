@@ -108,7 +108,9 @@ impl BaselineTarget {
         .bind(&stocks)
         .execute(&pool)
         .await?;
-        sqlx::query("ANALYZE baseline.offers").execute(&pool).await?;
+        sqlx::query("ANALYZE baseline.offers")
+            .execute(&pool)
+            .await?;
         Ok(Self {
             pool,
             offer_ids: Arc::new(ids),
@@ -158,14 +160,18 @@ impl BaselineTarget {
                     .iter()
                     .map(|(o, q)| prices.get(o).copied().unwrap_or_default() * q)
                     .sum();
-                sqlx::query("INSERT INTO baseline.orders (id, customer_id, total) VALUES ($1, $2, $3)")
-                    .bind(order_id)
-                    .bind(customer_id)
-                    .bind(total)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "INSERT INTO baseline.orders (id, customer_id, total) VALUES ($1, $2, $3)",
+                )
+                .bind(order_id)
+                .bind(customer_id)
+                .bind(total)
+                .execute(&mut *tx)
+                .await?;
                 insert_lines(&mut tx, order_id, &lines, &prices).await?;
-                tx.commit().await.map_err(|e| TxError::Unknown(e.to_string()))?;
+                tx.commit()
+                    .await
+                    .map_err(|e| TxError::Unknown(e.to_string()))?;
                 Ok(())
             })
             .await;
@@ -198,12 +204,16 @@ impl BaselineTarget {
                     .iter()
                     .map(|(o, q)| prices.get(o).copied().unwrap_or_default() * q)
                     .sum();
-                sqlx::query("UPDATE baseline.orders SET total = $2, updated_at = now() WHERE id = $1")
-                    .bind(order)
-                    .bind(total)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await.map_err(|e| TxError::Unknown(e.to_string()))?;
+                sqlx::query(
+                    "UPDATE baseline.orders SET total = $2, updated_at = now() WHERE id = $1",
+                )
+                .bind(order)
+                .bind(total)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit()
+                    .await
+                    .map_err(|e| TxError::Unknown(e.to_string()))?;
                 Ok(())
             })
             .await;

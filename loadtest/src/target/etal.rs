@@ -268,7 +268,9 @@ mod tests {
                 Uuid::from_u128(2)
             )
         );
-        assert!(t.orders_url.ends_with(&format!("/distributions/{}/orders", Uuid::from_u128(9))));
+        assert!(t
+            .orders_url
+            .ends_with(&format!("/distributions/{}/orders", Uuid::from_u128(9))));
     }
 
     #[test]
