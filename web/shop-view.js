@@ -155,7 +155,7 @@ export function updateOfferCard(offer, card = null) {
       : `Ajouter ${name} au panier`);
   button.textContent = !open ? (cancelled() || state.catalogs.get(offer.catalog_id)?.status === "closed" ? "Vente close" : "Bientôt") : "Ajouter";
   const note = node.querySelector('[data-role="in-basket"]');
-  note.textContent = inBasket ? `${formatQty(inBasket)} dans le panier` : "";
+  note.textContent = inBasket ? `${formatQty(inBasket)} dans ${state.myOrder ? "votre commande" : "le panier"}` : "";
   note.hidden = !inBasket;
 }
 
