@@ -21,7 +21,6 @@ use crate::helpers::{
 /// `etal serve` as a child process on a free port.
 struct EngineProcess {
     child: Child,
-    port: u16,
 }
 
 impl EngineProcess {
@@ -36,7 +35,7 @@ impl EngineProcess {
             .stderr(Stdio::null())
             .spawn()
             .expect("start etal");
-        let process = Self { child, port };
+        let process = Self { child };
         let client = reqwest::Client::new();
         let ready = format!("http://127.0.0.1:{port}/ready");
         let started = tokio::time::timeout(Duration::from_secs(60), async {
