@@ -191,7 +191,7 @@ fn serve(listener: TcpListener, state: AppState) -> Result<Server, StartError> {
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap(from_fn(metrics::record))
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<api::request_span::PathOnlySpan>::new())
             .wrap(NormalizePath::new(TrailingSlash::Trim))
             .app_data(data.clone())
             .app_data(api::json_config(settings.server.body_limit_bytes))
@@ -201,6 +201,7 @@ fn serve(listener: TcpListener, state: AppState) -> Result<Server, StartError> {
             // Before the `/api/v1` scope, which would otherwise claim the path.
             .service(system::openapi)
             .service(system::metrics)
+            .configure(api::ws::configure)
             .into_utoipa_app()
             .service(scope("/api/v1").configure(api::api_v1))
             .service(system::health)

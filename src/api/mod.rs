@@ -25,6 +25,7 @@ pub mod participations;
 pub mod problem;
 pub mod producers;
 pub mod products;
+pub mod request_span;
 pub mod recaps;
 pub mod settlement;
 pub mod shop;
@@ -33,6 +34,7 @@ pub mod storefront;
 pub mod system;
 pub mod validate;
 pub mod vat_rates;
+pub mod ws;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::{web, App, HttpRequest};

@@ -118,13 +118,19 @@ impl DistributionActor {
 
     /// Loads (or reloads) the sale; nothing else is handled meanwhile.
     fn load(&mut self, ctx: &mut Context<Self>) {
+        self.load_then(ctx, false);
+    }
+
+    /// Loads the sale; with `announce`, live watchers then take a fresh
+    /// snapshot (the sale changed under them).
+    fn load_then(&mut self, ctx: &mut Context<Self>, announce: bool) {
         let store = self.store.clone();
         let id = self.id;
         let now = self.clock.now();
         ctx.wait(
             async move { load_sale(&store, id, now).await }
                 .into_actor(self)
-                .map(|loaded, actor, ctx| match loaded {
+                .map(move |loaded, actor, ctx| match loaded {
                     Ok(Some(mut sale)) => {
                         // Changes in flight survive a reload.
                         if let Some(old) = actor.sale.take() {
@@ -132,6 +138,9 @@ impl DistributionActor {
                             sale.next_number = sale.next_number.max(old.next_number);
                         }
                         actor.sale = Some(sale);
+                        if announce {
+                            actor.hub.resync(actor.id);
+                        }
                     }
                     Ok(None) => {
                         // Answer "unknown" to what is queued, then go.
@@ -209,7 +218,7 @@ impl Actor for DistributionActor {
         ctx.run_interval(check_every, |actor, ctx| {
             let idle = actor.last_used.elapsed() >= actor.idle_after;
             let in_flight = actor.sale.as_ref().is_some_and(|s| !s.in_flight.is_empty());
-            if idle && !in_flight {
+            if idle && !in_flight && !actor.hub.is_watched(actor.id) {
                 actor.passivate(ctx);
             }
         });
@@ -251,7 +260,11 @@ impl Handler<Finish> for DistributionActor {
     type Result = ();
 
     fn handle(&mut self, msg: Finish, _: &mut Context<Self>) {
+        let hub = self.hub.clone();
         if let Ok(sale) = self.sale_mut() {
+            if msg.committed {
+                hub.order_committed(sale, msg.customer_id);
+            }
             sale.finish(msg.customer_id, msg.committed);
         }
     }
@@ -291,7 +304,7 @@ impl Handler<Reload> for DistributionActor {
     type Result = ();
 
     fn handle(&mut self, _: Reload, ctx: &mut Context<Self>) {
-        self.load(ctx);
+        self.load_then(ctx, true);
     }
 }
 
@@ -300,11 +313,18 @@ impl Handler<Tick> for DistributionActor {
 
     fn handle(&mut self, _: Tick, ctx: &mut Context<Self>) {
         let now = self.clock.now();
-        if let Some(sale) = self.sale.as_ref() {
-            if !sale.needs_freeze(now).is_empty() {
-                self.load(ctx);
-            }
+        let Some(sale) = self.sale.as_ref() else {
+            return;
+        };
+        let freeze = !sale.needs_freeze(now).is_empty();
+        // Live watchers learn the window edges (nothing when unwatched).
+        let statuses = sale.participations.iter();
+        self.hub.sale_statuses(
+            self.id,
+            statuses.map(|p| (p.catalog_id, sale.status(p, now))),
+        );
+        if freeze {
+            self.load(ctx);
         }
-        let _ = &self.hub;
     }
 }

@@ -1,14 +1,40 @@
 //! The event hub: where actors drop what changed, and where live sessions
-//! and the shop read it. Offer actors record each offer's latest stock here
-//! (never blocking: a map write); readers see the latest value. The live
-//! push (coalescing, per-distribution channels) hangs off the same hub.
+//! subscribe. Nothing here ever waits on a client.
+//!
+//! - Offer actors record each offer's latest stock (a map write) and mark
+//!   the offer dirty. The hub task ([`task`]) wakes every
+//!   `push_coalesce_ms`, builds each dirty offer's frame once from the
+//!   *latest* stock and broadcasts it to the storefronts selling it and to
+//!   its producer's feed: changes are coalesced per offer, the last value
+//!   always goes out, and nothing older follows it.
+//! - Storefront snapshots are stamped by the same task, between two
+//!   flushes, so a session's first frames are never older than its snapshot.
+//! - Distribution actors report sale statuses on every tick (edges become
+//!   `sale_opened`/`sale_closed`), committed orders ([`orders`]) and
+//!   reloads (a resync: watchers take a fresh snapshot).
+//!
+//! Channels are `tokio::sync::broadcast` of shared [`Push`]es with
+//! `ws_buffer_frames` slots: a subscriber that falls behind loses its
+//! backlog (`Lagged`) instead of slowing anyone, and resynchronises.
 
-use std::sync::Arc;
+pub mod frames;
+pub mod orders;
+pub mod task;
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
+use tokio::sync::{broadcast, mpsc};
 use uuid::Uuid;
 
+use crate::configuration::EngineSettings;
+use crate::domain::window::SaleStatus;
 use crate::store::sale::OfferStock;
+use crate::store::Store;
+pub use frames::{Frame, Push};
+pub use task::Subscription;
 
 /// Shared, cheap to clone.
 #[derive(Clone, Default)]
@@ -20,6 +46,55 @@ pub struct EventHub {
 struct HubInner {
     /// Latest stock of every active offer actor.
     stocks: DashMap<Uuid, OfferStock>,
+    /// Offers changed since the last flush, with their first change instant.
+    dirty: DashMap<Uuid, Instant>,
+    /// Live storefronts, by distribution.
+    storefronts: DashMap<Uuid, broadcast::Sender<Push>>,
+    /// Offer → distributions whose watchers show it (filled from snapshots).
+    watched_offers: DashMap<Uuid, Vec<Uuid>>,
+    /// Producer feeds, by producer.
+    producers: DashMap<Uuid, broadcast::Sender<Push>>,
+    /// Market feeds, by market.
+    markets: DashMap<Uuid, broadcast::Sender<Push>>,
+    /// Last sale status of each watched (distribution, catalog).
+    statuses: DashMap<(Uuid, Uuid), SaleStatus>,
+    /// Bumped by every resync: a snapshot built before it is refused.
+    epoch: AtomicU64,
+    /// Open WebSocket sessions (all feeds).
+    sessions: AtomicUsize,
+    config: OnceLock<LiveConfig>,
+    commands: OnceLock<mpsc::Sender<task::Command>>,
+}
+
+/// The tunables of live push (from `[engine]`).
+#[derive(Debug, Clone, Copy)]
+struct LiveConfig {
+    coalesce: Duration,
+    buffer: usize,
+    max_sessions: usize,
+}
+
+impl Default for LiveConfig {
+    fn default() -> Self {
+        Self {
+            coalesce: Duration::from_millis(100),
+            buffer: 256,
+            max_sessions: 20_000,
+        }
+    }
+}
+
+/// One open WebSocket session; dropping it frees the slot.
+pub struct SessionPermit {
+    inner: Arc<HubInner>,
+    feed: &'static str,
+}
+
+impl Drop for SessionPermit {
+    fn drop(&mut self) {
+        self.inner.sessions.fetch_sub(1, Ordering::AcqRel);
+        metrics::gauge!("ws_sessions_open", "feed" => self.feed).decrement(1.0);
+    }
 }
 
 impl EventHub {
@@ -27,13 +102,151 @@ impl EventHub {
         Self::default()
     }
 
+    /// Starts the hub task (flushes, snapshots, clean-up). Called once by
+    /// `Engine::start`, inside the actix system.
+    pub fn start(&self, store: Store, settings: &EngineSettings) {
+        let config = LiveConfig {
+            coalesce: Duration::from_millis(settings.push_coalesce_ms.max(1)),
+            buffer: settings.ws_buffer_frames.max(1),
+            max_sessions: settings.ws_max_connections,
+        };
+        if self.inner.config.set(config).is_err() {
+            return;
+        }
+        let (sender, receiver) = mpsc::channel(1024);
+        if self.inner.commands.set(sender).is_err() {
+            return;
+        }
+        actix::spawn(task::run(
+            Arc::downgrade(&self.inner),
+            store,
+            receiver,
+            config.coalesce,
+        ));
+    }
+
+    fn config(&self) -> LiveConfig {
+        self.inner.config.get().copied().unwrap_or_default()
+    }
+
     /// An offer actor's stock changed.
     pub fn offer_stock(&self, offer_id: Uuid, stock: OfferStock) {
         self.inner.stocks.insert(offer_id, stock);
+        // After the write: a flush that misses this mark read the new value.
+        if self.wants_stock(offer_id) {
+            self.inner
+                .dirty
+                .entry(offer_id)
+                .or_insert_with(Instant::now);
+        }
     }
 
     /// The latest stock an offer actor reported, if it is active.
     pub fn latest_stock(&self, offer_id: Uuid) -> Option<OfferStock> {
         self.inner.stocks.get(&offer_id).map(|s| *s)
+    }
+
+    /// Whether a live session shows this offer's stock (a storefront
+    /// selling it, or any producer feed).
+    pub fn wants_stock(&self, offer_id: Uuid) -> bool {
+        self.inner.watched_offers.contains_key(&offer_id) || !self.inner.producers.is_empty()
+    }
+
+    /// Whether a storefront session watches this distribution (its actor
+    /// stays active meanwhile, to keep ticking).
+    pub fn is_watched(&self, distribution_id: Uuid) -> bool {
+        self.inner
+            .storefronts
+            .get(&distribution_id)
+            .is_some_and(|tx| tx.receiver_count() > 0)
+    }
+
+    /// The current resync epoch: read it *before* building a snapshot.
+    pub fn epoch(&self) -> u64 {
+        self.inner.epoch.load(Ordering::Acquire)
+    }
+
+    /// A distribution's sales now stand at these statuses (by catalog): an
+    /// edge to open or closed is pushed to its watchers. Called on every
+    /// tick by the distribution actor; does nothing when nobody watches.
+    pub fn sale_statuses(
+        &self,
+        distribution_id: Uuid,
+        statuses: impl IntoIterator<Item = (Uuid, SaleStatus)>,
+    ) {
+        let Some(tx) = self
+            .inner
+            .storefronts
+            .get(&distribution_id)
+            .map(|tx| tx.clone())
+        else {
+            return;
+        };
+        for (catalog_id, status) in statuses {
+            let previous = self
+                .inner
+                .statuses
+                .insert((distribution_id, catalog_id), status);
+            let opened = match (previous, status) {
+                (Some(before), now) if before == now => continue,
+                (None, _) | (_, SaleStatus::Upcoming) => continue,
+                (Some(_), SaleStatus::Open) => true,
+                (Some(_), SaleStatus::Closed) => false,
+            };
+            if let Some(frame) = frames::sale_edge(catalog_id, opened, Instant::now()) {
+                let _ = tx.send(Push::one(frame));
+            }
+        }
+    }
+
+    /// The distribution's sale was reloaded (catalog synced, planning
+    /// changed): its watchers take a fresh snapshot.
+    pub fn resync(&self, distribution_id: Uuid) {
+        self.inner.epoch.fetch_add(1, Ordering::AcqRel);
+        if let Some(tx) = self.inner.storefronts.get(&distribution_id) {
+            let _ = tx.send(Push::Resync);
+        }
+    }
+
+    /// Subscribes to a producer's feed (orders and stock).
+    pub fn subscribe_producer(&self, producer_id: Uuid) -> broadcast::Receiver<Push> {
+        self.subscribe_to(&self.inner.producers, producer_id)
+    }
+
+    /// Subscribes to a market's feed (orders of all its distributions).
+    pub fn subscribe_market(&self, market_id: Uuid) -> broadcast::Receiver<Push> {
+        self.subscribe_to(&self.inner.markets, market_id)
+    }
+
+    fn subscribe_to(
+        &self,
+        map: &DashMap<Uuid, broadcast::Sender<Push>>,
+        id: Uuid,
+    ) -> broadcast::Receiver<Push> {
+        let buffer = self.config().buffer;
+        map.entry(id)
+            .or_insert_with(|| broadcast::channel(buffer).0)
+            .subscribe()
+    }
+
+    /// Takes a session slot, or `None` when `ws_max_connections` are open.
+    pub fn open_session(&self, feed: &'static str) -> Option<SessionPermit> {
+        let max = self.config().max_sessions;
+        self.inner
+            .sessions
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()?;
+        metrics::gauge!("ws_sessions_open", "feed" => feed).increment(1.0);
+        Some(SessionPermit {
+            inner: self.inner.clone(),
+            feed,
+        })
+    }
+
+    /// Open WebSocket sessions (all feeds).
+    pub fn open_sessions(&self) -> usize {
+        self.inner.sessions.load(Ordering::Acquire)
     }
 }

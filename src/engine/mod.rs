@@ -98,6 +98,7 @@ impl Engine {
             }),
         };
         engine.start_ticker(Duration::from_millis(settings.tick_ms.max(10)));
+        engine.inner.hub.start(engine.inner.store.clone(), settings);
         engine
     }
 

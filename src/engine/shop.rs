@@ -179,10 +179,14 @@ impl Engine {
     }
 
     /// The producer changed an offer's stock (already written): the offer's
-    /// actor, if active, takes it at once.
+    /// actor, if active, takes it at once; if a live session shows it, the
+    /// actor is activated so the change is pushed.
     pub fn stock_changed(&self, offer_id: Uuid, tracked: bool, real: Decimal) {
         if let Some(actor) = self.active_offer(offer_id) {
             actor.do_send(super::offer_actor::SetStock { tracked, real });
+        } else if self.hub().wants_stock(offer_id) {
+            // Watched live: activating the actor reads and publishes it.
+            let _ = self.offer(offer_id);
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod cluster;
 pub mod demo;
 pub mod distributions;
 pub mod engine_lock;
+pub mod live;
 pub mod markets;
 pub mod offers;
 pub mod order_writes;

@@ -3,6 +3,7 @@
 
 mod fixtures;
 mod helpers;
+mod live_client;
 
 mod accounts;
 mod after_sale;
@@ -10,6 +11,9 @@ mod catalogs;
 mod concurrency;
 mod demo;
 mod distributions;
+mod live;
+mod live_feeds;
+mod live_limits;
 mod markets;
 mod ordering;
 mod participations;

@@ -1,0 +1,39 @@
+//! `GET /ws/markets/{id}`: a market's live order feed, for its admins:
+//! every committed order change of the market's distributions, all
+//! producers' lines included (each line names its producer and catalog).
+//! Like a producer feed, it is closed if it falls behind.
+
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use uuid::Uuid;
+
+use super::session::{Close, Live};
+use crate::api::auth::Caller;
+use crate::api::problem::ApiError;
+use crate::api::state::AppState;
+
+/// Live orders of a market.
+#[get("/ws/markets/{id}")]
+#[tracing::instrument(name = "ws_market", skip_all, fields(market = %path))]
+pub async fn watch_market(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let market_id = *path;
+    caller.require_market_admin(market_id)?;
+    let (response, ws, stream) = super::upgrade(&req, body, &state)?;
+    let permit = super::permit(&state, "market")?;
+    super::spawn(Live {
+        feed: "market",
+        ws,
+        stream,
+        first: None,
+        receiver: state.engine.hub().subscribe_market(market_id),
+        catch_up: Close,
+        limits: super::limits(&state),
+        permit,
+    });
+    Ok(response)
+}

@@ -1,0 +1,40 @@
+//! `GET /ws/producers/{id}`: a producer's live feed, for its owner and
+//! collaborators. `order_placed` / `order_modified` / `order_cancelled`
+//! with the producer's own lines once committed, and `stock` changes of
+//! its offers. A feed that falls behind is closed (code 1013, "fell
+//! behind: reconnect"); the client reloads its pages and reconnects.
+
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use uuid::Uuid;
+
+use super::session::{Close, Live};
+use crate::api::auth::Caller;
+use crate::api::problem::ApiError;
+use crate::api::state::AppState;
+
+/// Live orders and stock of a producer.
+#[get("/ws/producers/{id}")]
+#[tracing::instrument(name = "ws_producer", skip_all, fields(producer = %path))]
+pub async fn watch_producer(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let producer_id = *path;
+    caller.require_producer_member(producer_id)?;
+    let (response, ws, stream) = super::upgrade(&req, body, &state)?;
+    let permit = super::permit(&state, "producer")?;
+    super::spawn(Live {
+        feed: "producer",
+        ws,
+        stream,
+        first: None,
+        receiver: state.engine.hub().subscribe_producer(producer_id),
+        catch_up: Close,
+        limits: super::limits(&state),
+        permit,
+    });
+    Ok(response)
+}

@@ -1,0 +1,68 @@
+//! `GET /ws/distributions/{id}`: a storefront's live view, no account
+//! needed. First a `snapshot` (the shop document with `"type":"snapshot"`),
+//! then `availability` changes coalesced per offer, `sale_opened` /
+//! `sale_closed` at the window edges, and a fresh `snapshot` after a
+//! forced catalog sync or a planning change, or when the session fell
+//! behind.
+
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use uuid::Uuid;
+
+use super::session::{CatchUp, Live};
+use crate::api::orders::order_problem;
+use crate::api::problem::ApiError;
+use crate::api::state::AppState;
+use crate::engine::events::Subscription;
+use crate::engine::Engine;
+
+/// A storefront catches up with a fresh snapshot.
+struct Snapshot {
+    engine: Engine,
+    distribution_id: Uuid,
+}
+
+impl CatchUp for Snapshot {
+    async fn catch_up(&mut self) -> Option<Subscription> {
+        match self.engine.watch_storefront(self.distribution_id).await {
+            Ok(subscription) => subscription,
+            Err(error) => {
+                tracing::debug!(?error, "storefront could not resynchronise");
+                None
+            }
+        }
+    }
+}
+
+/// Live availability of a distribution's shop.
+#[get("/ws/distributions/{id}")]
+#[tracing::instrument(name = "ws_storefront", skip_all, fields(distribution = %path))]
+pub async fn watch_distribution(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let distribution_id = *path;
+    let (response, ws, stream) = super::upgrade(&req, body, &state)?;
+    let permit = super::permit(&state, "storefront")?;
+    let subscription = state
+        .engine
+        .watch_storefront(distribution_id)
+        .await
+        .map_err(order_problem)?
+        .ok_or_else(|| ApiError::not_found("no distribution with this id"))?;
+    super::spawn(Live {
+        feed: "storefront",
+        ws,
+        stream,
+        first: Some(subscription.snapshot),
+        receiver: subscription.receiver,
+        catch_up: Snapshot {
+            engine: state.engine.clone(),
+            distribution_id,
+        },
+        limits: super::limits(&state),
+        permit,
+    });
+    Ok(response)
+}

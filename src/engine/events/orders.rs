@@ -1,0 +1,180 @@
+//! Order events for producers and market admins, published by the
+//! distribution actor when a change has committed (`Finish { committed:
+//! true }`), never before and never for a refused change.
+//!
+//! A producer sees only its own lines and their total, and only the changes
+//! that touch them: an order placed with its lines, a modification that
+//! changed its lines (lines empty if it lost them all), a cancellation of an
+//! order that had its lines (the cancelled lines). A market admin sees every
+//! change of the market's orders, with all lines.
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::frames::{encode, Push};
+use super::EventHub;
+use crate::domain::money::Money;
+use crate::domain::order::OrderLine;
+use crate::engine::sale::Sale;
+use crate::store::order_writes::OrderWriteKind;
+
+#[derive(Serialize)]
+struct OrderMessage<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    order: OrderBody<'a>,
+}
+
+#[derive(Serialize)]
+struct OrderBody<'a> {
+    id: Uuid,
+    number: i32,
+    distribution_id: Uuid,
+    customer: CustomerBody<'a>,
+    lines: Vec<LineBody>,
+    total: Money,
+}
+
+#[derive(Serialize)]
+struct CustomerBody<'a> {
+    id: Uuid,
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+struct LineBody {
+    id: Uuid,
+    offer_id: Uuid,
+    catalog_id: Uuid,
+    producer_id: Uuid,
+    #[serde(with = "crate::domain::decimal::string")]
+    quantity: Decimal,
+    unit_price: Money,
+    total: Money,
+}
+
+/// A line with the catalog and producer it belongs to.
+struct Placed<'a> {
+    line: &'a OrderLine,
+    catalog_id: Uuid,
+    producer_id: Uuid,
+}
+
+fn placed<'a>(sale: &Sale, lines: &'a [OrderLine]) -> Vec<Placed<'a>> {
+    lines
+        .iter()
+        .filter_map(|line| {
+            let p = sale
+                .participations
+                .iter()
+                .find(|p| p.id == line.participation_id)?;
+            Some(Placed {
+                line,
+                catalog_id: p.catalog_id,
+                producer_id: p.producer_id,
+            })
+        })
+        .collect()
+}
+
+/// What a producer's lines look like, to tell whether a change touched them.
+fn fingerprint(lines: &[Placed<'_>], producer_id: Uuid) -> Vec<(Uuid, Uuid, Decimal, Money)> {
+    let mut print: Vec<_> = lines
+        .iter()
+        .filter(|l| l.producer_id == producer_id)
+        .map(|l| {
+            (
+                l.line.offer_id,
+                l.line.participation_id,
+                l.line.quantity.normalize(),
+                l.line.unit_price,
+            )
+        })
+        .collect();
+    print.sort();
+    print
+}
+
+impl EventHub {
+    /// The change in flight for `customer_id` has committed: tell the
+    /// producers it touches and the market. Call before `Sale::finish`.
+    pub fn order_committed(&self, sale: &Sale, customer_id: Uuid) {
+        let market_id = sale.distribution.market_id;
+        let market = self.inner.markets.get(&market_id).map(|tx| tx.clone());
+        if market.is_none() && self.inner.producers.is_empty() {
+            return;
+        }
+        let Some((name, plan)) = sale.in_flight.get(&customer_id) else {
+            return;
+        };
+        let at = Instant::now();
+        let old_lines = sale
+            .orders
+            .get(&customer_id)
+            .map_or(&[][..], |o| o.lines.as_slice());
+        let (kind, shown) = match plan.kind {
+            OrderWriteKind::Create => ("order_placed", plan.lines.as_slice()),
+            OrderWriteKind::Replace => ("order_modified", plan.lines.as_slice()),
+            OrderWriteKind::Cancel => ("order_cancelled", old_lines),
+        };
+        let before = placed(sale, old_lines);
+        let after = placed(sale, shown);
+        let message = |lines: Vec<&Placed<'_>>| OrderMessage {
+            kind,
+            order: OrderBody {
+                id: plan.order_id,
+                number: plan.number.unwrap_or(0),
+                distribution_id: sale.distribution.id,
+                customer: CustomerBody {
+                    id: customer_id,
+                    name,
+                },
+                total: lines.iter().map(|l| l.line.total()).sum(),
+                lines: lines
+                    .iter()
+                    .map(|l| LineBody {
+                        id: l.line.id,
+                        offer_id: l.line.offer_id,
+                        catalog_id: l.catalog_id,
+                        producer_id: l.producer_id,
+                        quantity: l.line.quantity,
+                        unit_price: l.line.unit_price,
+                        total: l.line.total(),
+                    })
+                    .collect(),
+            },
+        };
+
+        let producers: BTreeSet<Uuid> = before
+            .iter()
+            .chain(after.iter())
+            .map(|l| l.producer_id)
+            .collect();
+        for producer_id in producers {
+            let Some(tx) = self.inner.producers.get(&producer_id).map(|tx| tx.clone()) else {
+                continue;
+            };
+            let touched = plan.kind != OrderWriteKind::Replace
+                || fingerprint(&before, producer_id) != fingerprint(&after, producer_id);
+            if !touched {
+                continue;
+            }
+            let own = after
+                .iter()
+                .filter(|l| l.producer_id == producer_id)
+                .collect();
+            if let Some(frame) = encode(&message(own), Some(at)) {
+                let _ = tx.send(Push::one(frame));
+            }
+        }
+        if let Some(tx) = market {
+            if let Some(frame) = encode(&message(after.iter().collect()), Some(at)) {
+                let _ = tx.send(Push::one(frame));
+            }
+        }
+    }
+}
