@@ -22,6 +22,7 @@ mod checks;
 mod cli;
 mod commands;
 mod dbview;
+mod layout;
 mod model;
 mod procstat;
 mod pushlag;
