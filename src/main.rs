@@ -122,7 +122,7 @@ async fn serve(settings: Settings, demo: bool) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     let base = base_url(listen, app.port());
-    // The server already accepts connections while the demo is prepared.
+    // Seeded before serving, so no client ever sees half a demo.
     let demo = if demo {
         match etal::demo::ensure(&app.state().engine).await {
             Ok(demo) => Some(demo),
@@ -135,12 +135,18 @@ async fn serve(settings: Settings, demo: bool) -> Result<(), String> {
         None
     };
     tracing::info!(port = app.port(), "etal is listening");
+    let running = actix_web::rt::spawn(app.run_until_stopped());
+    // Let the server start accepting before telling anyone where it is.
+    actix_web::rt::task::yield_now().await;
     println!("etal listening on {base}");
     if let Some(demo) = demo {
         // stdout only: the demo's (public) passwords never go through tracing.
         print!("{}", demo.render(&base));
     }
-    app.run_until_stopped().await.map_err(|e| e.to_string())
+    running
+        .await
+        .map_err(|e| format!("server task failed: {e}"))?
+        .map_err(|e| e.to_string())
 }
 
 /// The URL to reach the engine (loopback when listening on every address).

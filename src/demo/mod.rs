@@ -71,7 +71,8 @@ impl DemoError {
 }
 
 /// Makes sure the demo is in the engine's database, with a sale open at the
-/// engine's "now" (`serve --demo`: called on the running engine).
+/// engine's "now" (`serve --demo`: called on the engine just built, before
+/// it serves).
 pub async fn ensure(engine: &Engine) -> Result<Demo, DemoError> {
     let setup = build::setup(engine.store()).await?;
     let sales = sales::ensure(engine, &setup).await?;

@@ -67,7 +67,7 @@ async fn window(db: &PgPool, id: Uuid) -> (DateTime<Utc>, DateTime<Utc>) {
         .expect("distribution")
 }
 
-fn shop_offer<'a>(shop: &'a Value, offer: Uuid) -> &'a Value {
+fn shop_offer(shop: &Value, offer: Uuid) -> &Value {
     shop["offers"]
         .as_array()
         .expect("offers")
