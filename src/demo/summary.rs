@@ -139,6 +139,16 @@ impl Demo {
         let ws = base
             .strip_prefix("http")
             .map_or_else(|| base.to_owned(), |rest| format!("ws{rest}"));
+        writeln!(out, "Open in a browser")?;
+        writeln!(out, "  the shop:           {base}/shop/{open}")?;
+        if let Some(producer) = self.setup.producers.first() {
+            writeln!(
+                out,
+                "  a producer's board: {base}/board/{} (sign in as {})",
+                producer.id, producer.owner.email
+            )?;
+        }
+        writeln!(out)?;
         writeln!(out, "Try")?;
         writeln!(out, "  curl -s {base}/health")?;
         writeln!(out, "  curl -s {base}/ready")?;
