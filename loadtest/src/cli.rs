@@ -136,6 +136,9 @@ pub struct ScenarioArgs {
     /// Think time between a customer's iterations, `D` or `MIN..MAX` (closed model).
     #[arg(long, value_parser = parse_duration_range)]
     pub think: Option<(Duration, Duration)>,
+    /// etal: a customer whose order has this many lines cancels it and starts anew (0: never).
+    #[arg(long)]
+    pub max_order_lines: Option<usize>,
 }
 
 /// The load model and its bounds.
@@ -228,6 +231,7 @@ impl ScenarioArgs {
         s.change_share = self.change_share.unwrap_or(s.change_share);
         s.cancel_share = self.cancel_share.unwrap_or(s.cancel_share);
         s.think = self.think.unwrap_or(s.think);
+        s.max_order_lines = self.max_order_lines.unwrap_or(s.max_order_lines);
         s.validate()?;
         Ok(s)
     }

@@ -40,6 +40,11 @@ pub struct ScenarioSpec {
     pub cancel_share: f64,
     /// Pause between a customer's iterations, inclusive range.
     pub think: (Duration, Duration),
+    /// etal keeps one order per customer and distribution, and posting
+    /// again adds to it; a customer whose order has this many lines
+    /// cancels it and starts a new one (0: never), so orders stay the size
+    /// of real baskets over a long run.
+    pub max_order_lines: usize,
 }
 
 impl ScenarioSpec {
@@ -58,6 +63,7 @@ impl ScenarioSpec {
             change_share: 0.0,
             cancel_share: 0.0,
             think: (Duration::ZERO, Duration::ZERO),
+            max_order_lines: 10,
         }
     }
 
@@ -90,6 +96,7 @@ impl ScenarioSpec {
             change_share: 0.1,
             cancel_share: 0.05,
             think: (Duration::ZERO, Duration::ZERO),
+            max_order_lines: 10,
         }
     }
 

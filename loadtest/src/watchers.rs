@@ -219,15 +219,16 @@ impl Watchers {
                     )
                     .await
                 };
-                let _ = ready.send(()).await;
                 let mut ws = match connected {
                     Ok(Ok((ws, _))) => ws,
                     Ok(Err(e)) => {
                         log.error = Some(e.to_string());
+                        let _ = ready.send(()).await;
                         return log;
                     }
                     Err(_) => {
                         log.error = Some("connect timed out".into());
+                        let _ = ready.send(()).await;
                         return log;
                     }
                 };
@@ -235,6 +236,7 @@ impl Watchers {
                 if let Some(a) = shared.alive.get(w) {
                     a.store(true, Ordering::Relaxed);
                 }
+                let _ = ready.send(()).await;
                 loop {
                     tokio::select! {
                         msg = ws.next() => match msg {

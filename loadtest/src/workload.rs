@@ -93,6 +93,21 @@ impl Workload {
         if let Ok(mut r) = self.rec.lock() {
             r.iterations += 1;
         }
+        // A full order is cancelled first and a new one started.
+        let full = slot
+            .lock()
+            .ok()
+            .and_then(|st| st.order.as_ref().map(|o| (o.id, o.lines.len())))
+            .filter(|(_, lines)| {
+                self.target.orders_accumulate()
+                    && self.spec.max_order_lines > 0
+                    && *lines >= self.spec.max_order_lines
+            });
+        if let Some((order, _)) = full {
+            let sent = now_us();
+            let renewed = self.target.cancel(c, order).await;
+            self.settle(c, Op::Cancel, sent, &renewed);
+        }
         let placed = self.target.place(c, &basket).await;
         self.settle(c, Op::Order, intended_us, &placed);
         if let Answer::Order(order) = &placed.answer {

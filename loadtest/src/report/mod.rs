@@ -49,6 +49,7 @@ pub struct ScenarioReport {
     pub change_share: f64,
     pub cancel_share: f64,
     pub think_ms: [f64; 2],
+    pub max_order_lines: usize,
     pub retries: u32,
 }
 

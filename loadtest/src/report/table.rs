@@ -105,7 +105,7 @@ pub fn run(r: &RunReport) -> String {
     for (name, u) in &r.resources {
         let _ = writeln!(
             s,
-            "  {name:<10} cpu avg {:.0}% max {:.0}% (of one core), memory (PSS) max {:.0} MB, at the end {:.0} MB",
+            "  {name:<10} cpu avg {:.0}% max {:.0}% (of one core), memory max {:.0} MB, at the end {:.0} MB",
             u.cpu_avg_pct, u.cpu_max_pct, u.mem_max_mb, u.mem_last_mb
         );
     }

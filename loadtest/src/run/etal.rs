@@ -102,7 +102,7 @@ pub async fn run(
         offer_ids.clone(),
         tokens,
         opts.retry,
-    );
+    )?;
     let think = matches!(opts.load.model, crate::model::LoadModel::Closed { .. });
     let workload = Arc::new(Workload::new(
         opts.spec.clone(),

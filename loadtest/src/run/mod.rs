@@ -210,6 +210,7 @@ fn scenario_report(spec: &ScenarioSpec, retry: &RetryPolicy) -> ScenarioReport {
             spec.think.0.as_secs_f64() * 1000.0,
             spec.think.1.as_secs_f64() * 1000.0,
         ],
+        max_order_lines: spec.max_order_lines,
         retries: retry.retries,
     }
 }
