@@ -52,6 +52,7 @@ async fn assert_live_matches_database(
 
 #[actix_web::test]
 async fn five_hundred_customers_race_for_one_offer_with_stock_100() {
+    let _heavy = crate::helpers::heavy().await;
     let app = spawn_app().await;
     let sale = open_sale(&app, &[offer("Poulet fermier", "14.00", Some(100))]).await;
     let chicken = sale.producer.offers[0];
@@ -111,6 +112,7 @@ async fn five_hundred_customers_race_for_one_offer_with_stock_100() {
 
 #[actix_web::test]
 async fn one_offer_sold_in_two_markets_at_once_never_oversells() {
+    let _heavy = crate::helpers::heavy().await;
     let app = spawn_app().await;
     let producer = producer_with_catalog(
         &app,
@@ -151,6 +153,7 @@ async fn one_offer_sold_in_two_markets_at_once_never_oversells() {
 
 #[actix_web::test]
 async fn multi_producer_baskets_racing_for_scarce_offers_are_all_or_nothing() {
+    let _heavy = crate::helpers::heavy().await;
     let app = spawn_app().await;
     let a = producer_with_catalog(
         &app,
@@ -228,6 +231,7 @@ async fn multi_producer_baskets_racing_for_scarce_offers_are_all_or_nothing() {
 
 #[actix_web::test]
 async fn changes_and_cancellations_interleaved_with_new_orders_keep_stock_exact() {
+    let _heavy = crate::helpers::heavy().await;
     let app = spawn_app().await;
     let sale = open_sale(
         &app,
@@ -319,6 +323,7 @@ async fn changes_and_cancellations_interleaved_with_new_orders_keep_stock_exact(
 
 #[actix_web::test]
 async fn an_idempotent_retry_storm_makes_one_order() {
+    let _heavy = crate::helpers::heavy().await;
     let app = spawn_app().await;
     let sale = open_sale(&app, &[offer("Confiture", "5.00", Some(100))]).await;
     let jam = sale.producer.offers[0];

@@ -460,3 +460,14 @@ impl SocketProxy {
         let _ = std::fs::remove_file(self.dir.join(".s.PGSQL.5432"));
     }
 }
+
+/// Tests that load the machine hard (hundreds of customers, a thousand
+/// sockets, a killed engine) take this one at a time: each keeps its real
+/// concurrency, but two of them together would starve both on two cores.
+pub async fn heavy() -> tokio::sync::SemaphorePermit<'static> {
+    static HEAVY: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+    HEAVY
+        .acquire()
+        .await
+        .expect("the semaphore is never closed")
+}

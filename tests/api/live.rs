@@ -90,6 +90,7 @@ async fn the_snapshot_is_the_shop_document() {
 
 #[actix_web::test]
 async fn a_thousand_watchers_converge_to_the_database_after_a_burst() {
+    let _heavy = crate::helpers::heavy().await;
     let app = spawn_app().await;
     let stocks = [150_u32, 200, 60];
     let sale = open_sale(
@@ -167,6 +168,7 @@ async fn a_thousand_watchers_converge_to_the_database_after_a_burst() {
 
 #[actix_web::test]
 async fn a_client_that_never_reads_does_not_slow_ordering_and_is_resynchronised() {
+    let _heavy = crate::helpers::heavy().await;
     let mut settings = test_settings(&fresh_database().await);
     settings.engine.ws_buffer_frames = 2;
     settings.engine.push_coalesce_ms = 10;

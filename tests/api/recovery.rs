@@ -76,6 +76,7 @@ fn free_port() -> u16 {
 
 #[actix_web::test]
 async fn an_engine_killed_mid_rush_loses_no_acknowledged_order() {
+    let _heavy = crate::helpers::heavy().await;
     let url = fresh_database().await;
     let port = free_port();
     let mut engine = EngineProcess::start(&url, port).await;
@@ -170,6 +171,7 @@ async fn an_engine_killed_mid_rush_loses_no_acknowledged_order() {
 
 #[actix_web::test]
 async fn with_the_database_gone_orders_get_503_and_nothing_is_half_written() {
+    let _heavy = crate::helpers::heavy().await;
     let target = fresh_database().await;
     let proxy = SocketProxy::start(cluster().socket_dir()).await;
     let mut settings = test_settings(&proxy.url_for(&target));

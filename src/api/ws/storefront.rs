@@ -21,15 +21,23 @@ struct Snapshot {
     distribution_id: Uuid,
 }
 
+/// Attempts at a fresh snapshot before the session is closed: under a rush
+/// the engine may answer "busy" once, which is no reason to drop a watcher.
+const CATCH_UP_ATTEMPTS: u32 = 3;
+
 impl CatchUp for Snapshot {
     async fn catch_up(&mut self) -> Option<Subscription> {
-        match self.engine.watch_storefront(self.distribution_id).await {
-            Ok(subscription) => subscription,
-            Err(error) => {
-                tracing::debug!(?error, "storefront could not resynchronise");
-                None
+        for attempt in 1..=CATCH_UP_ATTEMPTS {
+            match self.engine.watch_storefront(self.distribution_id).await {
+                Ok(subscription) => return subscription,
+                Err(error) => {
+                    tracing::debug!(?error, attempt, "storefront could not resynchronise");
+                    tokio::time::sleep(std::time::Duration::from_millis(100 * u64::from(attempt)))
+                        .await;
+                }
             }
         }
+        None
     }
 }
 
