@@ -165,6 +165,10 @@ pub struct LoadArgs {
     /// Retries of a 503 or unanswered request (same Idempotency-Key).
     #[arg(long, default_value_t = 3)]
     pub retries: u32,
+    /// Send orders without `Idempotency-Key` (to measure what the key costs;
+    /// retries are then unsafe).
+    #[arg(long)]
+    pub no_idempotency_keys: bool,
     /// Per-request timeout.
     #[arg(long, value_parser = parse_duration, default_value = "10s")]
     pub request_timeout: Duration,

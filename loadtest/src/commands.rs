@@ -166,6 +166,7 @@ fn options(
         retry: RetryPolicy {
             retries: load.retries,
             max_backoff: Duration::from_millis(500),
+            idempotency_keys: !load.no_idempotency_keys,
         },
         open_in: load.open_in,
         settle: watch.map_or(Duration::ZERO, |w| w.settle),

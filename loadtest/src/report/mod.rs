@@ -51,6 +51,7 @@ pub struct ScenarioReport {
     pub think_ms: [f64; 2],
     pub max_order_lines: usize,
     pub retries: u32,
+    pub idempotency_keys: bool,
 }
 
 /// The load model as run.

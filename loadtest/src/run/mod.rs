@@ -212,6 +212,7 @@ fn scenario_report(spec: &ScenarioSpec, retry: &RetryPolicy) -> ScenarioReport {
         ],
         max_order_lines: spec.max_order_lines,
         retries: retry.retries,
+        idempotency_keys: retry.idempotency_keys,
     }
 }
 

@@ -108,13 +108,19 @@ impl EtalTarget {
             .into_uuid()
             .to_string();
         let token = self.token(customer);
+        let keys = self.retry.idempotency_keys;
         self.run(201, || {
-            self.client
+            let request = self
+                .client
                 .post(self.orders_url.clone())
                 .bearer_auth(token)
-                .header("Idempotency-Key", &key)
                 .header(CONTENT_TYPE, "application/json")
-                .body(body.clone())
+                .body(body.clone());
+            if keys {
+                request.header("Idempotency-Key", &key)
+            } else {
+                request
+            }
         })
         .await
     }
@@ -259,6 +265,7 @@ mod tests {
             RetryPolicy {
                 retries: 1,
                 max_backoff: Duration::from_millis(1),
+                idempotency_keys: true,
             },
         )
         .unwrap()

@@ -59,6 +59,9 @@ pub struct RetryPolicy {
     pub retries: u32,
     /// Longest pause before a retry (caps `Retry-After`).
     pub max_backoff: Duration,
+    /// Send an `Idempotency-Key` with every order (etal; off only to
+    /// measure what the key costs — retries are then unsafe).
+    pub idempotency_keys: bool,
 }
 
 impl RetryPolicy {
@@ -130,6 +133,7 @@ mod tests {
         let p = RetryPolicy {
             retries: 5,
             max_backoff: Duration::from_millis(100),
+            idempotency_keys: true,
         };
         assert_eq!(p.backoff(1, None), Duration::from_millis(20));
         assert_eq!(p.backoff(2, None), Duration::from_millis(40));
