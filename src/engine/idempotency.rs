@@ -59,6 +59,26 @@ impl ClaimGuard {
     }
 }
 
+/// The answer stored for a key, if any (`KeyReused` for another request).
+async fn stored_answer(
+    key: &IdempotencyKey,
+    store: &Store,
+) -> Result<Option<OrderView>, OrderError> {
+    let stored = store
+        .idempotent_answer(key.account_id, &key.key)
+        .await
+        .map_err(|_| OrderError::Unavailable)?;
+    let Some(record) = stored else {
+        return Ok(None);
+    };
+    if record.request_hash != key.request_hash {
+        return Err(OrderError::KeyReused);
+    }
+    serde_json::from_value(record.body)
+        .map(Some)
+        .map_err(|_| OrderError::Unavailable)
+}
+
 impl Drop for ClaimGuard {
     fn drop(&mut self) {
         if !self.finished {
@@ -92,19 +112,10 @@ impl Idempotency {
                     None => Err(OrderError::Unavailable),
                 };
             }
-            let stored = store
-                .idempotent_answer(key.account_id, &key.key)
-                .await
-                .map_err(|_| OrderError::Unavailable)?;
-            if let Some(record) = stored {
-                if record.request_hash != key.request_hash {
-                    return Err(OrderError::KeyReused);
-                }
-                return serde_json::from_value(record.body)
-                    .map(Slot::Answered)
-                    .map_err(|_| OrderError::Unavailable);
+            if let Some(view) = stored_answer(key, store).await? {
+                return Ok(Slot::Answered(view));
             }
-            match self.in_flight.entry(id.clone()) {
+            let guard = match self.in_flight.entry(id.clone()) {
                 Entry::Occupied(_) => continue,
                 Entry::Vacant(slot) => {
                     let (sender, outcome) = watch::channel(None);
@@ -112,14 +123,29 @@ impl Idempotency {
                         request_hash: key.request_hash.clone(),
                         outcome,
                     });
-                    return Ok(Slot::Claimed(ClaimGuard {
-                        id,
+                    ClaimGuard {
+                        id: id.clone(),
                         sender,
                         in_flight: self.in_flight.clone(),
                         finished: false,
-                    }));
+                    }
                 }
-            }
+            };
+            // A request holding the key may have committed and let go of it
+            // between our look-up and our claim: it stores its answer before
+            // letting go, so looking again closes that gap.
+            return match stored_answer(key, store).await {
+                Ok(None) => Ok(Slot::Claimed(guard)),
+                Ok(Some(view)) => {
+                    // Anyone who started waiting on us meanwhile gets it too.
+                    guard.finish(Ok(view.clone()));
+                    Ok(Slot::Answered(view))
+                }
+                Err(error) => {
+                    guard.finish(Err(error.clone()));
+                    Err(error)
+                }
+            };
         }
     }
 }
