@@ -22,9 +22,7 @@ impl RootSpanBuilder for PathOnlySpan {
             .and_then(|h| h.to_str().ok())
             .unwrap_or("")
             .to_owned();
-        let route = request
-            .match_pattern()
-            .unwrap_or_else(|| "default".to_owned());
+        let route = super::metrics::route_of(request.path());
         let request_id = request
             .extensions()
             .get::<RequestId>()
