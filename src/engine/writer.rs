@@ -91,33 +91,34 @@ async fn run(store: Store, mut jobs: mpsc::Receiver<Job>, limits: WriterLimits) 
 async fn commit(store: &Store, batch: &mut Vec<Job>) {
     let started = Instant::now();
     let size = batch.len();
-    let writes: Vec<OrderWrite> = batch.iter().map(|j| j.write.clone()).collect();
+    let (writes, done): (Vec<OrderWrite>, Vec<_>) =
+        batch.drain(..).map(|job| (job.write, job.done)).unzip();
     let outcome = store.write_orders(&writes).await;
     metrics::histogram!("engine_commit_seconds").record(started.elapsed().as_secs_f64());
     metrics::histogram!("engine_commit_batch_size").record(size as f64);
     match outcome {
         Ok(()) => {
-            for job in batch.drain(..) {
-                let _ = job.done.send(Ok(()));
+            for done in done {
+                let _ = done.send(Ok(()));
             }
         }
         Err(DbError::Unavailable(reason)) => {
             tracing::warn!(%reason, size, "order batch not committed: database unavailable");
-            for job in batch.drain(..) {
-                let _ = job.done.send(Err(DbError::Unavailable(reason.clone())));
+            for done in done {
+                let _ = done.send(Err(DbError::Unavailable(reason.clone())));
             }
         }
         Err(e) if size > 1 => {
             tracing::warn!(error = %e, size, "order batch failed; retrying order by order");
-            for job in batch.drain(..) {
-                let result = store.write_orders(std::slice::from_ref(&job.write)).await;
-                let _ = job.done.send(result);
+            for (write, done) in writes.iter().zip(done) {
+                let result = store.write_orders(std::slice::from_ref(write)).await;
+                let _ = done.send(result);
             }
         }
         Err(e) => {
             tracing::error!(error = %e, "order not committed");
-            for job in batch.drain(..) {
-                let _ = job.done.send(Err(DbError::Other(e.to_string())));
+            for done in done {
+                let _ = done.send(Err(DbError::Other(e.to_string())));
             }
         }
     }
