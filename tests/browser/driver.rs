@@ -169,15 +169,24 @@ impl Browser {
             .expect("script runs")
     }
 
-    /// Clicks the element matched by `css` (a real WebDriver click).
+    /// Clicks the element matched by `css` (a real WebDriver click). The
+    /// pages re-render on live events, so an element found a moment ago may
+    /// have been replaced: a stale one is looked up again (a few times).
     pub async fn click(&self, css: &str) {
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("no element {css}: {e}"))
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("click on {css}: {e}"));
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let element = self
+                .client
+                .find(Locator::Css(css))
+                .await
+                .unwrap_or_else(|e| panic!("no element {css}: {e}"));
+            match element.click().await {
+                Ok(()) => return,
+                Err(e) if attempts < 5 && e.to_string().contains("stale element") => continue,
+                Err(e) => panic!("click on {css}: {e}"),
+            }
+        }
     }
 
     /// Types into the field matched by `css`.
