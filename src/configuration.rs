@@ -80,6 +80,7 @@ pub struct EngineSettings {
     pub writer_batch_max: usize,
     pub writer_batch_wait_ms: u64,
     pub writer_queue_capacity: usize,
+    pub writer_connections: u32,
     pub mailbox_capacity: usize,
     /// Threads (actix arbiters) the actors are spread over; 0 = one per core.
     pub actor_threads: usize,
@@ -92,6 +93,9 @@ pub struct EngineSettings {
     pub ws_buffer_frames: usize,
     pub ws_max_connections: usize,
     pub ws_max_frame_bytes: usize,
+    /// Outgoing messages longer than this go out as continuation frames of
+    /// this size (keeps each connection's write buffer small).
+    pub ws_fragment_bytes: usize,
     pub ws_heartbeat_secs: u64,
     pub ws_idle_timeout_secs: u64,
     pub delivery_delay_minutes: u32,
@@ -202,7 +206,7 @@ impl Settings {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        let checks: [(&'static str, bool, &str); 8] = [
+        let checks: [(&'static str, bool, &str); 10] = [
             (
                 "server.body_limit_bytes",
                 self.server.body_limit_bytes >= 1024,
@@ -234,6 +238,11 @@ impl Settings {
                 "must be at least 1",
             ),
             (
+                "engine.writer_connections",
+                self.engine.writer_connections >= 1,
+                "must be at least 1",
+            ),
+            (
                 "engine.mailbox_capacity",
                 self.engine.mailbox_capacity >= 16,
                 "must be at least 16",
@@ -242,6 +251,11 @@ impl Settings {
                 "engine.ws_buffer_frames",
                 self.engine.ws_buffer_frames >= 4,
                 "must be at least 4",
+            ),
+            (
+                "engine.ws_fragment_bytes",
+                self.engine.ws_fragment_bytes >= 64,
+                "must be at least 64",
             ),
         ];
         for (key, ok, reason) in checks {

@@ -121,7 +121,7 @@ impl Application {
         // must never make committing orders wait for the request pool.
         let writer_store = Store::connect_lazy(
             &database.url,
-            2,
+            settings.engine.writer_connections,
             Duration::from_secs(settings.database.connect_timeout_secs),
         )?;
         let engine = Engine::start(store.clone(), writer_store, clock.clone(), &settings.engine);

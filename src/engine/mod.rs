@@ -80,6 +80,7 @@ impl Engine {
                 batch_max: settings.writer_batch_max,
                 batch_wait: Duration::from_millis(settings.writer_batch_wait_ms),
                 queue_capacity: settings.writer_queue_capacity,
+                committers: settings.writer_connections as usize,
             },
         );
         let engine = Self {
@@ -98,6 +99,7 @@ impl Engine {
             }),
         };
         engine.start_ticker(Duration::from_millis(settings.tick_ms.max(10)));
+        engine.start_forgetting_idle_keys();
         engine.inner.hub.start(engine.inner.store.clone(), settings);
         engine
     }
@@ -115,6 +117,22 @@ impl Engine {
                 for entry in distributions.iter() {
                     entry.value().do_send(distribution_actor::Tick);
                 }
+            }
+        });
+    }
+
+    /// Every minute, the idempotency keys of accounts idle as long as an
+    /// actor before passivation leave memory (they are loaded again on use).
+    fn start_forgetting_idle_keys(&self) {
+        let inner = Arc::downgrade(&self.inner);
+        actix::spawn(async move {
+            let mut interval = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                interval.tick().await;
+                let Some(inner) = inner.upgrade() else {
+                    break;
+                };
+                inner.idempotency.forget_idle(inner.idle_after);
             }
         });
     }

@@ -1,14 +1,25 @@
-//! The order writer: group commit. Confirmed orders queue here (bounded);
-//! one task takes up to `writer_batch_max` of them, waiting at most
-//! `writer_batch_wait_ms` for more, and commits them in one transaction.
+//! The order writer: group commit. Confirmed orders queue here (bounded).
+//! `writer_connections` committers take turns at the queue: each takes
+//! every order waiting (up to `writer_batch_max`, waiting at most
+//! `writer_batch_wait_ms` for more — 0: never wait) and commits them in one
+//! transaction while the next committer gathers the orders that arrive
+//! meanwhile. So an idle engine commits a lone order at once, and a busy
+//! one keeps the database busy with batches that grow with the load.
+//!
+//! Committers may run side by side because the orders of one batch never
+//! conflict with another's: the distribution actor lets one change per
+//! customer's order be in flight, and each batch only inserts rows or
+//! updates its own orders.
+//!
 //! Each order learns its own outcome through a oneshot channel, so the
 //! customer gets 201 only after the commit. A full queue refuses at once
 //! (the caller answers 503); a failed batch is retried order by order, so
 //! one bad order cannot sink the others.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Mutex};
 
 use crate::store::order_writes::OrderWrite;
 use crate::store::{DbError, Store};
@@ -41,13 +52,18 @@ pub struct WriterLimits {
     pub batch_max: usize,
     pub batch_wait: Duration,
     pub queue_capacity: usize,
+    /// Transactions that may be in flight at once (committer tasks).
+    pub committers: usize,
 }
 
 impl OrderWriter {
     /// Starts the writer task on the current runtime.
     pub fn start(store: Store, limits: WriterLimits) -> Self {
         let (queue, jobs) = mpsc::channel(limits.queue_capacity);
-        actix::spawn(run(store, jobs, limits));
+        let jobs = Arc::new(Mutex::new(jobs));
+        for _ in 0..limits.committers.max(1) {
+            actix::spawn(run(store.clone(), jobs.clone(), limits));
+        }
         Self { queue }
     }
 
@@ -67,25 +83,43 @@ impl OrderWriter {
     }
 }
 
-async fn run(store: Store, mut jobs: mpsc::Receiver<Job>, limits: WriterLimits) {
+async fn run(store: Store, jobs: Arc<Mutex<mpsc::Receiver<Job>>>, limits: WriterLimits) {
     let mut batch: Vec<Job> = Vec::with_capacity(limits.batch_max);
-    while let Some(first) = jobs.recv().await {
-        batch.push(first);
-        let deadline = tokio::time::Instant::now() + limits.batch_wait;
-        while batch.len() < limits.batch_max {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(mpsc::error::TryRecvError::Disconnected) => break,
-                Err(mpsc::error::TryRecvError::Empty) => {
-                    match tokio::time::timeout_at(deadline, jobs.recv()).await {
-                        Ok(Some(job)) => batch.push(job),
-                        Ok(None) | Err(_) => break,
-                    }
-                }
-            }
+    loop {
+        if !gather(&jobs, &mut batch, limits).await {
+            break;
         }
         commit(&store, &mut batch).await;
     }
+}
+
+/// Takes this committer's turn at the queue: the first order (waiting for
+/// it), then whatever else is queued. False when the queue is closed.
+async fn gather(
+    jobs: &Mutex<mpsc::Receiver<Job>>,
+    batch: &mut Vec<Job>,
+    limits: WriterLimits,
+) -> bool {
+    let mut jobs = jobs.lock().await;
+    let Some(first) = jobs.recv().await else {
+        return false;
+    };
+    batch.push(first);
+    let deadline = tokio::time::Instant::now() + limits.batch_wait;
+    while batch.len() < limits.batch_max {
+        match jobs.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(mpsc::error::TryRecvError::Disconnected) => break,
+            Err(mpsc::error::TryRecvError::Empty) if limits.batch_wait.is_zero() => break,
+            Err(mpsc::error::TryRecvError::Empty) => {
+                match tokio::time::timeout_at(deadline, jobs.recv()).await {
+                    Ok(Some(job)) => batch.push(job),
+                    Ok(None) | Err(_) => break,
+                }
+            }
+        }
+    }
+    true
 }
 
 async fn commit(store: &Store, batch: &mut Vec<Job>) {

@@ -214,6 +214,33 @@ impl Store {
             })
         }))
     }
+
+    /// Every key an account has used, to know them without asking again.
+    pub async fn idempotency_keys_of(&self, account_id: Uuid) -> DbResult<Vec<UsedKey>> {
+        let rows = sqlx::query_as::<_, (String, Vec<u8>, bool)>(
+            "SELECT key, request_hash, status_code IS NOT NULL AND response_body IS NOT NULL
+               FROM idempotency_keys WHERE account_id = $1",
+        )
+        .bind(account_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(key, request_hash, answered)| UsedKey {
+                key,
+                request_hash,
+                answered,
+            })
+            .collect())
+    }
+}
+
+/// A used idempotency key of an account.
+pub struct UsedKey {
+    pub key: String,
+    pub request_hash: Vec<u8>,
+    /// Its answer is stored (else the request never finished).
+    pub answered: bool,
 }
 
 fn ids_of(batch: &[OrderWrite], kind: OrderWriteKind) -> Vec<Uuid> {

@@ -11,6 +11,7 @@ mod catalogs;
 mod concurrency;
 mod demo;
 mod distributions;
+mod idempotency;
 mod live;
 mod live_feeds;
 mod live_limits;
