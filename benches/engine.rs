@@ -316,7 +316,8 @@ fn benches(c: &mut Criterion) {
                             distribution_id: f.distribution,
                             customer_id: *customer,
                             number,
-                            lines: vec![OrderLine {
+                            removed_lines: Vec::new(),
+                            written_lines: vec![OrderLine {
                                 id: Uuid::new_v4(),
                                 offer_id: f.offer,
                                 participation_id: f.participation,

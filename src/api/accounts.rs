@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::auth::Caller;
-use super::credentials::{hash_password, issue_token, verify_password};
+use super::credentials::{hash_password_in_turn, issue_token, verify_password_in_turn};
 use super::problem::ApiError;
 use super::state::AppState;
 use super::validate::Collect;
@@ -63,9 +63,8 @@ pub async fn sign_up(
     let (Some(email), Some(password), Some(name)) = (email, password, name) else {
         return Err(check.into_error());
     };
-    let hash = web::block(move || hash_password(&password, PASSWORD_HASH_MEMORY_KIB))
+    let hash = hash_password_in_turn(password, PASSWORD_HASH_MEMORY_KIB)
         .await
-        .map_err(|_| ApiError::internal())?
         .map_err(|reason| {
             tracing::error!(%reason, "password hashing failed");
             ApiError::internal()
@@ -103,9 +102,7 @@ pub async fn login(
         return Err(refused());
     };
     let password = body.password;
-    let matches = web::block(move || verify_password(&password, &stored))
-        .await
-        .map_err(|_| ApiError::internal())?;
+    let matches = verify_password_in_turn(password, stored).await;
     if !matches {
         return Err(refused());
     }

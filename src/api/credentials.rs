@@ -2,6 +2,11 @@
 //! random bits, given to the client once and stored only as its SHA-256
 //! hash. Neither passwords nor tokens are ever logged (their types' `Debug`
 //! hides them).
+//!
+//! Hashing is bounded to one password per core at a time: each argon2id
+//! hash holds its memory cost (19 MiB) while it runs, so a sign-up rush
+//! would otherwise take gigabytes — which the allocator keeps afterwards —
+//! and starve every other request of CPU. The others wait their turn.
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -10,6 +15,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use std::sync::OnceLock;
+use tokio::sync::Semaphore;
 
 use crate::domain::account::Password;
 
@@ -52,6 +59,31 @@ pub fn hash_password(password: &Password, memory_kib: u32) -> Result<String, Str
         .hash_password(password.expose().as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| e.to_string())
+}
+
+/// The turns at hashing: one per core.
+fn hashing_turns() -> &'static Semaphore {
+    static TURNS: OnceLock<Semaphore> = OnceLock::new();
+    TURNS
+        .get_or_init(|| Semaphore::new(std::thread::available_parallelism().map_or(2, usize::from)))
+}
+
+/// [`hash_password`] on a blocking thread, waiting for a turn.
+pub async fn hash_password_in_turn(password: Password, memory_kib: u32) -> Result<String, String> {
+    let _turn = hashing_turns().acquire().await.map_err(|e| e.to_string())?;
+    tokio::task::spawn_blocking(move || hash_password(&password, memory_kib))
+        .await
+        .map_err(|e| e.to_string())?
+}
+
+/// [`verify_password`] on a blocking thread, waiting for a turn.
+pub async fn verify_password_in_turn(password: String, stored: String) -> bool {
+    let Ok(_turn) = hashing_turns().acquire().await else {
+        return false;
+    };
+    tokio::task::spawn_blocking(move || verify_password(&password, &stored))
+        .await
+        .unwrap_or(false)
 }
 
 /// Whether `password` matches the stored hash (parameters come from the hash).

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::data::{self, Catalogs, Person, Vat, Weighing};
 use super::DemoError;
 use crate::api::accounts::PASSWORD_HASH_MEMORY_KIB;
-use crate::api::credentials::hash_password;
+use crate::api::credentials::hash_password_in_turn;
 use crate::domain::account::{Email, Password};
 use crate::domain::geo::Coordinates;
 use crate::domain::market::{parse_timezone, Weekday, DEFAULT_TIMEZONE};
@@ -105,11 +105,9 @@ async fn account(store: &Store, person: &Person) -> Result<DemoAccount, DemoErro
     }
     let name = ShortText::parse(person.name, "name", 100)?;
     let password = Password::parse(data::PASSWORD, "password")?;
-    let hash =
-        tokio::task::spawn_blocking(move || hash_password(&password, PASSWORD_HASH_MEMORY_KIB))
-            .await
-            .map_err(|e| DemoError::Hash(e.to_string()))?
-            .map_err(DemoError::Hash)?;
+    let hash = hash_password_in_turn(password, PASSWORD_HASH_MEMORY_KIB)
+        .await
+        .map_err(DemoError::Hash)?;
     match store.create_account(&email, name.as_str(), &hash).await {
         Ok(created) => Ok(found(created.id)),
         // Created meanwhile by someone else: use it.

@@ -1,9 +1,10 @@
 //! Orders as plain data: lines with frozen prices, totals, and the
 //! reservation difference between two versions of an order (what a change
 //! must reserve more of, and what it gives back). The engine uses the
-//! difference so that changing an order reserves or releases only what moved.
+//! difference so that changing an order reserves or releases only what moved,
+//! and the line changes so that the writer writes only the rows that moved.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -74,6 +75,33 @@ pub fn split_delta(delta: &BTreeMap<Uuid, Decimal>) -> (OfferQuantities, OfferQu
     (reserve, release)
 }
 
+/// What a new version of an order's lines writes: the lines that are new
+/// or changed, and the ids of the lines that are gone. Lines keep their id
+/// across versions, so adding one line to a long order writes one row.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LineChanges {
+    pub written: Vec<OrderLine>,
+    pub removed: Vec<Uuid>,
+}
+
+/// The [`LineChanges`] from `before` to `after`.
+pub fn line_changes(before: &[OrderLine], after: &[OrderLine]) -> LineChanges {
+    let previous: HashMap<Uuid, &OrderLine> = before.iter().map(|l| (l.id, l)).collect();
+    let kept: HashSet<Uuid> = after.iter().map(|l| l.id).collect();
+    LineChanges {
+        written: after
+            .iter()
+            .filter(|l| previous.get(&l.id) != Some(l))
+            .cloned()
+            .collect(),
+        removed: before
+            .iter()
+            .filter(|l| !kept.contains(&l.id))
+            .map(|l| l.id)
+            .collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +145,24 @@ mod tests {
         let (reserve, release) = split_delta(&delta);
         assert_eq!(reserve, vec![(c, dec!(4))]);
         assert_eq!(release, vec![(b, dec!(1))]);
+    }
+
+    #[test]
+    fn line_changes_write_only_new_and_changed_lines() {
+        let (a, b, c) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let kept = line(a, dec!(2), dec!(1));
+        let grown = line(b, dec!(1), dec!(1));
+        let gone = line(c, dec!(1), dec!(1));
+        let before = vec![kept.clone(), grown.clone(), gone.clone()];
+        let mut grown_after = grown.clone();
+        grown_after.quantity = dec!(3);
+        let added = line(c, dec!(5), dec!(2));
+        let after = vec![kept, grown_after.clone(), added.clone()];
+        let changes = line_changes(&before, &after);
+        assert_eq!(changes.written, vec![grown_after, added]);
+        assert_eq!(changes.removed, vec![gone.id]);
+        assert_eq!(line_changes(&after, &after), LineChanges::default());
+        assert_eq!(line_changes(&[], &after).written, after);
     }
 
     #[test]

@@ -410,7 +410,8 @@ impl Engine {
             distribution_id,
             customer_id,
             number: plan.number.unwrap_or(0),
-            lines: plan.lines.clone(),
+            written_lines: plan.line_changes.written.clone(),
+            removed_lines: plan.line_changes.removed.clone(),
             movements,
             idempotency: key.map(|k| IdempotencyRecord {
                 account_id: k.account_id,

@@ -15,7 +15,8 @@ use crate::domain::order::OrderLine;
 pub enum OrderWriteKind {
     /// A new order with its lines.
     Create,
-    /// The order's lines are replaced by `lines`.
+    /// The order's lines change: `written_lines` are inserted or updated,
+    /// `removed_lines` deleted.
     Replace,
     /// The order is cancelled (its lines stay, for history).
     Cancel,
@@ -29,7 +30,10 @@ pub struct OrderWrite {
     pub distribution_id: Uuid,
     pub customer_id: Uuid,
     pub number: i32,
-    pub lines: Vec<OrderLine>,
+    /// Lines new or changed (all of a new order's lines).
+    pub written_lines: Vec<OrderLine>,
+    /// Lines gone from the order.
+    pub removed_lines: Vec<Uuid>,
     /// Signed stock movement per offer (reserve > 0, release < 0).
     pub movements: Vec<(Uuid, Decimal)>,
     pub idempotency: Option<IdempotencyRecord>,
@@ -94,10 +98,16 @@ impl Store {
                 .bind(at)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("DELETE FROM order_lines WHERE order_id = ANY($1)")
-                .bind(&replaced)
-                .execute(&mut *tx)
-                .await?;
+            let removed: Vec<Uuid> = batch
+                .iter()
+                .flat_map(|w| w.removed_lines.iter().copied())
+                .collect();
+            if !removed.is_empty() {
+                sqlx::query("DELETE FROM order_lines WHERE id = ANY($1)")
+                    .bind(&removed)
+                    .execute(&mut *tx)
+                    .await?;
+            }
         }
         if !cancelled.is_empty() {
             sqlx::query(
@@ -111,7 +121,7 @@ impl Store {
 
         let mut lines = LineColumns::default();
         for write in batch.iter().filter(|w| w.kind != OrderWriteKind::Cancel) {
-            for line in &write.lines {
+            for line in &write.written_lines {
                 lines.id.push(line.id);
                 lines.order.push(write.order_id);
                 lines.offer.push(line.offer_id);
@@ -126,7 +136,9 @@ impl Store {
                 "INSERT INTO order_lines (id, order_id, offer_id, participation_id, quantity,
                         unit_price, vat_rate, created_at)
                  SELECT i, o, f, p, q, u, v, $8 FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[],
-                        $4::uuid[], $5::numeric[], $6::numeric[], $7::numeric[]) AS t(i, o, f, p, q, u, v)",
+                        $4::uuid[], $5::numeric[], $6::numeric[], $7::numeric[]) AS t(i, o, f, p, q, u, v)
+                 ON CONFLICT (id) DO UPDATE SET quantity = EXCLUDED.quantity,
+                        unit_price = EXCLUDED.unit_price, vat_rate = EXCLUDED.vat_rate",
             )
             .bind(&lines.id)
             .bind(&lines.order)

@@ -3,11 +3,45 @@
 //! forced sync, idempotent retries.
 
 use chrono::Duration;
+use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use serde_json::json;
+use uuid::Uuid;
 
 use crate::fixtures::{customers, offer, open_sale, order, shop_available, sold};
 use crate::helpers::{parse_id, spawn_app};
+
+/// The lines of an order in the database: (line id, offer id, quantity).
+async fn stored_lines(
+    app: &crate::helpers::TestApp,
+    order_id: Uuid,
+) -> Vec<(String, String, String)> {
+    let rows: Vec<(Uuid, Uuid, Decimal)> = sqlx::query_as(
+        "SELECT id, offer_id, quantity FROM order_lines WHERE order_id = $1 ORDER BY id",
+    )
+    .bind(order_id)
+    .fetch_all(&app.db)
+    .await
+    .expect("lines");
+    rows.into_iter()
+        .map(|(id, offer, q)| (id.to_string(), offer.to_string(), q.normalize().to_string()))
+        .collect()
+}
+
+/// The lines of an order as the API answered them, in the same shape.
+fn answered_lines(order: &serde_json::Value) -> Vec<(String, String, String)> {
+    let mut lines: Vec<(String, String, String)> = order["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .map(|l| {
+            let text = |k: &str| l[k].as_str().expect("string").to_owned();
+            (text("id"), text("offer_id"), text("quantity"))
+        })
+        .collect();
+    lines.sort();
+    lines
+}
 
 #[actix_web::test]
 async fn an_order_is_placed_added_to_changed_and_cancelled() {
@@ -61,6 +95,7 @@ async fn an_order_is_placed_added_to_changed_and_cancelled() {
     let path = format!("/api/v1/orders/{order_id}");
     let read = app.get(&path, Some(&customer.token)).await.expect(200);
     assert_eq!(read["total"], "43.90");
+    assert_eq!(stored_lines(&app, order_id).await, answered_lines(&added));
 
     // PATCH replaces the lines: only the difference moves.
     let changed = app
@@ -73,6 +108,11 @@ async fn an_order_is_placed_added_to_changed_and_cancelled() {
         .expect(200);
     assert_eq!(changed["total"], "12.50");
     assert_eq!(sold(&app, chicken).await, dec!(1));
+    assert_eq!(
+        stored_lines(&app, order_id).await,
+        answered_lines(&changed),
+        "the eggs' line is gone, the chicken's line shrank"
+    );
     assert_eq!(
         shop_available(&app, sale.distribution_id, chicken)
             .await

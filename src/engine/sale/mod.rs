@@ -16,7 +16,7 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::domain::error::FieldError;
-use crate::domain::order::{reservation_delta, split_delta, OrderLine};
+use crate::domain::order::{line_changes, reservation_delta, split_delta, LineChanges, OrderLine};
 use crate::domain::window::{OrderWindow, SaleStatus};
 use crate::store::order_writes::OrderWriteKind;
 use crate::store::sale::{DistributionRecord, SaleOffer, SaleParticipation, StoredOrder};
@@ -69,6 +69,8 @@ pub struct Plan {
     /// `None` for a new order until it is confirmed.
     pub number: Option<i32>,
     pub lines: Vec<OrderLine>,
+    /// The rows `lines` writes over the previous version of the order.
+    pub line_changes: LineChanges,
     /// Quantities to reserve before committing.
     pub reserve: Vec<(Uuid, Decimal)>,
     /// Quantities given back once committed.
@@ -217,11 +219,17 @@ impl Sale {
             .collect();
         participations.sort();
         participations.dedup();
+        let line_changes = if kind == OrderWriteKind::Cancel {
+            LineChanges::default() // a cancelled order keeps its lines
+        } else {
+            line_changes(&old_lines, &new_lines)
+        };
         let plan = Plan {
             kind,
             order_id,
             number,
             lines: new_lines,
+            line_changes,
             reserve,
             release,
             participations,
