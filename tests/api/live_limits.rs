@@ -1,10 +1,13 @@
 //! The limits of live sessions: a global connection limit (503 before the
 //! upgrade), the heartbeat (a client answering pings stays, one that does
-//! not is closed), the incoming frame size limit, the session metrics, and
-//! a token passed as `?token=` never reaching the logs.
+//! not is closed), the incoming frame size limit, outgoing messages longer
+//! than `ws_fragment_bytes` sent in pieces and reassembled by the client,
+//! the session metrics, and a token passed as `?token=` never reaching the
+//! logs.
 
 use chrono::Utc;
 use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -37,9 +40,9 @@ async fn raw_upgrade(app: &TestApp, path: &str) -> TcpStream {
     tcp
 }
 
-/// One frame from the server (never masked): opcode and payload; `None`
-/// when the connection ends.
-async fn raw_frame(tcp: &mut TcpStream) -> Option<(u8, Vec<u8>)> {
+/// One frame from the server (never masked): its FIN bit, opcode and
+/// payload; `None` when the connection ends.
+async fn raw_frame(tcp: &mut TcpStream) -> Option<(bool, u8, Vec<u8>)> {
     let first = tcp.read_u8().await.ok()?;
     let len = match tcp.read_u8().await.ok()? & 0x7f {
         126 => u64::from(tcp.read_u16().await.ok()?),
@@ -48,7 +51,7 @@ async fn raw_frame(tcp: &mut TcpStream) -> Option<(u8, Vec<u8>)> {
     };
     let mut payload = vec![0; usize::try_from(len).ok()?];
     tcp.read_exact(&mut payload).await.ok()?;
-    Some((first & 0x0f, payload))
+    Some((first & 0x80 != 0, first & 0x0f, payload))
 }
 
 #[actix_web::test]
@@ -81,7 +84,7 @@ async fn a_client_that_never_answers_pings_is_closed_and_one_that_does_stays() {
     let mut silent = raw_upgrade(&app, &path).await;
     let (mut pinged, mut close) = (0, None);
     tokio::time::timeout(WAIT, async {
-        while let Some((opcode, payload)) = raw_frame(&mut silent).await {
+        while let Some((_, opcode, payload)) = raw_frame(&mut silent).await {
             match opcode {
                 0x9 => pinged += 1,
                 0x8 => {
@@ -98,6 +101,67 @@ async fn a_client_that_never_answers_pings_is_closed_and_one_that_does_stays() {
     let close = close.expect("a close frame");
     assert_eq!(u16::from_be_bytes([close[0], close[1]]), 1001);
     assert_eq!(&close[2..], b"idle timeout: no pong");
+}
+
+#[actix_web::test]
+async fn a_snapshot_longer_than_a_fragment_goes_out_in_pieces_and_arrives_whole() {
+    const FRAGMENT: usize = 100;
+    let mut settings = test_settings(&fresh_database().await);
+    settings.engine.ws_fragment_bytes = FRAGMENT;
+    let app = spawn_app_with(settings, Utc::now()).await;
+    // Accented names: pieces may cut a character in two.
+    let sale = open_sale(
+        &app,
+        &[
+            offer("Poulet fermier élevé en plein air", "12.50", Some(5)),
+            offer("Œufs de la Bâtie", "3.00", None),
+        ],
+    )
+    .await;
+    let path = format!("/ws/distributions/{}", sale.distribution_id);
+    let shop = app
+        .get(
+            &format!("/api/v1/distributions/{}/shop", sale.distribution_id),
+            None,
+        )
+        .await
+        .expect(200);
+    let without_type = |mut snapshot: Value| {
+        assert_eq!(snapshot["type"], "snapshot");
+        snapshot.as_object_mut().map(|o| o.remove("type"));
+        snapshot
+    };
+
+    // On the wire: a text frame without FIN, continuations, the last one
+    // with FIN, none longer than the fragment size.
+    let mut tcp = raw_upgrade(&app, &path).await;
+    let (mut message, mut pieces) = (Vec::new(), 0);
+    tokio::time::timeout(WAIT, async {
+        loop {
+            let (fin, opcode, payload) = raw_frame(&mut tcp).await.expect("a frame");
+            match (opcode, pieces) {
+                (0x9, _) => continue,
+                (0x1, 0) => {}
+                (0x0, 1..) => {}
+                other => panic!("unexpected frame (opcode, pieces before): {other:?}"),
+            }
+            assert!(payload.len() <= FRAGMENT, "{} bytes", payload.len());
+            pieces += 1;
+            message.extend(payload);
+            if fin {
+                break;
+            }
+        }
+    })
+    .await
+    .expect("the whole snapshot");
+    assert!(pieces > 2, "{pieces} pieces");
+    let snapshot: Value = serde_json::from_slice(&message).expect("one JSON document");
+    assert_eq!(without_type(snapshot), shop);
+
+    // A WebSocket client gets it as one message.
+    let mut ws = connect(&app, &path).await;
+    assert_eq!(without_type(next_frame(&mut ws).await), shop);
 }
 
 #[actix_web::test]

@@ -34,13 +34,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(market::watch_market);
 }
 
-/// Heartbeat and idle timeout from `[engine]`.
+/// Heartbeat, idle timeout and fragment size from `[engine]`.
 fn limits(state: &AppState) -> Limits {
     let engine = &state.settings.engine;
     let heartbeat = Duration::from_secs(engine.ws_heartbeat_secs.max(1));
     Limits {
         heartbeat,
         idle: Duration::from_secs(engine.ws_idle_timeout_secs).max(heartbeat),
+        fragment: engine.ws_fragment_bytes.max(64),
     }
 }
 

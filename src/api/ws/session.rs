@@ -13,12 +13,20 @@
 //! Heartbeat: a ping every `ws_heartbeat_secs`; any frame from the client
 //! (pong or other) proves it alive; `ws_idle_timeout_secs` without one
 //! closes the session. Incoming frames over `ws_max_frame_bytes` close it.
+//!
+//! Memory: a message longer than `ws_fragment_bytes` (a storefront's
+//! snapshot) goes out as continuation frames of that size, each one
+//! handed over after the previous one had its turn to be written. The
+//! connection's write buffer (actix-http keeps its largest size for the
+//! connection's life) then stays at its initial 8 KiB instead of growing
+//! to the largest message ever sent. Clients reassemble the message
+//! (browsers and tungstenite do); control frames may come between pieces.
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
 use actix_web::web::Bytes;
-use actix_ws::{CloseCode, CloseReason, Message, MessageStream, ProtocolError, Session};
+use actix_ws::{CloseCode, CloseReason, Item, Message, MessageStream, ProtocolError, Session};
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::time::{interval_at, sleep, Instant, MissedTickBehavior};
 
@@ -29,6 +37,8 @@ use crate::engine::events::{Frame, Push, SessionPermit, Subscription};
 pub struct Limits {
     pub heartbeat: Duration,
     pub idle: Duration,
+    /// Longest outgoing frame; longer messages are fragmented.
+    pub fragment: usize,
 }
 
 /// How a feed catches up after falling behind or being told to resync.
@@ -48,9 +58,20 @@ impl CatchUp for Close {
 
 /// What waits to be written.
 enum Out {
-    Text(Frame),
+    /// A message, of which the first `sent` bytes are written (as
+    /// fragments).
+    Text {
+        frame: Frame,
+        sent: usize,
+    },
     Ping,
     Pong(Bytes),
+}
+
+impl Out {
+    fn text(frame: Frame) -> Self {
+        Self::Text { frame, sent: 0 }
+    }
 }
 
 /// Everything a session loop needs.
@@ -89,7 +110,7 @@ impl<C: CatchUp> Live<C> {
         } = self;
         let frames_sent = metrics::counter!("ws_frames_sent_total", "feed" => feed);
         let push_lag = metrics::histogram!("ws_push_lag_seconds", "feed" => feed);
-        let mut outbox: VecDeque<Out> = first.into_iter().map(Out::Text).collect();
+        let mut outbox: VecDeque<Out> = first.into_iter().map(Out::text).collect();
         let mut heartbeat = interval_at(Instant::now() + limits.heartbeat, limits.heartbeat);
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let idle = sleep(limits.idle);
@@ -118,11 +139,20 @@ impl<C: CatchUp> Live<C> {
                 },
                 () = &mut idle => break reason(CloseCode::Away, "idle timeout: no pong"),
                 _ = heartbeat.tick() => outbox.push_back(Out::Ping),
-                written = write(&mut ws, outbox.front()), if !outbox.is_empty() => {
+                written = write(&mut ws, outbox.front(), limits.fragment), if !outbox.is_empty() => {
                     if written.is_err() {
                         break None;
                     }
-                    if let Some(Out::Text(frame)) = outbox.pop_front() {
+                    if let Some(Out::Text { frame, sent }) = outbox.front_mut() {
+                        *sent = (*sent + limits.fragment).min(frame.text.len());
+                        if *sent < frame.text.len() {
+                            // Let the connection write this piece before
+                            // the next one is queued behind it.
+                            tokio::task::yield_now().await;
+                            continue;
+                        }
+                    }
+                    if let Some(Out::Text { frame, .. }) = outbox.pop_front() {
                         frames_sent.increment(1);
                         if let Some(at) = frame.at {
                             push_lag.record(at.elapsed().as_secs_f64());
@@ -132,7 +162,7 @@ impl<C: CatchUp> Live<C> {
                 pushed = receiver.recv(), if outbox.is_empty() => {
                     let cause = match pushed {
                         Ok(Push::Frames(frames)) => {
-                            outbox.extend(frames.iter().cloned().map(Out::Text));
+                            outbox.extend(frames.iter().cloned().map(Out::text));
                             continue;
                         }
                         Err(RecvError::Closed) => break reason(CloseCode::Away, "shutting down"),
@@ -141,11 +171,14 @@ impl<C: CatchUp> Live<C> {
                     };
                     metrics::counter!("ws_resyncs_total", "feed" => feed, "cause" => cause)
                         .increment(1);
-                    match catch_up.catch_up().await {
+                    // Boxed: the catch-up (database reads) is rare, and its
+                    // future would otherwise be part of every idle session.
+                    match Box::pin(catch_up.catch_up()).await {
                         Some(fresh) => {
-                            // The backlog goes; control frames stay.
-                            outbox.retain(|o| !matches!(o, Out::Text(_)));
-                            outbox.push_back(Out::Text(fresh.snapshot));
+                            // The backlog goes (the outbox is empty here, so
+                            // no message is cut short); control frames stay.
+                            outbox.retain(|o| !matches!(o, Out::Text { .. }));
+                            outbox.push_back(Out::text(fresh.snapshot));
                             receiver = fresh.receiver;
                         }
                         None => break reason(CloseCode::Again, "fell behind: reconnect"),
@@ -160,11 +193,31 @@ impl<C: CatchUp> Live<C> {
     }
 }
 
-/// Writes one queued item (the future is dropped and retried if another
-/// branch wins; the actix-ws channel then has not taken it).
-async fn write(ws: &mut Session, out: Option<&Out>) -> Result<(), actix_ws::Closed> {
+/// Writes one queued item, or the next piece of a message longer than
+/// `fragment` (the future is dropped and retried if another branch wins;
+/// the actix-ws channel then has not taken it).
+async fn write(
+    ws: &mut Session,
+    out: Option<&Out>,
+    fragment: usize,
+) -> Result<(), actix_ws::Closed> {
     match out {
-        Some(Out::Text(frame)) => ws.text(frame.text.clone()).await,
+        Some(Out::Text { frame, sent: 0 }) if frame.text.len() <= fragment => {
+            ws.text(frame.text.clone()).await
+        }
+        Some(Out::Text { frame, sent }) => {
+            let bytes = frame.text.as_bytes();
+            let end = (sent + fragment).min(bytes.len());
+            let piece = bytes.slice(*sent..end);
+            let item = if *sent == 0 {
+                Item::FirstText(piece)
+            } else if end == bytes.len() {
+                Item::Last(piece)
+            } else {
+                Item::Continue(piece)
+            };
+            ws.continuation(item).await
+        }
         Some(Out::Ping) => ws.ping(b"").await,
         Some(Out::Pong(bytes)) => ws.pong(bytes).await,
         None => std::future::pending().await,
