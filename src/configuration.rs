@@ -73,6 +73,17 @@ pub struct AuthSettings {
     pub token_ttl_hours: u32,
 }
 
+/// Where an offer's actor is activated (a distribution's actor always
+/// goes by its id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActorPlacement {
+    /// Spread by the offer's id.
+    ById,
+    /// On the thread of the distribution whose order first needs it.
+    WithDistribution,
+}
+
 /// Tunables of the ordering engine, the live push and the settlement.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -84,6 +95,8 @@ pub struct EngineSettings {
     pub mailbox_capacity: usize,
     /// Threads (actix arbiters) the actors are spread over; 0 = one per core.
     pub actor_threads: usize,
+    /// Which thread an offer's actor lives on.
+    pub actor_placement: ActorPlacement,
     /// How long a message to an actor may wait before the request gets 503.
     pub actor_timeout_ms: u64,
     /// How often sale windows are checked (opening/closing events), in ms.

@@ -30,7 +30,7 @@ use actix::ArbiterHandle;
 use dashmap::DashMap;
 use uuid::Uuid;
 
-use crate::configuration::EngineSettings;
+use crate::configuration::{ActorPlacement, EngineSettings};
 use crate::store::Store;
 use clock::SharedClock;
 use distribution_actor::DistributionActor;
@@ -55,6 +55,7 @@ struct EngineInner {
     arbiters: Vec<Arbiter>,
     idempotency: Idempotency,
     idle_after: Duration,
+    placement: ActorPlacement,
     mailbox_capacity: usize,
     actor_timeout: Duration,
 }
@@ -94,6 +95,7 @@ impl Engine {
                 arbiters,
                 idempotency: Idempotency::default(),
                 idle_after: Duration::from_secs(settings.idle_passivate_secs),
+                placement: settings.actor_placement,
                 mailbox_capacity: settings.mailbox_capacity,
                 actor_timeout: Duration::from_millis(settings.actor_timeout_ms),
             }),
@@ -172,25 +174,35 @@ impl Engine {
 
     /// The offer's actor, activated if needed.
     pub fn offer(&self, id: Uuid) -> Addr<OfferActor> {
+        self.offer_for(id, None)
+    }
+
+    /// The offer's actor for an order of `distribution`: activated if
+    /// needed, on the thread the placement setting chooses.
+    pub fn offer_for(&self, id: Uuid, distribution: Option<Uuid>) -> Addr<OfferActor> {
         if let Some(addr) = self.inner.offers.get(&id).filter(|a| a.connected()) {
             return addr.clone();
         }
-        let inner = &self.inner;
-        let mut entry = inner
+        let place = match (self.inner.placement, distribution) {
+            (ActorPlacement::WithDistribution, Some(distribution)) => distribution,
+            _ => id,
+        };
+        let mut entry = self
+            .inner
             .offers
             .entry(id)
-            .or_insert_with(|| self.spawn_offer(id));
+            .or_insert_with(|| self.spawn_offer(id, place));
         if !entry.connected() {
-            *entry = self.spawn_offer(id);
+            *entry = self.spawn_offer(id, place);
         }
         entry.clone()
     }
 
-    fn spawn_offer(&self, id: Uuid) -> Addr<OfferActor> {
+    fn spawn_offer(&self, id: Uuid, place: Uuid) -> Addr<OfferActor> {
         let inner = &self.inner;
         let (store, hub, registry) = (inner.store.clone(), inner.hub.clone(), inner.offers.clone());
         let (idle, capacity) = (inner.idle_after, inner.mailbox_capacity);
-        OfferActor::start_in_arbiter(&self.arbiter_for(id), move |_| {
+        OfferActor::start_in_arbiter(&self.arbiter_for(place), move |_| {
             OfferActor::new(id, store, hub, registry, idle, capacity)
         })
     }

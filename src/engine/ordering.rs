@@ -202,7 +202,7 @@ impl Engine {
             })
         };
 
-        let granted = match self.reserve_all(&plan).await {
+        let granted = match self.reserve_all(distribution_id, &plan).await {
             Ok(granted) => granted,
             Err(error) => {
                 finish(false);
@@ -294,15 +294,15 @@ impl Engine {
     }
 
     /// Step 2: reserve what grows, hold what shrinks — all or nothing.
-    async fn reserve_all(&self, plan: &Plan) -> Result<Granted, OrderError> {
+    async fn reserve_all(&self, distribution_id: Uuid, plan: &Plan) -> Result<Granted, OrderError> {
         let reservations = plan
             .reserve
             .iter()
-            .map(|(offer, quantity)| self.reserve_one(*offer, *quantity));
+            .map(|(offer, quantity)| self.reserve_one(distribution_id, *offer, *quantity));
         let holds = plan
             .release
             .iter()
-            .map(|(offer, quantity)| self.hold_one(*offer, *quantity));
+            .map(|(offer, quantity)| self.hold_one(distribution_id, *offer, *quantity));
         let started = std::time::Instant::now();
         let (reserved, held) = futures_util::join!(join_all(reservations), join_all(holds));
         metrics::histogram!("engine_reservation_seconds").record(started.elapsed().as_secs_f64());
@@ -339,11 +339,12 @@ impl Engine {
     /// Reserves on one offer; `Err(Ok(available))` when short.
     async fn reserve_one(
         &self,
+        distribution_id: Uuid,
         offer: Uuid,
         quantity: Decimal,
     ) -> Result<Addr<OfferActor>, Result<Decimal, OrderError>> {
         for attempt in 0..3 {
-            let addr = self.offer(offer);
+            let addr = self.offer_for(offer, Some(distribution_id));
             if attempt > 0 {
                 tracing::warn!(%offer, attempt, "offer actor gone; activating again");
             }
@@ -359,11 +360,12 @@ impl Engine {
 
     async fn hold_one(
         &self,
+        distribution_id: Uuid,
         offer: Uuid,
         quantity: Decimal,
     ) -> Result<Addr<OfferActor>, OrderError> {
         for _ in 0..3 {
-            let addr = self.offer(offer);
+            let addr = self.offer_for(offer, Some(distribution_id));
             match self.ask(&addr, Hold { quantity }).await {
                 Ok(Ok(())) => return Ok(addr),
                 Ok(Err(_)) | Err(OrderError::Unavailable) => continue,

@@ -95,7 +95,12 @@ impl Engine {
                 .map(|(p, _)| p.catalog_id)
                 .unwrap_or_default()
         };
-        let stocks = join_all(data.offers.iter().map(|o| self.live_stock(o.offer_id))).await;
+        let stocks = join_all(
+            data.offers
+                .iter()
+                .map(|o| self.live_stock(o.offer_id, Some(distribution_id))),
+        )
+        .await;
         let offers = data
             .offers
             .iter()
@@ -145,14 +150,19 @@ impl Engine {
         }))
     }
 
-    /// The live stock of an offer, from its actor.
-    pub async fn live_stock(&self, offer_id: Uuid) -> Option<OfferStock> {
+    /// The live stock of an offer, from its actor (activated for the shop
+    /// of `distribution` if needed).
+    pub async fn live_stock(
+        &self,
+        offer_id: Uuid,
+        distribution: Option<Uuid>,
+    ) -> Option<OfferStock> {
         if let Some(stock) = self.hub().latest_stock(offer_id) {
             if self.active_offer(offer_id).is_some() {
                 return Some(stock);
             }
         }
-        let actor = self.offer(offer_id);
+        let actor = self.offer_for(offer_id, distribution);
         self.ask(&actor, GetStock).await.ok().flatten()
     }
 }

@@ -15,7 +15,8 @@ use crate::fixtures::{
     customers, distribution, link, market, offer, open_sale, order, participate,
     producer_with_catalog, shop_available, sold, window_from,
 };
-use crate::helpers::{parse_id, spawn_app, TestApp};
+use crate::helpers::{fresh_database, parse_id, spawn_app, spawn_app_with, test_settings, TestApp};
+use etal::configuration::ActorPlacement;
 
 /// Confirmed orders in the database: id → lines (offer, quantity).
 async fn stored_orders(app: &TestApp) -> HashMap<Uuid, Vec<(Uuid, Decimal)>> {
@@ -112,8 +113,20 @@ async fn five_hundred_customers_race_for_one_offer_with_stock_100() {
 
 #[actix_web::test]
 async fn one_offer_sold_in_two_markets_at_once_never_oversells() {
+    two_markets_race(ActorPlacement::ById).await;
+}
+
+/// The offer's actor beside one distribution's, serving the other's too.
+#[actix_web::test]
+async fn one_offer_placed_with_one_of_its_two_markets_never_oversells() {
+    two_markets_race(ActorPlacement::WithDistribution).await;
+}
+
+async fn two_markets_race(placement: ActorPlacement) {
     let _heavy = crate::helpers::heavy().await;
-    let app = spawn_app().await;
+    let mut settings = test_settings(&fresh_database().await);
+    settings.engine.actor_placement = placement;
+    let app = spawn_app_with(settings, chrono::Utc::now()).await;
     let producer = producer_with_catalog(
         &app,
         "Ferme partagée",
