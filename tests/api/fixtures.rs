@@ -63,15 +63,7 @@ pub async fn producer_with_catalog(
     let owner = app.user(&format!("{name} owner")).await;
     let producer_id = app.producer(&owner, name).await;
     let token = Some(owner.token.as_str());
-    let vat = app
-        .post(
-            &format!("/api/v1/producers/{producer_id}/vat-rates"),
-            &json!({"name": "Taux réduit", "rate": "5.5"}),
-            token,
-        )
-        .await
-        .expect(201);
-    let vat_id = parse_id(&vat["id"]);
+    let vat_id = reduced_vat_rate(app, producer_id, token).await;
     let mut offer_ids = Vec::new();
     for spec in offers {
         let product = app
@@ -84,27 +76,63 @@ pub async fn producer_with_catalog(
             .await
             .expect(201);
         let product_id = parse_id(&product["id"]);
-        let mut body = json!({"label": spec.label, "quantity": "1", "unit": "piece",
-                              "price": spec.price, "vat_rate_id": vat_id});
-        if let Some(stock) = spec.stock {
-            body["stock"] = json!({"real": stock.to_string()});
-        }
-        let created = app
-            .post(
-                &format!("/api/v1/products/{product_id}/offers"),
-                &body,
-                token,
-            )
-            .await
-            .expect(201);
-        offer_ids.push(parse_id(&created["id"]));
+        let body = json!({"label": spec.label, "quantity": "1", "unit": "piece",
+                          "price": spec.price, "vat_rate_id": vat_id});
+        offer_ids.push(add_offer(app, product_id, body, spec.stock, token).await);
     }
-    let entries: Vec<Value> = offer_ids.iter().map(|id| json!({"offer_id": id})).collect();
+    with_catalog(app, owner, producer_id, name, offer_ids).await
+}
+
+/// The producer's 5.5 % VAT rate, created.
+pub async fn reduced_vat_rate(app: &TestApp, producer_id: Uuid, token: Option<&str>) -> Uuid {
+    let vat = app
+        .post(
+            &format!("/api/v1/producers/{producer_id}/vat-rates"),
+            &json!({"name": "Taux réduit", "rate": "5.5"}),
+            token,
+        )
+        .await
+        .expect(201);
+    parse_id(&vat["id"])
+}
+
+/// Adds an offer (`body` without stock) to a product, with limited `stock`
+/// if given.
+pub async fn add_offer(
+    app: &TestApp,
+    product_id: Uuid,
+    mut body: Value,
+    stock: Option<u32>,
+    token: Option<&str>,
+) -> Uuid {
+    if let Some(stock) = stock {
+        body["stock"] = json!({"real": stock.to_string()});
+    }
+    let created = app
+        .post(
+            &format!("/api/v1/products/{product_id}/offers"),
+            &body,
+            token,
+        )
+        .await
+        .expect(201);
+    parse_id(&created["id"])
+}
+
+/// Puts the producer's `offers` in one new catalog.
+pub async fn with_catalog(
+    app: &TestApp,
+    owner: TestUser,
+    producer_id: Uuid,
+    name: &str,
+    offers: Vec<Uuid>,
+) -> ProducerSetup {
+    let entries: Vec<Value> = offers.iter().map(|id| json!({"offer_id": id})).collect();
     let catalog = app
         .post(
             &format!("/api/v1/producers/{producer_id}/catalogs"),
             &json!({"name": format!("Catalogue {name}"), "entries": entries}),
-            token,
+            Some(owner.token.as_str()),
         )
         .await
         .expect(201);
@@ -116,7 +144,7 @@ pub async fn producer_with_catalog(
             .as_str()
             .map(str::to_owned)
             .unwrap_or_else(|| catalog["code"].to_string()),
-        offers: offer_ids,
+        offers,
     }
 }
 

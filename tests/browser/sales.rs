@@ -54,15 +54,7 @@ pub async fn farm(app: &TestApp, name: &str, products: &[Product]) -> ProducerSe
     let owner = app.user(&format!("{name} owner")).await;
     let producer_id = app.producer(&owner, name).await;
     let token = Some(owner.token.as_str());
-    let vat = app
-        .post(
-            &format!("/api/v1/producers/{producer_id}/vat-rates"),
-            &json!({"name": "Taux réduit", "rate": "5.5"}),
-            token,
-        )
-        .await
-        .expect(201);
-    let vat_id = parse_id(&vat["id"]);
+    let vat_id = fixtures::reduced_vat_rate(app, producer_id, token).await;
     let mut offers = Vec::new();
     for product in products {
         let created = app
@@ -77,41 +69,12 @@ pub async fn farm(app: &TestApp, name: &str, products: &[Product]) -> ProducerSe
             .expect(201);
         let product_id = parse_id(&created["id"]);
         for Pack(label, quantity, unit, price, stock) in &product.packs {
-            let mut body = json!({"label": label, "quantity": quantity, "unit": unit,
-                                  "price": price, "vat_rate_id": vat_id});
-            if let Some(stock) = stock {
-                body["stock"] = json!({"real": stock.to_string()});
-            }
-            let offer = app
-                .post(
-                    &format!("/api/v1/products/{product_id}/offers"),
-                    &body,
-                    token,
-                )
-                .await
-                .expect(201);
-            offers.push(parse_id(&offer["id"]));
+            let body = json!({"label": label, "quantity": quantity, "unit": unit,
+                              "price": price, "vat_rate_id": vat_id});
+            offers.push(fixtures::add_offer(app, product_id, body, *stock, token).await);
         }
     }
-    let entries: Vec<_> = offers.iter().map(|id| json!({"offer_id": id})).collect();
-    let catalog = app
-        .post(
-            &format!("/api/v1/producers/{producer_id}/catalogs"),
-            &json!({"name": format!("Catalogue {name}"), "entries": entries}),
-            token,
-        )
-        .await
-        .expect(201);
-    ProducerSetup {
-        owner,
-        producer_id,
-        catalog_id: parse_id(&catalog["id"]),
-        code: catalog["code"]
-            .as_str()
-            .map(str::to_owned)
-            .unwrap_or_else(|| catalog["code"].to_string()),
-        offers,
-    }
+    fixtures::with_catalog(app, owner, producer_id, name, offers).await
 }
 
 /// The farm of most tests: one chicken left, potatoes by the sack, eggs.
