@@ -1,7 +1,9 @@
 //! What live sessions receive, encoded once. A [`Frame`] is the JSON text of
 //! one WebSocket message (API.md, "WebSocket") in a [`ByteString`], so every
-//! subscriber shares the same bytes (cloning it is a reference count), and
-//! the instant of the change it reports, for the push-lag histogram.
+//! subscriber shares the same bytes (cloning it is a reference count), the
+//! instant of the change it reports, for the push-lag histogram, and for
+//! `availability` / `stock` the offer, so a session that is behind can drop
+//! a value a later frame supersedes.
 //!
 //! A [`Push`] is what travels on a broadcast channel: the frames of one
 //! flush (or one order event) for one audience, or an order to resynchronise.
@@ -23,6 +25,19 @@ pub struct Frame {
     pub text: ByteString,
     /// When the change it reports happened (`None` for snapshots).
     pub at: Option<Instant>,
+    /// The offer whose latest value it carries (`availability`, `stock`):
+    /// a later frame with the same key makes it useless to a session that
+    /// has not written it yet.
+    pub key: Option<Uuid>,
+}
+
+impl Frame {
+    fn keyed(self, key: Uuid) -> Self {
+        Self {
+            key: Some(key),
+            ..self
+        }
+    }
 }
 
 /// What a broadcast channel carries.
@@ -48,6 +63,7 @@ pub(crate) fn encode<T: Serialize>(message: &T, at: Option<Instant>) -> Option<F
         Ok(text) => Some(Frame {
             text: ByteString::from(text),
             at,
+            key: None,
         }),
         Err(error) => {
             tracing::warn!(%error, "live frame not encoded");
@@ -75,6 +91,7 @@ pub fn availability(offer_id: Uuid, stock: Option<OfferStock>, at: Instant) -> O
         },
         Some(at),
     )
+    .map(|frame| frame.keyed(offer_id))
 }
 
 #[derive(Serialize)]
@@ -106,6 +123,7 @@ pub fn stock(offer_id: Uuid, stock: OfferStock, at: Instant) -> Option<Frame> {
         },
         Some(at),
     )
+    .map(|frame| frame.keyed(offer_id))
 }
 
 #[derive(Serialize)]
