@@ -306,3 +306,44 @@ async fn a_producer_feed_that_falls_behind_is_closed_with_a_reason() {
     assert_eq!(u16::from(close.code), 1013, "try again later: {close:?}");
     assert_eq!(close.reason, "fell behind: reconnect");
 }
+
+#[actix_web::test]
+async fn logging_out_closes_the_feeds_of_that_token_only() {
+    let mut settings = test_settings(&fresh_database().await);
+    settings.engine.ws_heartbeat_secs = 1;
+    let app = spawn_app_with(settings, Utc::now()).await;
+    let sale = open_sale(&app, &[offer("Miel", "9.00", Some(50))]).await;
+    let owner = &sale.producer.owner;
+    let feed = format!("/ws/producers/{}", sale.producer.producer_id);
+    let laptop = app
+        .post(
+            "/api/v1/sessions",
+            &json!({"email": owner.email, "password": owner.password}),
+            None,
+        )
+        .await
+        .expect(201);
+    let laptop_token = laptop["token"].as_str().expect("token").to_owned();
+    let mut phone = connect_as(&app, &feed, &owner.token).await.expect("opens");
+    let mut laptop = Feed::new(connect_as(&app, &feed, &laptop_token).await.expect("opens"));
+
+    app.delete("/api/v1/sessions/current", Some(&owner.token))
+        .await
+        .expect(204);
+    let close = close_frame(&mut phone).await.expect("a close frame");
+    assert_eq!(u16::from(close.code), 1008, "policy: {close:?}");
+    assert_eq!(close.reason, "access revoked: sign in again");
+
+    // The other session of the same account still gets the orders.
+    let customer = customers(&app, 1).await.remove(0);
+    order(
+        &app,
+        sale.distribution_id,
+        &customer,
+        &[(sale.producer.offers[0], "1")],
+    )
+    .await
+    .expect(201);
+    let placed = laptop.next_order().await;
+    assert_eq!(placed["type"], "order_placed");
+}

@@ -32,6 +32,9 @@ pub async fn watch_market(
         first: None,
         receiver: state.engine.hub().subscribe_market(market_id),
         catch_up: Close,
+        still_allowed: Some(super::still_allowed(&req, &state, move |caller| {
+            caller.require_market_admin(market_id).is_ok()
+        })),
         limits: super::limits(&state),
         permit,
     });

@@ -10,7 +10,10 @@
 //! Everything that can be refused is refused before the upgrade, as a
 //! problem document: 401/403 (the token comes as `Authorization: Bearer` or
 //! `?token=`), 404 for an unknown distribution, 503 past
-//! `ws_max_connections`. The loop shared by all feeds is [`session`].
+//! `ws_max_connections`. A producer or market feed asks again at every
+//! heartbeat whether its token still names a caller with the role (logout,
+//! expiry or a removed role close it, code 1008). The loop shared by all
+//! feeds is [`session`].
 
 pub mod market;
 pub mod producer;
@@ -22,10 +25,12 @@ use std::time::Duration;
 use actix_web::{web, HttpRequest, HttpResponse};
 use actix_ws::{MessageStream, Session};
 
+use super::auth::{self, Caller};
+use super::credentials::hash_token;
 use super::problem::ApiError;
 use super::state::AppState;
 use crate::engine::events::SessionPermit;
-use session::{CatchUp, Limits, Live};
+use session::{CatchUp, Limits, Live, StillAllowed};
 
 /// Registers the `/ws/...` routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -64,6 +69,38 @@ fn upgrade(
         .map_err(|e| ApiError::bad_request(format!("this route speaks WebSocket only ({e})")))?;
     let stream = stream.max_frame_size(state.settings.engine.ws_max_frame_bytes);
     Ok((response, session, stream))
+}
+
+/// The heartbeat's check of a feed behind a token: the request's token
+/// still names a caller (not revoked nor expired) who passes `allowed`. A
+/// database that does not answer closes nothing: the next beat asks again.
+fn still_allowed(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    allowed: impl Fn(&Caller) -> bool + Clone + 'static,
+) -> StillAllowed {
+    let token_hash = auth::token_of(req).map(|token| hash_token(&token));
+    let state = state.clone();
+    Box::new(move || {
+        let (state, allowed) = (state.clone(), allowed.clone());
+        Box::pin(async move {
+            let Some(token_hash) = token_hash else {
+                return false;
+            };
+            match state
+                .store
+                .token_owner(&token_hash, state.clock.now())
+                .await
+            {
+                Ok(Some(owner)) => allowed(&Caller::from(owner)),
+                Ok(None) => false,
+                Err(error) => {
+                    tracing::debug!(%error, "live feed access not re-checked");
+                    true
+                }
+            }
+        })
+    })
 }
 
 /// Runs a session on this worker's thread.

@@ -33,6 +33,9 @@ pub async fn watch_producer(
         first: None,
         receiver: state.engine.hub().subscribe_producer(producer_id),
         catch_up: Close,
+        still_allowed: Some(super::still_allowed(&req, &state, move |caller| {
+            caller.require_producer_member(producer_id).is_ok()
+        })),
         limits: super::limits(&state),
         permit,
     });

@@ -13,7 +13,8 @@
 //! engine and the other sessions never wait. Then a storefront takes a
 //! fresh snapshot, and a producer or market feed is closed with a reason.
 //!
-//! Heartbeat: a ping every `ws_heartbeat_secs`; any frame from the client
+//! Heartbeat: a ping every `ws_heartbeat_secs`, after re-checking the
+//! caller's access for feeds behind a token; any frame from the client
 //! (pong or other) proves it alive; `ws_idle_timeout_secs` without one
 //! closes the session. Incoming frames over `ws_max_frame_bytes` close it.
 //!
@@ -31,6 +32,7 @@ use std::time::Duration;
 
 use actix_web::web::Bytes;
 use actix_ws::{CloseCode, CloseReason, Item, Message, MessageStream, ProtocolError, Session};
+use futures_util::future::LocalBoxFuture;
 use futures_util::FutureExt;
 use tokio::sync::broadcast::{
     self,
@@ -91,10 +93,16 @@ pub(super) struct Live<C> {
     pub first: Option<Frame>,
     pub receiver: broadcast::Receiver<Push>,
     pub catch_up: C,
+    /// For feeds behind a token: asked at every heartbeat whether the
+    /// caller may still watch (token not revoked nor expired, role kept).
+    pub still_allowed: Option<StillAllowed>,
     pub limits: Limits,
     /// Held for the session's life: frees the connection slot on drop.
     pub permit: SessionPermit,
 }
+
+/// Whether the caller of a session may still watch it.
+pub(super) type StillAllowed = Box<dyn FnMut() -> LocalBoxFuture<'static, bool>>;
 
 fn reason(code: CloseCode, description: &str) -> Option<CloseReason> {
     Some(CloseReason {
@@ -113,6 +121,7 @@ impl<C: CatchUp> Live<C> {
             first,
             mut receiver,
             mut catch_up,
+            mut still_allowed,
             limits,
             permit,
         } = self;
@@ -147,7 +156,14 @@ impl<C: CatchUp> Live<C> {
                     }
                 },
                 () = &mut idle => break reason(CloseCode::Away, "idle timeout: no pong"),
-                _ = heartbeat.tick() => outbox.push_back(Out::Ping),
+                _ = heartbeat.tick() => {
+                    if let Some(allowed) = still_allowed.as_mut() {
+                        if !allowed().await {
+                            break reason(CloseCode::Policy, "access revoked: sign in again");
+                        }
+                    }
+                    outbox.push_back(Out::Ping);
+                }
                 written = write(&mut ws, outbox.front(), fragment), if !outbox.is_empty() => {
                     if written.is_err() {
                         break None;

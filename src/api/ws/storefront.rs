@@ -69,6 +69,7 @@ pub async fn watch_distribution(
             engine: state.engine.clone(),
             distribution_id,
         },
+        still_allowed: None,
         limits: super::limits(&state),
         permit,
     });
