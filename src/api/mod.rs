@@ -131,6 +131,10 @@ pub fn openapi_document() -> OpenApi {
         .service(scope("/api/v1").configure(api_v1))
         .service(system::health)
         .service(system::ready)
+        // Served by `ws::configure`; listed here so the document shows them.
+        .service(ws::storefront::watch_distribution)
+        .service(ws::producer::watch_producer)
+        .service(ws::market::watch_market)
         .split_for_parts();
     doc.info = InfoBuilder::new()
         .title("etal")

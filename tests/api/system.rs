@@ -21,6 +21,10 @@ async fn health_ready_metrics_and_openapi_answer() {
         "paths collected"
     );
     assert!(doc["paths"]["/api/v1/producers/{id}/members"]["post"].is_object());
+    for feed in ["distributions", "producers", "markets"] {
+        let live = &doc["paths"][format!("/ws/{feed}/{{id}}")]["get"];
+        assert!(live["responses"]["101"].is_object(), "/ws/{feed}: {live}");
+    }
 
     let metrics = app
         .client

@@ -12,6 +12,13 @@ use crate::api::problem::ApiError;
 use crate::api::state::AppState;
 
 /// Live orders of a market.
+///
+/// A WebSocket (answers 101) for the market's admins: the order events of
+/// every producer of its distributions.
+#[utoipa::path(tag = "live", responses(
+    (status = 101, description = "WebSocket: every order event of the market"),
+    (status = 401), (status = 403), (status = 503, description = "too many live connections")),
+    security(("bearer" = [])))]
 #[get("/ws/markets/{id}")]
 #[tracing::instrument(name = "ws_market", skip_all, fields(market = %path))]
 pub async fn watch_market(

@@ -13,6 +13,14 @@ use crate::api::problem::ApiError;
 use crate::api::state::AppState;
 
 /// Live orders and stock of a producer.
+///
+/// A WebSocket (answers 101) for the producer's members (bearer token, or
+/// `?token=` from a browser): `order_placed`, `order_modified`,
+/// `order_cancelled` with the producer's lines, and `stock` changes.
+#[utoipa::path(tag = "live", responses(
+    (status = 101, description = "WebSocket: the producer's order and stock events"),
+    (status = 401), (status = 403), (status = 503, description = "too many live connections")),
+    security(("bearer" = [])))]
 #[get("/ws/producers/{id}")]
 #[tracing::instrument(name = "ws_producer", skip_all, fields(producer = %path))]
 pub async fn watch_producer(

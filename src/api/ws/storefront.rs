@@ -42,6 +42,15 @@ impl CatchUp for Snapshot {
 }
 
 /// Live availability of a distribution's shop.
+///
+/// A WebSocket (answers 101): a `snapshot` (the shop document), then
+/// `availability`, `sale_opened`, `sale_closed` and fresh `snapshot`
+/// messages (API.md, "WebSocket"). Long messages may come as continuation
+/// frames.
+#[utoipa::path(tag = "live", responses(
+    (status = 101, description = "WebSocket: snapshot, then live changes"),
+    (status = 400, description = "not a WebSocket handshake"),
+    (status = 404), (status = 503, description = "too many live connections")))]
 #[get("/ws/distributions/{id}")]
 #[tracing::instrument(name = "ws_storefront", skip_all, fields(distribution = %path))]
 pub async fn watch_distribution(
