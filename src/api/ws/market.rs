@@ -6,7 +6,6 @@
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
-use super::session::{Close, Live};
 use crate::api::auth::Caller;
 use crate::api::problem::ApiError;
 use crate::api::state::AppState;
@@ -30,20 +29,12 @@ pub async fn watch_market(
 ) -> Result<HttpResponse, ApiError> {
     let market_id = *path;
     caller.require_market_admin(market_id)?;
-    let (response, ws, stream) = super::upgrade(&req, body, &state)?;
-    let permit = super::permit(&state, "market")?;
-    super::spawn(Live {
-        feed: "market",
-        ws,
-        stream,
-        first: None,
-        receiver: state.engine.hub().subscribe_market(market_id),
-        catch_up: Close,
-        still_allowed: Some(super::still_allowed(&req, &state, move |caller| {
-            caller.require_market_admin(market_id).is_ok()
-        })),
-        limits: super::limits(&state),
-        permit,
-    });
-    Ok(response)
+    super::open_order_feed(
+        &req,
+        body,
+        &state,
+        "market",
+        state.engine.hub().subscribe_market(market_id),
+        move |caller| caller.require_market_admin(market_id).is_ok(),
+    )
 }

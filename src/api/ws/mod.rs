@@ -24,13 +24,14 @@ use std::time::Duration;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use actix_ws::{MessageStream, Session};
+use tokio::sync::broadcast;
 
 use super::auth::{self, Caller};
 use super::credentials::hash_token;
 use super::problem::ApiError;
 use super::state::AppState;
-use crate::engine::events::SessionPermit;
-use session::{CatchUp, Limits, Live, StillAllowed};
+use crate::engine::events::{Push, SessionPermit};
+use session::{CatchUp, Close, Limits, Live, StillAllowed};
 
 /// Registers the `/ws/...` routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -101,6 +102,32 @@ fn still_allowed(
             }
         })
     })
+}
+
+/// Upgrades to an order feed (producer or market) of an authorised caller:
+/// no snapshot, closed when it falls behind or `allowed` stops holding.
+fn open_order_feed(
+    req: &HttpRequest,
+    body: web::Payload,
+    state: &web::Data<AppState>,
+    feed: &'static str,
+    receiver: broadcast::Receiver<Push>,
+    allowed: impl Fn(&Caller) -> bool + Clone + 'static,
+) -> Result<HttpResponse, ApiError> {
+    let (response, ws, stream) = upgrade(req, body, state)?;
+    let permit = permit(state, feed)?;
+    spawn(Live {
+        feed,
+        ws,
+        stream,
+        first: None,
+        receiver,
+        catch_up: Close,
+        still_allowed: Some(still_allowed(req, state, allowed)),
+        limits: limits(state),
+        permit,
+    });
+    Ok(response)
 }
 
 /// Runs a session on this worker's thread.

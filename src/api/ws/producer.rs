@@ -7,7 +7,6 @@
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
-use super::session::{Close, Live};
 use crate::api::auth::Caller;
 use crate::api::problem::ApiError;
 use crate::api::state::AppState;
@@ -32,20 +31,12 @@ pub async fn watch_producer(
 ) -> Result<HttpResponse, ApiError> {
     let producer_id = *path;
     caller.require_producer_member(producer_id)?;
-    let (response, ws, stream) = super::upgrade(&req, body, &state)?;
-    let permit = super::permit(&state, "producer")?;
-    super::spawn(Live {
-        feed: "producer",
-        ws,
-        stream,
-        first: None,
-        receiver: state.engine.hub().subscribe_producer(producer_id),
-        catch_up: Close,
-        still_allowed: Some(super::still_allowed(&req, &state, move |caller| {
-            caller.require_producer_member(producer_id).is_ok()
-        })),
-        limits: super::limits(&state),
-        permit,
-    });
-    Ok(response)
+    super::open_order_feed(
+        &req,
+        body,
+        &state,
+        "producer",
+        state.engine.hub().subscribe_producer(producer_id),
+        move |caller| caller.require_producer_member(producer_id).is_ok(),
+    )
 }
