@@ -102,7 +102,12 @@ pub async fn login(
         return Err(refused());
     };
     let password = body.password;
-    let matches = verify_password_in_turn(password, stored).await;
+    let matches = verify_password_in_turn(password, stored)
+        .await
+        .map_err(|reason| {
+            tracing::error!(%reason, "password verification failed");
+            ApiError::internal()
+        })?;
     if !matches {
         return Err(refused());
     }

@@ -8,6 +8,8 @@
 //! would otherwise take gigabytes — which the allocator keeps afterwards —
 //! and starve every other request of CPU. The others wait their turn.
 
+use std::sync::OnceLock;
+
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -15,7 +17,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use std::sync::OnceLock;
 use tokio::sync::Semaphore;
 
 use crate::domain::account::Password;
@@ -76,14 +77,13 @@ pub async fn hash_password_in_turn(password: Password, memory_kib: u32) -> Resul
         .map_err(|e| e.to_string())?
 }
 
-/// [`verify_password`] on a blocking thread, waiting for a turn.
-pub async fn verify_password_in_turn(password: String, stored: String) -> bool {
-    let Ok(_turn) = hashing_turns().acquire().await else {
-        return false;
-    };
+/// [`verify_password`] on a blocking thread, waiting for a turn (`Err`
+/// when the hashing itself failed).
+pub async fn verify_password_in_turn(password: String, stored: String) -> Result<bool, String> {
+    let _turn = hashing_turns().acquire().await.map_err(|e| e.to_string())?;
     tokio::task::spawn_blocking(move || verify_password(&password, &stored))
         .await
-        .unwrap_or(false)
+        .map_err(|e| e.to_string())
 }
 
 /// Whether `password` matches the stored hash (parameters come from the hash).
