@@ -294,7 +294,7 @@ impl Idempotency {
             .retain(|_, account| account.busy() || account.last_used.elapsed() < idle);
     }
 
-    /// Accounts whose keys are in memory (metrics, tests).
+    /// Accounts whose keys are in memory (for tests).
     pub fn accounts_known(&self) -> usize {
         self.accounts.len()
     }
