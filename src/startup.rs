@@ -8,9 +8,12 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::dev::Server;
+use actix_http::{HttpService, KeepAlive};
+use actix_service::{map_config, IntoServiceFactory, ServiceFactory};
+use actix_web::body::MessageBody;
+use actix_web::dev::{AppConfig, Server, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, NormalizePath, TrailingSlash};
-use actix_web::{web, App, HttpServer};
+use actix_web::{web, App};
 use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::{scope, AppExt};
 
@@ -183,43 +186,82 @@ impl Application {
     }
 }
 
+/// The HTTP server: actix-web's `HttpServer`, assembled by hand for one
+/// difference — connections that ask for an upgrade leave actix-http's
+/// dispatcher and its per-connection buffers ([`api::upgraded`]). The
+/// timeouts are `HttpServer`'s defaults.
 fn serve(listener: TcpListener, state: AppState) -> Result<Server, StartError> {
     let settings = state.settings.clone();
-    let data = web::Data::new(state);
-    let shutdown_secs = settings.server.shutdown_timeout_secs;
-    let workers = settings.server.workers;
-    let mut server = HttpServer::new(move || {
-        App::new()
-            .wrap(from_fn(metrics::record))
-            .wrap(TracingLogger::<api::request_span::PathOnlySpan>::new())
-            .wrap(NormalizePath::new(TrailingSlash::Trim))
-            .app_data(data.clone())
-            .app_data(api::json_config(settings.server.body_limit_bytes))
-            .app_data(web::PayloadConfig::new(settings.server.body_limit_bytes))
-            .app_data(api::path_config())
-            .app_data(api::query_config())
-            // Before the `/api/v1` scope, which would otherwise claim the path.
-            .service(system::openapi)
-            .service(system::metrics)
-            .configure(api::ws::configure)
-            .into_utoipa_app()
-            .service(scope("/api/v1").configure(api::api_v1))
-            .service(system::health)
-            .service(system::ready)
-            .into_app()
-            .configure(api::pages::configure)
-            .default_service(web::to(not_found))
-    })
-    .shutdown_timeout(shutdown_secs)
-    .listen(listener)
-    .map_err(|source| StartError::Bind {
+    let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
         address: "listener".into(),
         source,
     })?;
-    if workers > 0 {
-        server = server.workers(workers);
+    let data = web::Data::new(state);
+    let stall = Duration::from_secs(settings.engine.ws_idle_timeout_secs.max(1));
+    let mut builder =
+        actix_server::Server::build().shutdown_timeout(settings.server.shutdown_timeout_secs);
+    if settings.server.workers > 0 {
+        builder = builder.workers(settings.server.workers);
     }
+    let server = builder
+        .listen("etal", listener, move || {
+            let (data, settings) = (data.clone(), settings.clone());
+            let upgrade_data = data.clone();
+            let upgrade_settings = settings.clone();
+            HttpService::build()
+                .keep_alive(KeepAlive::default())
+                .client_request_timeout(Duration::from_secs(5))
+                .client_disconnect_timeout(Duration::from_secs(1))
+                .local_addr(local_addr)
+                .upgrade(api::upgraded::factory(
+                    move || application(upgrade_data.clone(), &upgrade_settings).into_factory(),
+                    stall,
+                ))
+                .finish(map_config(application(data, &settings), |()| {
+                    AppConfig::default()
+                }))
+                .tcp()
+        })
+        .map_err(|source| StartError::Bind {
+            address: "listener".into(),
+            source,
+        })?;
     Ok(server.run())
+}
+
+/// The application: every route, its middleware and shared state.
+fn application(
+    data: web::Data<AppState>,
+    settings: &Settings,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .wrap(from_fn(metrics::record))
+        .wrap(TracingLogger::<api::request_span::PathOnlySpan>::new())
+        .wrap(NormalizePath::new(TrailingSlash::Trim))
+        .app_data(data)
+        .app_data(api::json_config(settings.server.body_limit_bytes))
+        .app_data(web::PayloadConfig::new(settings.server.body_limit_bytes))
+        .app_data(api::path_config())
+        .app_data(api::query_config())
+        // Before the `/api/v1` scope, which would otherwise claim the path.
+        .service(system::openapi)
+        .service(system::metrics)
+        .configure(api::ws::configure)
+        .into_utoipa_app()
+        .service(scope("/api/v1").configure(api::api_v1))
+        .service(system::health)
+        .service(system::ready)
+        .into_app()
+        .configure(api::pages::configure)
+        .default_service(web::to(not_found))
 }
 
 async fn not_found() -> Result<actix_web::HttpResponse, api::problem::ApiError> {

@@ -32,6 +32,7 @@ pub mod shop;
 pub mod state;
 pub mod storefront;
 pub mod system;
+pub mod upgraded;
 pub mod validate;
 pub mod vat_rates;
 pub mod ws;

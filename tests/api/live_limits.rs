@@ -2,8 +2,8 @@
 //! upgrade), the heartbeat (a client answering pings stays, one that does
 //! not is closed), the incoming frame size limit, outgoing messages longer
 //! than `ws_fragment_bytes` sent in pieces and reassembled by the client,
-//! the session metrics, and a token passed as `?token=` never reaching the
-//! logs.
+//! the session metrics, a token passed as `?token=` never reaching the
+//! logs, and a client that stops reading dropped once its writes stall.
 
 use chrono::Utc;
 use futures_util::{SinkExt, StreamExt};
@@ -16,7 +16,7 @@ use crate::fixtures::{offer, open_sale};
 use crate::helpers::{
     captured_logs, fresh_database, spawn_app, spawn_app_with, test_settings, TestApp,
 };
-use crate::live_client::{close_frame, connect, next_frame, refused, WAIT};
+use crate::live_client::{close_frame, connect, connect_stuck, next_frame, refused, WAIT};
 
 /// Opens a WebSocket by hand, so nothing answers the server's pings.
 async fn raw_upgrade(app: &TestApp, path: &str) -> TcpStream {
@@ -211,6 +211,67 @@ async fn connections_beyond_the_limit_get_503_and_big_frames_are_refused() {
     ] {
         assert!(metrics.contains(name), "{name} in /metrics");
     }
+}
+
+/// How many connections the engine dropped because their client stopped
+/// reading (the counter is process-wide: compare before and after).
+async fn stalled_drops(app: &TestApp) -> u64 {
+    let metrics = app.get("/metrics", None).await.expect(200);
+    metrics
+        .as_str()
+        .unwrap_or_default()
+        .lines()
+        .find_map(|line| line.strip_prefix("ws_connections_dropped_total{cause=\"stalled\"} "))
+        .map_or(0, |count| count.trim().parse().expect("a count"))
+}
+
+#[actix_web::test]
+async fn a_client_that_stops_reading_is_dropped_once_its_writes_stall() {
+    let mut settings = test_settings(&fresh_database().await);
+    settings.engine.ws_heartbeat_secs = 1;
+    settings.engine.ws_idle_timeout_secs = 2;
+    let app = spawn_app_with(settings, Utc::now()).await;
+    let specs: Vec<_> = (0..60)
+        .map(|i| {
+            offer(
+                Box::leak(format!("Légume {i:02}").into_boxed_str()),
+                "2.00",
+                Some(10),
+            )
+        })
+        .collect();
+    let sale = open_sale(&app, &specs).await;
+    let path = format!("/ws/distributions/{}", sale.distribution_id);
+    let before = stalled_drops(&app).await;
+
+    // A client that takes almost nothing in, then fresh 20 kB snapshots
+    // until the engine's writes to it cannot go through.
+    let mut stuck = connect_stuck(&app, &path).await;
+    for _ in 0..10 {
+        app.post(
+            &format!("/api/v1/catalogs/{}/sync", sale.producer.catalog_id),
+            &serde_json::json!({}),
+            Some(&sale.producer.owner.token),
+        )
+        .await
+        .expect(200);
+    }
+    let dropped = tokio::time::timeout(WAIT, async {
+        loop {
+            if stalled_drops(&app).await > before {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    assert!(dropped.is_ok(), "the stalled connection is dropped");
+    // What the kernel already held still arrives, then the stream ends.
+    let ended = tokio::time::timeout(WAIT, async {
+        while let Some(Ok(_)) = stuck.next().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the client sees its connection end");
 }
 
 #[actix_web::test]
