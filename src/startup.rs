@@ -197,7 +197,6 @@ fn serve(listener: TcpListener, state: AppState) -> Result<Server, StartError> {
         source,
     })?;
     let data = web::Data::new(state);
-    let stall = Duration::from_secs(settings.engine.ws_idle_timeout_secs.max(1));
     let mut builder =
         actix_server::Server::build().shutdown_timeout(settings.server.shutdown_timeout_secs);
     if settings.server.workers > 0 {
@@ -213,10 +212,9 @@ fn serve(listener: TcpListener, state: AppState) -> Result<Server, StartError> {
                 .client_request_timeout(Duration::from_secs(5))
                 .client_disconnect_timeout(Duration::from_secs(1))
                 .local_addr(local_addr)
-                .upgrade(api::upgraded::factory(
-                    move || application(upgrade_data.clone(), &upgrade_settings).into_factory(),
-                    stall,
-                ))
+                .upgrade(api::upgraded::factory(move || {
+                    application(upgrade_data.clone(), &upgrade_settings).into_factory()
+                }))
                 .finish(map_config(application(data, &settings), |()| {
                     AppConfig::default()
                 }))

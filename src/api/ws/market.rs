@@ -22,7 +22,6 @@ use crate::api::state::AppState;
 #[tracing::instrument(name = "ws_market", skip_all, fields(market = %path))]
 pub async fn watch_market(
     req: HttpRequest,
-    body: web::Payload,
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
@@ -31,7 +30,6 @@ pub async fn watch_market(
     caller.require_market_admin(market_id)?;
     super::open_order_feed(
         &req,
-        body,
         &state,
         "market",
         state.engine.hub().subscribe_market(market_id),

@@ -19,17 +19,20 @@ pub mod market;
 pub mod producer;
 pub mod session;
 pub mod storefront;
+pub mod wire;
 
 use std::time::Duration;
 
+use actix_http::ws::handshake as websocket_handshake;
+use actix_http::ResponseBuilder;
 use actix_web::{web, HttpRequest, HttpResponse};
-use actix_ws::{MessageStream, Session};
 use tokio::sync::broadcast;
 
 use super::auth::{self, Caller};
 use super::credentials::hash_token;
 use super::problem::ApiError;
 use super::state::AppState;
+use super::upgraded::Takeover;
 use crate::engine::events::{Push, SessionPermit};
 use session::{CatchUp, Close, Limits, Live, StillAllowed};
 
@@ -48,6 +51,7 @@ fn limits(state: &AppState) -> Limits {
         heartbeat,
         idle: Duration::from_secs(engine.ws_idle_timeout_secs).max(heartbeat),
         fragment: engine.ws_fragment_bytes.max(64),
+        max_frame: engine.ws_max_frame_bytes,
     }
 }
 
@@ -59,17 +63,20 @@ fn permit(state: &AppState, feed: &'static str) -> Result<SessionPermit, ApiErro
     })
 }
 
-/// Checks the WebSocket handshake; the 101 answer and both halves of the
-/// connection (incoming frames limited to `ws_max_frame_bytes`).
-fn upgrade(
-    req: &HttpRequest,
-    body: web::Payload,
-    state: &AppState,
-) -> Result<(HttpResponse, Session, MessageStream), ApiError> {
-    let (response, session, stream) = actix_ws::handle(req, body)
-        .map_err(|e| ApiError::bad_request(format!("this route speaks WebSocket only ({e})")))?;
-    let stream = stream.max_frame_size(state.settings.engine.ws_max_frame_bytes);
-    Ok((response, session, stream))
+/// Checks the WebSocket handshake: the start of the 101 answer.
+fn handshake(req: &HttpRequest) -> Result<ResponseBuilder, ApiError> {
+    websocket_handshake(req.head())
+        .map_err(|e| ApiError::bad_request(format!("this route speaks WebSocket only ({e})")))
+}
+
+/// The 101 answer, carrying the session that takes the connection over
+/// once it is written ([`crate::api::upgraded`]).
+fn switch<C: CatchUp + 'static>(mut handshake: ResponseBuilder, live: Live<C>) -> HttpResponse {
+    let mut response = HttpResponse::from(handshake.finish()).map_into_boxed_body();
+    response
+        .extensions_mut()
+        .insert(Takeover::new(move |socket, early| live.run(socket, early)));
+    response
 }
 
 /// The heartbeat's check of a feed behind a token: the request's token
@@ -108,29 +115,23 @@ fn still_allowed(
 /// no snapshot, closed when it falls behind or `allowed` stops holding.
 fn open_order_feed(
     req: &HttpRequest,
-    body: web::Payload,
     state: &web::Data<AppState>,
     feed: &'static str,
     receiver: broadcast::Receiver<Push>,
     allowed: impl Fn(&Caller) -> bool + Clone + 'static,
 ) -> Result<HttpResponse, ApiError> {
-    let (response, ws, stream) = upgrade(req, body, state)?;
+    let handshake = handshake(req)?;
     let permit = permit(state, feed)?;
-    spawn(Live {
-        feed,
-        ws,
-        stream,
-        first: None,
-        receiver,
-        catch_up: Close,
-        still_allowed: Some(still_allowed(req, state, allowed)),
-        limits: limits(state),
-        permit,
-    });
-    Ok(response)
-}
-
-/// Runs a session on this worker's thread.
-fn spawn<C: CatchUp + 'static>(live: Live<C>) {
-    actix_web::rt::spawn(live.run());
+    Ok(switch(
+        handshake,
+        Live {
+            feed,
+            first: None,
+            receiver,
+            catch_up: Close,
+            still_allowed: Some(still_allowed(req, state, allowed)),
+            limits: limits(state),
+            permit,
+        },
+    ))
 }

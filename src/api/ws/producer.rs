@@ -24,7 +24,6 @@ use crate::api::state::AppState;
 #[tracing::instrument(name = "ws_producer", skip_all, fields(producer = %path))]
 pub async fn watch_producer(
     req: HttpRequest,
-    body: web::Payload,
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
@@ -33,7 +32,6 @@ pub async fn watch_producer(
     caller.require_producer_member(producer_id)?;
     super::open_order_feed(
         &req,
-        body,
         &state,
         "producer",
         state.engine.hub().subscribe_producer(producer_id),

@@ -18,28 +18,26 @@
 //! (pong or other) proves it alive; `ws_idle_timeout_secs` without one
 //! closes the session. Incoming frames over `ws_max_frame_bytes` close it.
 //!
-//! Memory: a message longer than `ws_fragment_bytes` (a storefront's
-//! snapshot) goes out as continuation frames of that size, each one
-//! handed over after the previous one had its turn to be written. The
-//! connection's write buffer (actix-http keeps its largest size for the
-//! connection's life) then stays at its initial 8 KiB instead of growing
-//! to the largest message ever sent. Clients reassemble the message
-//! (browsers and tungstenite do); control frames may come between pieces.
+//! The wire is the socket itself ([`super::wire`]): frames are written
+//! from the bytes every subscriber shares, several per system call. A
+//! write that makes no progress for `ws_idle_timeout_secs` drops the
+//! connection (`ws_connections_dropped_total{cause="stalled"}`).
 
 use std::collections::{HashSet, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::time::Duration;
 
+use actix_http::ws::{CloseCode, CloseReason, Frame as ClientFrame, ProtocolError};
 use actix_web::web::Bytes;
-use actix_ws::{CloseCode, CloseReason, Item, Message, MessageStream, ProtocolError, Session};
 use futures_util::future::LocalBoxFuture;
-use futures_util::FutureExt;
+use tokio::net::TcpStream;
 use tokio::sync::broadcast::{
     self,
     error::{RecvError, TryRecvError},
 };
-use tokio::time::{interval_at, sleep, Instant, MissedTickBehavior};
+use tokio::time::{interval_at, sleep, sleep_until, Instant, MissedTickBehavior};
 
+use super::wire::{self, Out, Reader};
 use crate::engine::events::{Frame, Push, SessionPermit, Subscription};
 
 /// Timing of a session.
@@ -49,6 +47,8 @@ pub struct Limits {
     pub idle: Duration,
     /// Longest outgoing frame; longer messages are fragmented.
     pub fragment: usize,
+    /// Longest incoming frame; a longer one closes the session.
+    pub max_frame: usize,
 }
 
 /// How a feed catches up after falling behind or being told to resync.
@@ -66,29 +66,9 @@ impl CatchUp for Close {
     }
 }
 
-/// What waits to be written.
-enum Out {
-    /// A message, of which the first `sent` bytes are written (as
-    /// fragments).
-    Text {
-        frame: Frame,
-        sent: usize,
-    },
-    Ping,
-    Pong(Bytes),
-}
-
-impl Out {
-    fn text(frame: Frame) -> Self {
-        Self::Text { frame, sent: 0 }
-    }
-}
-
 /// Everything a session loop needs.
 pub(super) struct Live<C> {
     pub feed: &'static str,
-    pub ws: Session,
-    pub stream: MessageStream,
     /// The first frame (a storefront's snapshot).
     pub first: Option<Frame>,
     pub receiver: broadcast::Receiver<Push>,
@@ -104,20 +84,28 @@ pub(super) struct Live<C> {
 /// Whether the caller of a session may still watch it.
 pub(super) type StillAllowed = Box<dyn FnMut() -> LocalBoxFuture<'static, bool>>;
 
-fn reason(code: CloseCode, description: &str) -> Option<CloseReason> {
-    Some(CloseReason {
+/// How a session ends.
+enum Ending {
+    /// With a close frame.
+    Close(CloseReason),
+    /// Without one: the client is gone, or stopped reading.
+    Drop,
+}
+
+fn close(code: CloseCode, description: &str) -> Ending {
+    Ending::Close(CloseReason {
         code,
         description: Some(description.to_owned()),
     })
 }
 
 impl<C: CatchUp> Live<C> {
-    /// Runs until the client leaves, times out, or the feed closes it.
-    pub async fn run(self) {
+    /// Runs on the upgraded `socket` (`early`: bytes the client sent right
+    /// behind its handshake) until the client leaves, times out, or the
+    /// feed closes it.
+    pub async fn run(self, socket: TcpStream, early: Bytes) {
         let Live {
             feed,
-            mut ws,
-            mut stream,
             first,
             mut receiver,
             mut catch_up,
@@ -127,71 +115,73 @@ impl<C: CatchUp> Live<C> {
         } = self;
         let frames_sent = metrics::counter!("ws_frames_sent_total", "feed" => feed);
         let push_lag = metrics::histogram!("ws_push_lag_seconds", "feed" => feed);
+        let written = |out: Out| {
+            if let Out::Text { frame, .. } = out {
+                frames_sent.increment(1);
+                if let Some(at) = frame.at {
+                    push_lag.record(at.elapsed().as_secs_f64());
+                }
+            }
+        };
         let fragment = limits.fragment;
+        let mut reader = Reader::new(early, limits.max_frame);
         let mut outbox: VecDeque<Out> = first.into_iter().map(Out::text).collect();
+        // When a write that makes no progress is given up on.
+        let mut give_up = Instant::now() + limits.idle;
         let mut heartbeat = interval_at(Instant::now() + limits.heartbeat, limits.heartbeat);
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let idle = sleep(limits.idle);
         tokio::pin!(idle);
 
-        let close: Option<CloseReason> = loop {
+        let ending = loop {
             tokio::select! {
                 biased;
-                incoming = stream.recv() => match incoming {
-                    None => break None,
+                incoming = reader.next(&socket) => match incoming {
+                    None => break Ending::Drop,
                     Some(Err(ProtocolError::Overflow)) => {
-                        break reason(CloseCode::Size, "frame too large");
+                        break close(CloseCode::Size, "frame too large");
+                    }
+                    Some(Err(ProtocolError::Io(error))) => {
+                        tracing::debug!(feed, %error, "websocket connection failed");
+                        break Ending::Drop;
                     }
                     Some(Err(error)) => {
                         tracing::debug!(feed, %error, "websocket protocol error");
-                        break reason(CloseCode::Protocol, "protocol error");
+                        break close(CloseCode::Protocol, "protocol error");
                     }
-                    Some(Ok(message)) => {
+                    Some(Ok(frame)) => {
                         idle.as_mut().reset(Instant::now() + limits.idle);
-                        match message {
-                            Message::Ping(bytes) => outbox.push_front(Out::Pong(bytes)),
-                            Message::Close(_) => break reason(CloseCode::Normal, "bye"),
+                        match frame {
+                            ClientFrame::Ping(bytes) => {
+                                restart_if_idle(&outbox, &mut give_up, limits.idle);
+                                wire::queue_first(&mut outbox, Out::pong(bytes));
+                            }
+                            ClientFrame::Close(_) => break close(CloseCode::Normal, "bye"),
                             _ => {}
                         }
                     }
                 },
-                () = &mut idle => break reason(CloseCode::Away, "idle timeout: no pong"),
+                () = &mut idle => break close(CloseCode::Away, "idle timeout: no pong"),
                 _ = heartbeat.tick() => {
                     if let Some(allowed) = still_allowed.as_mut() {
                         if !allowed().await {
-                            break reason(CloseCode::Policy, "access revoked: sign in again");
+                            break close(CloseCode::Policy, "access revoked: sign in again");
                         }
                     }
-                    outbox.push_back(Out::Ping);
+                    restart_if_idle(&outbox, &mut give_up, limits.idle);
+                    outbox.push_back(Out::ping());
                 }
-                written = write(&mut ws, outbox.front(), fragment), if !outbox.is_empty() => {
-                    if written.is_err() {
-                        break None;
+                ready = socket.writable(), if !outbox.is_empty() => {
+                    match ready.and_then(|()| wire::write_out(&socket, &mut outbox, fragment, written)) {
+                        Ok(0) => {}
+                        Ok(_) => give_up = Instant::now() + limits.idle,
+                        Err(_) => break Ending::Drop,
                     }
-                    // Then whatever the channel takes at once, without a
-                    // turn of the loop per frame: a flush's frames (or a
-                    // backlog) go out in one burst, so in one write.
-                    let mut closed = false;
-                    while let Some(next) = advance(&mut outbox, fragment, &frames_sent, &push_lag) {
-                        if next == Next::Piece {
-                            // Let the connection write this piece before
-                            // the next one is queued behind it.
-                            tokio::task::yield_now().await;
-                            break;
-                        }
-                        match write(&mut ws, outbox.front(), fragment).now_or_never() {
-                            Some(Ok(())) => {}
-                            Some(Err(_)) => {
-                                closed = true;
-                                break;
-                            }
-                            None => break,
-                        }
-                    }
-                    if closed {
-                        break None;
-                    }
-                },
+                }
+                () = sleep_until(give_up), if !outbox.is_empty() => {
+                    metrics::counter!("ws_connections_dropped_total", "cause" => "stalled").increment(1);
+                    break Ending::Drop;
+                }
                 pushed = receiver.recv(), if outbox.is_empty() => {
                     // Pushes already queued behind this one join the same
                     // burst (a session that fell behind catches up in one
@@ -212,65 +202,66 @@ impl<C: CatchUp> Live<C> {
                     if pushes > 1 {
                         supersede(&mut outbox);
                     }
-                    let cause = match stop {
-                        None => continue,
-                        Some(Stop::Closed) => break reason(CloseCode::Away, "shutting down"),
-                        Some(Stop::Resync(cause)) => cause,
-                    };
-                    metrics::counter!("ws_resyncs_total", "feed" => feed, "cause" => cause)
-                        .increment(1);
-                    // Boxed: the catch-up (database reads) is rare, and its
-                    // future would otherwise be part of every idle session.
-                    match Box::pin(catch_up.catch_up()).await {
-                        Some(fresh) => {
-                            // The backlog goes (none of it is written yet, so
-                            // no message is cut short); control frames stay.
-                            outbox.retain(|o| !matches!(o, Out::Text { .. }));
-                            outbox.push_back(Out::text(fresh.snapshot));
-                            receiver = fresh.receiver;
+                    if let Some(stop) = stop {
+                        let cause = match stop {
+                            Stop::Closed => break close(CloseCode::Away, "shutting down"),
+                            Stop::Resync(cause) => cause,
+                        };
+                        metrics::counter!("ws_resyncs_total", "feed" => feed, "cause" => cause)
+                            .increment(1);
+                        // Boxed: the catch-up (database reads) is rare, and its
+                        // future would otherwise be part of every idle session.
+                        match Box::pin(catch_up.catch_up()).await {
+                            Some(fresh) => {
+                                // The backlog goes (none of it is written yet, so
+                                // no message is cut short); control frames stay.
+                                outbox.retain(|o| !matches!(o, Out::Text { .. }));
+                                outbox.push_back(Out::text(fresh.snapshot));
+                                receiver = fresh.receiver;
+                            }
+                            None => break close(CloseCode::Again, "fell behind: reconnect"),
                         }
-                        None => break reason(CloseCode::Again, "fell behind: reconnect"),
+                    }
+                    give_up = Instant::now() + limits.idle;
+                    // Most writes go through at once: no need to wait for
+                    // the socket to say it is writable first.
+                    if wire::write_out(&socket, &mut outbox, fragment, written).is_err() {
+                        break Ending::Drop;
                     }
                 }
             }
         };
-        // A client that does not read may never take the close frame: wait
-        // for it no longer than for a pong.
-        let _ = tokio::time::timeout(limits.idle, ws.close(close)).await;
+        if let Ending::Close(reason) = ending {
+            // The close frame after what is queued; a client that does not
+            // read may never take it: wait for it no longer than for a pong.
+            outbox.push_back(Out::close(&reason));
+            let deadline = Instant::now() + limits.idle;
+            while !outbox.is_empty() {
+                let ready = tokio::select! {
+                    ready = socket.writable() => ready,
+                    () = sleep_until(deadline) => {
+                        metrics::counter!("ws_connections_dropped_total", "cause" => "stalled")
+                            .increment(1);
+                        break;
+                    }
+                };
+                if ready
+                    .and_then(|()| wire::write_out(&socket, &mut outbox, fragment, written))
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        }
         drop(permit);
     }
 }
 
-/// What follows a write.
-#[derive(PartialEq, Eq)]
-enum Next {
-    /// The next item, if any.
-    Item,
-    /// The next piece of the same message.
-    Piece,
-}
-
-/// Accounts for the write of the outbox's first item (or piece of it);
-/// `None` when the outbox is empty.
-fn advance(
-    outbox: &mut VecDeque<Out>,
-    fragment: usize,
-    frames_sent: &metrics::Counter,
-    push_lag: &metrics::Histogram,
-) -> Option<Next> {
-    if let Some(Out::Text { frame, sent }) = outbox.front_mut() {
-        *sent = (*sent + fragment).min(frame.text.len());
-        if *sent < frame.text.len() {
-            return Some(Next::Piece);
-        }
+/// A write that was idle starts its clock now.
+fn restart_if_idle(outbox: &VecDeque<Out>, give_up: &mut Instant, idle: Duration) {
+    if outbox.is_empty() {
+        *give_up = Instant::now() + idle;
     }
-    if let Some(Out::Text { frame, .. }) = outbox.pop_front() {
-        frames_sent.increment(1);
-        if let Some(at) = frame.at {
-            push_lag.record(at.elapsed().as_secs_f64());
-        }
-    }
-    (!outbox.is_empty()).then_some(Next::Item)
 }
 
 /// Why taking pushes stops short.
@@ -337,37 +328,6 @@ impl Hasher for KeyHasher {
     }
 }
 
-/// Writes one queued item, or the next piece of a message longer than
-/// `fragment` (the future is dropped and retried if another branch wins;
-/// the actix-ws channel then has not taken it).
-async fn write(
-    ws: &mut Session,
-    out: Option<&Out>,
-    fragment: usize,
-) -> Result<(), actix_ws::Closed> {
-    match out {
-        Some(Out::Text { frame, sent: 0 }) if frame.text.len() <= fragment => {
-            ws.text(frame.text.clone()).await
-        }
-        Some(Out::Text { frame, sent }) => {
-            let bytes = frame.text.as_bytes();
-            let end = (sent + fragment).min(bytes.len());
-            let piece = bytes.slice(*sent..end);
-            let item = if *sent == 0 {
-                Item::FirstText(piece)
-            } else if end == bytes.len() {
-                Item::Last(piece)
-            } else {
-                Item::Continue(piece)
-            };
-            ws.continuation(item).await
-        }
-        Some(Out::Ping) => ws.ping(b"").await,
-        Some(Out::Pong(bytes)) => ws.pong(bytes).await,
-        None => std::future::pending().await,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -387,8 +347,7 @@ mod tests {
             .iter()
             .map(|o| match o {
                 Out::Text { frame, .. } => frame.text.to_string(),
-                Out::Ping => "ping".into(),
-                Out::Pong(_) => "pong".into(),
+                Out::Control { .. } => "control".into(),
             })
             .collect()
     }
@@ -400,7 +359,7 @@ mod tests {
             frame("a1", a),
             frame("b1", b),
             frame("opened", None),
-            Out::Ping,
+            Out::ping(),
             frame("a2", a),
             frame("opened again", None),
             frame("a3", a),
@@ -410,7 +369,7 @@ mod tests {
         supersede(&mut outbox);
         assert_eq!(
             texts(&outbox),
-            ["b1", "opened", "ping", "opened again", "a3"]
+            ["b1", "opened", "control", "opened again", "a3"]
         );
     }
 

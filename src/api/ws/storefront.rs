@@ -55,12 +55,11 @@ impl CatchUp for Snapshot {
 #[tracing::instrument(name = "ws_storefront", skip_all, fields(distribution = %path))]
 pub async fn watch_distribution(
     req: HttpRequest,
-    body: web::Payload,
     state: web::Data<AppState>,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let distribution_id = *path;
-    let (response, ws, stream) = super::upgrade(&req, body, &state)?;
+    let handshake = super::handshake(&req)?;
     let permit = super::permit(&state, "storefront")?;
     let subscription = state
         .engine
@@ -68,19 +67,19 @@ pub async fn watch_distribution(
         .await
         .map_err(order_problem)?
         .ok_or_else(|| ApiError::not_found("no distribution with this id"))?;
-    super::spawn(Live {
-        feed: "storefront",
-        ws,
-        stream,
-        first: Some(subscription.snapshot),
-        receiver: subscription.receiver,
-        catch_up: Snapshot {
-            engine: state.engine.clone(),
-            distribution_id,
+    Ok(super::switch(
+        handshake,
+        Live {
+            feed: "storefront",
+            first: Some(subscription.snapshot),
+            receiver: subscription.receiver,
+            catch_up: Snapshot {
+                engine: state.engine.clone(),
+                distribution_id,
+            },
+            still_allowed: None,
+            limits: super::limits(&state),
+            permit,
         },
-        still_allowed: None,
-        limits: super::limits(&state),
-        permit,
-    });
-    Ok(response)
+    ))
 }
