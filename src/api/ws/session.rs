@@ -6,8 +6,8 @@
 //! Backpressure: the loop takes the next push from its broadcast receiver
 //! only when everything before it is written — with every push already
 //! queued behind it, dropping the values a later frame of the same offer
-//! supersedes — and writes them in one burst (as many as the connection's
-//! channel takes at once, not one frame per turn of the loop). A client
+//! supersedes — and writes them in one burst (as many as the socket takes
+//! at once, not one frame per turn of the loop). A client
 //! that does not read stalls its own writes, so the receiver falls more than
 //! `ws_buffer_frames` pushes behind and loses its backlog (`Lagged`) — the
 //! engine and the other sessions never wait. Then a storefront takes a
