@@ -252,9 +252,43 @@ impl<C: CatchUp> Live<C> {
                     break;
                 }
             }
+            if outbox.is_empty() {
+                drop(permit);
+                linger(socket).await;
+                return;
+            }
         }
         drop(permit);
     }
+}
+
+/// How long a closed session waits for the client to close its side.
+const CLOSE_LINGER: Duration = Duration::from_secs(1);
+
+/// After the close frame: no more writes (FIN), then whatever the client
+/// still sends (its own close frame) is read and dropped until it closes
+/// too, for at most [`CLOSE_LINGER`]. Closing a socket with unread bytes
+/// would reset the connection and could cost the client the close frame.
+async fn linger(mut socket: TcpStream) {
+    use tokio::io::AsyncWriteExt;
+    if socket.shutdown().await.is_err() {
+        return;
+    }
+    let drain = async {
+        loop {
+            if socket.readable().await.is_err() {
+                return;
+            }
+            let mut discard = [0u8; 512];
+            match socket.try_read(&mut discard) {
+                Ok(0) => return,
+                Ok(_) => {}
+                Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(_) => return,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(CLOSE_LINGER, drain).await;
 }
 
 /// A write that was idle starts its clock now.
