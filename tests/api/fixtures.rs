@@ -33,6 +33,20 @@ pub fn offer(label: &'static str, price: &'static str, stock: Option<u32>) -> Of
     }
 }
 
+/// `n` offers ("Légume 00"…) at 2.00 with 10 in stock each: a shop whose
+/// snapshot is long (about 20 kB for 60).
+pub fn many_offers(n: usize) -> Vec<OfferSpec> {
+    (0..n)
+        .map(|i| {
+            offer(
+                Box::leak(format!("Légume {i:02}").into_boxed_str()),
+                "2.00",
+                Some(10),
+            )
+        })
+        .collect()
+}
+
 /// A producer with a catalog of offers.
 pub struct ProducerSetup {
     pub owner: TestUser,
@@ -217,6 +231,18 @@ pub struct OpenSale {
     pub market: MarketSetup,
     pub distribution_id: Uuid,
     pub window: Window,
+}
+
+/// The producer forces a sync of its catalog into the sale: every watcher
+/// of the storefront gets a fresh snapshot.
+pub async fn force_sync(app: &TestApp, sale: &OpenSale) {
+    app.post(
+        &format!("/api/v1/catalogs/{}/sync", sale.producer.catalog_id),
+        &serde_json::json!({}),
+        Some(&sale.producer.owner.token),
+    )
+    .await
+    .expect(200);
 }
 
 /// Builds a sale of `offers` and moves the clock into its window.

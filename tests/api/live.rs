@@ -16,8 +16,8 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::fixtures::{
-    customers, distribution, link, market, offer, open_sale, order, participate,
-    producer_with_catalog, sold, window_from, OfferSpec,
+    customers, distribution, force_sync, link, many_offers, market, offer, open_sale, order,
+    participate, producer_with_catalog, sold, window_from,
 };
 use crate::helpers::{fresh_database, spawn_app, spawn_app_with, test_settings, TestApp};
 use crate::live_client::{
@@ -177,16 +177,7 @@ async fn a_client_that_never_reads_does_not_slow_ordering_and_is_resynchronised(
     settings.engine.ws_idle_timeout_secs = 1200;
     let app = spawn_app_with(settings, Utc::now()).await;
     // Many offers: big snapshots fill the socket buffers, many frames follow.
-    let specs: Vec<OfferSpec> = (0..60)
-        .map(|i| {
-            offer(
-                Box::leak(format!("Légume {i:02}").into_boxed_str()),
-                "2.00",
-                Some(10),
-            )
-        })
-        .collect();
-    let sale = open_sale(&app, &specs).await;
+    let sale = open_sale(&app, &many_offers(60)).await;
     let offers: Vec<(Uuid, u32)> = sale.producer.offers.iter().map(|o| (*o, 10)).collect();
     let crowd = customers(&app, 360).await;
 
@@ -197,13 +188,7 @@ async fn a_client_that_never_reads_does_not_slow_ordering_and_is_resynchronised(
 
     // Forced syncs: every watcher gets a fresh 20 kB snapshot each time.
     for _ in 0..20 {
-        app.post(
-            &format!("/api/v1/catalogs/{}/sync", sale.producer.catalog_id),
-            &json!({}),
-            Some(&sale.producer.owner.token),
-        )
-        .await
-        .expect(200);
+        force_sync(&app, &sale).await;
     }
     // Then a burst while the stuck client reads nothing: every order
     // completes as usual.
@@ -298,13 +283,7 @@ async fn a_forced_sync_and_a_stock_change_are_pushed() {
     app.put(&offer_path, &body, Some(&owner.token))
         .await
         .expect(200);
-    app.post(
-        &format!("/api/v1/catalogs/{}/sync", sale.producer.catalog_id),
-        &json!({}),
-        Some(&owner.token),
-    )
-    .await
-    .expect(200);
+    force_sync(&app, &sale).await;
     let fresh = next_of_type(&mut ws, "snapshot").await;
     assert_eq!(fresh["offers"][0]["price"], "3.00");
 

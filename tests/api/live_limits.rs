@@ -12,7 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::fixtures::{offer, open_sale};
+use crate::fixtures::{force_sync, many_offers, offer, open_sale};
 use crate::helpers::{
     captured_logs, fresh_database, spawn_app, spawn_app_with, test_settings, TestApp,
 };
@@ -231,16 +231,7 @@ async fn a_client_that_stops_reading_is_dropped_once_its_writes_stall() {
     settings.engine.ws_heartbeat_secs = 1;
     settings.engine.ws_idle_timeout_secs = 2;
     let app = spawn_app_with(settings, Utc::now()).await;
-    let specs: Vec<_> = (0..60)
-        .map(|i| {
-            offer(
-                Box::leak(format!("Légume {i:02}").into_boxed_str()),
-                "2.00",
-                Some(10),
-            )
-        })
-        .collect();
-    let sale = open_sale(&app, &specs).await;
+    let sale = open_sale(&app, &many_offers(60)).await;
     let path = format!("/ws/distributions/{}", sale.distribution_id);
     let before = stalled_drops(&app).await;
 
@@ -248,13 +239,7 @@ async fn a_client_that_stops_reading_is_dropped_once_its_writes_stall() {
     // until the engine's writes to it cannot go through.
     let mut stuck = connect_stuck(&app, &path).await;
     for _ in 0..10 {
-        app.post(
-            &format!("/api/v1/catalogs/{}/sync", sale.producer.catalog_id),
-            &serde_json::json!({}),
-            Some(&sale.producer.owner.token),
-        )
-        .await
-        .expect(200);
+        force_sync(&app, &sale).await;
     }
     let dropped = tokio::time::timeout(WAIT, async {
         loop {
