@@ -1,7 +1,10 @@
 //! The test harness: one private PostgreSQL cluster per test run (under
 //! `target/`, shared by every test binary and reused between runs), a
 //! migrated template database made once, and for each test a fresh database
-//! copied from it plus the engine started in-process on port 0.
+//! copied from it plus the engine started in-process on port 0. A test's
+//! database is named after its process; the first test of a process drops
+//! the databases of processes that are gone, so the cluster does not grow
+//! from run to run.
 //!
 //! Everything a test does goes through HTTP like a client would; `db` is
 //! there only to check the database afterwards.
@@ -11,6 +14,7 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -87,17 +91,48 @@ pub async fn fresh_database() -> String {
             .await
             .expect("publish template");
     }
+    static SWEPT: AtomicBool = AtomicBool::new(false);
+    if !SWEPT.swap(true, Ordering::AcqRel) {
+        drop_databases_of_finished_runs(&mut admin).await;
+    }
     admin
         .execute("SELECT pg_advisory_unlock(727274)")
         .await
         .expect("template unlock");
-    let name = format!("test_{}", Uuid::new_v4().simple());
+    let name = format!("test_{}_{}", std::process::id(), Uuid::new_v4().simple());
     admin
         .execute(format!("CREATE DATABASE {name} TEMPLATE {template}").as_str())
         .await
         .expect("create test database");
     admin.close().await.ok();
     cluster.url(&name)
+}
+
+/// Drops the test databases whose process is no longer running (named
+/// `test_{pid}_{uuid}`; older names without a process are dropped too).
+/// Only where `/proc` tells which processes run: elsewhere nothing is dropped.
+async fn drop_databases_of_finished_runs(admin: &mut PgConnection) {
+    if !std::path::Path::new("/proc/self").exists() {
+        return;
+    }
+    let names: Vec<(String,)> =
+        sqlx::query_as("SELECT datname FROM pg_database WHERE datname LIKE 'test\\_%'")
+            .fetch_all(&mut *admin)
+            .await
+            .expect("list test databases");
+    for (name,) in names {
+        let owner = name
+            .strip_prefix("test_")
+            .and_then(|rest| rest.split_once('_'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok());
+        let running = owner.is_some_and(|pid| PathBuf::from(format!("/proc/{pid}")).exists());
+        if !running {
+            admin
+                .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                .await
+                .expect("drop a finished run's database");
+        }
+    }
 }
 
 /// Log lines written by every app of this test process (for "never logged" checks).
