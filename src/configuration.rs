@@ -39,6 +39,9 @@ pub struct ServerSettings {
     pub shutdown_timeout_secs: u64,
     /// HTTP worker threads; 0 means one per core.
     pub workers: usize,
+    /// Threads the WebSocket sessions run on, apart from the HTTP
+    /// workers; 0 means one per core.
+    pub live_threads: usize,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

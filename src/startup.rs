@@ -17,6 +17,7 @@ use actix_web::{web, App};
 use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::{scope, AppExt};
 
+use crate::api::ws::threads::LiveThreads;
 use crate::api::{self, metrics, state::AppState, system};
 use crate::configuration::Settings;
 use crate::engine::clock::{SharedClock, SystemClock};
@@ -78,6 +79,10 @@ pub async fn resolve_database(settings: &Settings) -> Result<ResolvedDatabase, S
     })
 }
 
+/// At shutdown, how long live sessions get to send their close frames
+/// and hear the client's (a session lingers 1 s at most after its own).
+const LIVE_SESSIONS_GRACE: Duration = Duration::from_secs(2);
+
 /// A built engine, listening, not yet serving.
 pub struct Application {
     port: u16,
@@ -130,6 +135,7 @@ impl Application {
         let engine = Engine::start(store.clone(), writer_store, clock.clone(), &settings.engine);
         crate::engine::jobs::Jobs::new(engine.clone(), &settings).spawn();
         let state = AppState {
+            live: LiveThreads::start(settings.server.live_threads),
             store,
             settings: Arc::new(settings),
             engine,
@@ -172,7 +178,14 @@ impl Application {
             ..
         } = self;
         let result = server.await;
-        tracing::info!("HTTP server stopped; releasing the engine lock");
+        tracing::info!("HTTP server stopped; closing live sessions");
+        let hub = state.engine.hub();
+        hub.close_feeds();
+        state
+            .live
+            .stop(LIVE_SESSIONS_GRACE, || hub.open_sessions())
+            .await;
+        tracing::info!("releasing the engine lock");
         state.engine.stop();
         lock.release().await;
         state.store.close().await;

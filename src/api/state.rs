@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 
+use crate::api::ws::threads::LiveThreads;
 use crate::configuration::Settings;
 use crate::engine::clock::SharedClock;
 use crate::engine::Engine;
@@ -19,6 +20,8 @@ pub struct AppState {
     /// The ordering engine (actors, writer, event hub).
     pub engine: Engine,
     pub metrics: PrometheusHandle,
+    /// The threads live sessions run on.
+    pub live: LiveThreads,
     /// The OpenAPI document, rendered once at start.
     pub openapi_json: Arc<String>,
 }

@@ -245,6 +245,14 @@ impl EventHub {
         })
     }
 
+    /// Shutdown: every feed's channel closes, so each session sends its
+    /// client a close frame (`1001 shutting down`) and ends.
+    pub fn close_feeds(&self) {
+        self.inner.storefronts.clear();
+        self.inner.producers.clear();
+        self.inner.markets.clear();
+    }
+
     /// Open WebSocket sessions (all feeds).
     pub fn open_sessions(&self) -> usize {
         self.inner.sessions.load(Ordering::Acquire)

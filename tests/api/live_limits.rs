@@ -3,7 +3,8 @@
 //! not is closed), the incoming frame size limit, outgoing messages longer
 //! than `ws_fragment_bytes` sent in pieces and reassembled by the client,
 //! the session metrics, a token passed as `?token=` never reaching the
-//! logs, and a client that stops reading dropped once its writes stall.
+//! logs, a client that stops reading dropped once its writes stall, and
+//! every session told with a close frame when the engine shuts down.
 
 use chrono::Utc;
 use futures_util::{SinkExt, StreamExt};
@@ -294,4 +295,28 @@ async fn a_token_in_the_query_never_reaches_the_logs() {
         "the member's token was logged"
     );
     assert!(!logs.contains(&bogus), "the unknown token was logged");
+}
+
+#[actix_web::test]
+async fn at_shutdown_every_session_is_told_it_is_going_away() {
+    let running = crate::after_sale::setup::start(Utc::now()).await;
+    let sale = open_sale(&running.app, &[offer("Pommes", "2.50", Some(10))]).await;
+    let path = format!("/ws/distributions/{}", sale.distribution_id);
+    let mut watchers = Vec::new();
+    for _ in 0..20 {
+        let mut ws = connect(&running.app, &path).await;
+        assert_eq!(next_frame(&mut ws).await["type"], "snapshot");
+        watchers.push(ws);
+    }
+    // Stopping waits for the engine to finish (sessions included): it runs
+    // beside the watchers, which must hear the close meanwhile.
+    let stopping = actix_web::rt::spawn(running.stop());
+    for ws in &mut watchers {
+        let frame = close_frame(ws)
+            .await
+            .expect("a close frame, not a dropped connection");
+        assert_eq!(u16::from(frame.code), 1001, "going away: {frame:?}");
+        assert_eq!(frame.reason, "shutting down");
+    }
+    stopping.await.expect("the engine stopped");
 }

@@ -19,6 +19,7 @@ pub mod market;
 pub mod producer;
 pub mod session;
 pub mod storefront;
+pub mod threads;
 pub mod wire;
 
 use std::time::Duration;
@@ -70,12 +71,21 @@ fn handshake(req: &HttpRequest) -> Result<ResponseBuilder, ApiError> {
 }
 
 /// The 101 answer, carrying the session that takes the connection over
-/// once it is written ([`crate::api::upgraded`]).
-fn switch<C: CatchUp + 'static>(mut handshake: ResponseBuilder, live: Live<C>) -> HttpResponse {
+/// once it is written ([`crate::api::upgraded`]), on a live thread.
+fn switch<C: CatchUp + Send + 'static>(
+    state: &AppState,
+    mut handshake: ResponseBuilder,
+    live: Live<C>,
+) -> HttpResponse {
     let mut response = HttpResponse::from(handshake.finish()).map_into_boxed_body();
+    let threads = state.live.clone();
     response
         .extensions_mut()
-        .insert(Takeover::new(move |socket, early| live.run(socket, early)));
+        .insert(Takeover::new(move |socket, early| async move {
+            threads
+                .run(socket, early, move |socket, early| live.run(socket, early))
+                .await;
+        }));
     response
 }
 
@@ -85,7 +95,7 @@ fn switch<C: CatchUp + 'static>(mut handshake: ResponseBuilder, live: Live<C>) -
 fn still_allowed(
     req: &HttpRequest,
     state: &web::Data<AppState>,
-    allowed: impl Fn(&Caller) -> bool + Clone + 'static,
+    allowed: impl Fn(&Caller) -> bool + Clone + Send + 'static,
 ) -> StillAllowed {
     let token_hash = auth::token_of(req).map(|token| hash_token(&token));
     let state = state.clone();
@@ -118,11 +128,12 @@ fn open_order_feed(
     state: &web::Data<AppState>,
     feed: &'static str,
     receiver: broadcast::Receiver<Push>,
-    allowed: impl Fn(&Caller) -> bool + Clone + 'static,
+    allowed: impl Fn(&Caller) -> bool + Clone + Send + 'static,
 ) -> Result<HttpResponse, ApiError> {
     let handshake = handshake(req)?;
     let permit = permit(state, feed)?;
     Ok(switch(
+        state,
         handshake,
         Live {
             feed,

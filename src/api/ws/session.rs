@@ -82,7 +82,7 @@ pub(super) struct Live<C> {
 }
 
 /// Whether the caller of a session may still watch it.
-pub(super) type StillAllowed = Box<dyn FnMut() -> LocalBoxFuture<'static, bool>>;
+pub(super) type StillAllowed = Box<dyn FnMut() -> LocalBoxFuture<'static, bool> + Send>;
 
 /// How a session ends.
 enum Ending {

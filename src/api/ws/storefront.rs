@@ -68,6 +68,7 @@ pub async fn watch_distribution(
         .map_err(order_problem)?
         .ok_or_else(|| ApiError::not_found("no distribution with this id"))?;
     Ok(super::switch(
+        &state,
         handshake,
         Live {
             feed: "storefront",
