@@ -25,6 +25,7 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_http::ws::{CloseCode, CloseReason, Frame as ClientFrame, ProtocolError};
@@ -185,23 +186,24 @@ impl<C: CatchUp> Live<C> {
                 pushed = receiver.recv(), if outbox.is_empty() => {
                     // Pushes already queued behind this one join the same
                     // burst (a session that fell behind catches up in one
-                    // write), and a value superseded in it is dropped.
-                    let mut stop = take(pushed, &mut outbox);
-                    let mut pushes = 1;
+                    // write), and a value superseded in it is never queued.
+                    let mut taken = Vec::new();
+                    let mut stop = take(pushed, &mut taken);
                     while stop.is_none() {
                         stop = match receiver.try_recv() {
-                            Ok(push) => take(Ok(push), &mut outbox),
+                            Ok(push) => take(Ok(push), &mut taken),
                             Err(TryRecvError::Empty) => break,
                             Err(TryRecvError::Lagged(n)) => {
-                                take(Err(RecvError::Lagged(n)), &mut outbox)
+                                take(Err(RecvError::Lagged(n)), &mut taken)
                             }
-                            Err(TryRecvError::Closed) => take(Err(RecvError::Closed), &mut outbox),
+                            Err(TryRecvError::Closed) => take(Err(RecvError::Closed), &mut taken),
                         };
-                        pushes += 1;
                     }
-                    if pushes > 1 {
-                        supersede(&mut outbox);
+                    // A burst of catch-up leaves no large buffer behind.
+                    if outbox.capacity() > OUTBOX_KEPT {
+                        outbox.shrink_to(OUTBOX_KEPT);
                     }
+                    queue_latest(&taken, &mut outbox);
                     if let Some(stop) = stop {
                         let cause = match stop {
                             Stop::Closed => break close(CloseCode::Away, "shutting down"),
@@ -306,11 +308,11 @@ enum Stop {
     Resync(&'static str),
 }
 
-/// Queues a push's frames, or says why the session must stop or resync.
-fn take(pushed: Result<Push, RecvError>, outbox: &mut VecDeque<Out>) -> Option<Stop> {
+/// Takes a push's frames, or says why the session must stop or resync.
+fn take(pushed: Result<Push, RecvError>, taken: &mut Vec<Arc<[Frame]>>) -> Option<Stop> {
     match pushed {
         Ok(Push::Frames(frames)) => {
-            outbox.extend(frames.iter().cloned().map(Out::text));
+            taken.push(frames);
             None
         }
         Ok(Push::Resync) => Some(Stop::Resync("requested")),
@@ -319,29 +321,33 @@ fn take(pushed: Result<Push, RecvError>, outbox: &mut VecDeque<Out>) -> Option<S
     }
 }
 
-/// Drops every unwritten frame that a later one with the same key (the
-/// offer whose latest value they carry) supersedes; the rest keep their
-/// order. The client ends on the same values, sooner.
-fn supersede(outbox: &mut VecDeque<Out>) {
-    let mut seen: HashSet<u128, BuildHasherDefault<KeyHasher>> =
-        HashSet::with_capacity_and_hasher(outbox.len(), BuildHasherDefault::default());
-    let mut keep = vec![true; outbox.len()];
-    for (i, out) in outbox.iter().enumerate().rev() {
-        if let Out::Text {
-            frame: Frame { key: Some(key), .. },
-            sent: 0,
-        } = out
-        {
+/// Slots an empty outbox keeps (beyond, it is shrunk before refilling).
+const OUTBOX_KEPT: usize = 64;
+
+/// Queues the frames of the pushes taken, in order, except those that a
+/// later frame with the same key (the offer whose latest value they carry)
+/// supersedes. The client ends on the same values, sooner, and a session
+/// that was hundreds of pushes behind queues one frame per offer.
+fn queue_latest(taken: &[Arc<[Frame]>], outbox: &mut VecDeque<Out>) {
+    if let [frames] = taken {
+        // One flush holds one frame per offer.
+        outbox.extend(frames.iter().cloned().map(Out::text));
+        return;
+    }
+    let mut seen: HashSet<u128, BuildHasherDefault<KeyHasher>> = HashSet::default();
+    let mut kept: Vec<&Frame> = Vec::new();
+    for frame in taken.iter().rev().flat_map(|frames| frames.iter().rev()) {
+        if let Some(key) = frame.key {
             if !seen.insert(key.as_u128()) {
-                keep[i] = false;
+                continue;
             }
         }
+        kept.push(frame);
     }
-    let mut keep = keep.into_iter();
-    outbox.retain(|_| keep.next().unwrap_or(true));
+    outbox.extend(kept.into_iter().rev().cloned().map(Out::text));
 }
 
-/// Hashes the keys of [`supersede`] (random v4 ids: folding their halves
+/// Hashes the keys of [`queue_latest`] (random v4 ids: folding their halves
 /// is as good as SipHash here, and much cheaper on every session).
 #[derive(Default)]
 struct KeyHasher(u64);
@@ -368,12 +374,12 @@ mod tests {
     use bytestring::ByteString;
     use uuid::Uuid;
 
-    fn frame(text: &str, key: Option<Uuid>) -> Out {
-        Out::text(Frame {
+    fn frame(text: &str, key: Option<Uuid>) -> Frame {
+        Frame {
             text: ByteString::from(text.to_owned()),
             at: None,
             key,
-        })
+        }
     }
 
     fn texts(outbox: &VecDeque<Out>) -> Vec<String> {
@@ -387,34 +393,28 @@ mod tests {
     }
 
     #[test]
-    fn a_later_value_of_the_same_offer_supersedes_an_unwritten_one() {
+    fn a_later_value_of_the_same_offer_supersedes_an_earlier_push() {
         let (a, b) = (Some(Uuid::from_u128(1)), Some(Uuid::from_u128(2)));
-        let mut outbox: VecDeque<Out> = [
-            frame("a1", a),
-            frame("b1", b),
-            frame("opened", None),
-            Out::ping(),
-            frame("a2", a),
-            frame("opened again", None),
-            frame("a3", a),
-        ]
-        .into_iter()
-        .collect();
-        supersede(&mut outbox);
+        let taken: Vec<Arc<[Frame]>> = vec![
+            Arc::from(vec![frame("a1", a), frame("b1", b)]),
+            Arc::from(vec![frame("opened", None)]),
+            Arc::from(vec![frame("a2", a)]),
+            Arc::from(vec![frame("opened again", None), frame("a3", a)]),
+        ];
+        let mut outbox = VecDeque::from([Out::ping()]);
+        queue_latest(&taken, &mut outbox);
         assert_eq!(
             texts(&outbox),
-            ["b1", "opened", "control", "opened again", "a3"]
+            ["control", "b1", "opened", "opened again", "a3"]
         );
     }
 
     #[test]
-    fn a_message_partly_written_is_never_dropped() {
+    fn a_single_push_is_queued_whole() {
         let a = Some(Uuid::from_u128(1));
-        let mut outbox: VecDeque<Out> = [frame("a1", a), frame("a2", a)].into_iter().collect();
-        if let Some(Out::Text { sent, .. }) = outbox.front_mut() {
-            *sent = 1;
-        }
-        supersede(&mut outbox);
-        assert_eq!(texts(&outbox), ["a1", "a2"]);
+        let taken: Vec<Arc<[Frame]>> = vec![Arc::from(vec![frame("a1", a), frame("x", None)])];
+        let mut outbox = VecDeque::new();
+        queue_latest(&taken, &mut outbox);
+        assert_eq!(texts(&outbox), ["a1", "x"]);
     }
 }
