@@ -298,6 +298,10 @@ impl Watchers {
                     a.store(true, Ordering::Relaxed);
                 }
                 let _ = ready.send(()).await;
+                // One wait for the stop signal across every frame (a new
+                // one per frame would register and drop a waiter each time).
+                let stop = stop_rx.changed();
+                tokio::pin!(stop);
                 loop {
                     tokio::select! {
                         msg = ws.next() => match msg {
@@ -317,7 +321,7 @@ impl Watchers {
                                 break;
                             }
                         },
-                        _ = stop_rx.changed() => break,
+                        _ = &mut stop => break,
                     }
                 }
                 if let Some(a) = shared.alive.get(w) {
