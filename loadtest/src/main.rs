@@ -18,6 +18,7 @@
 //! file limits), `report/` (JSON, table, HTML with inline SVG) and
 //! `threshold` (`--threshold`).
 
+mod arrival;
 mod checks;
 mod cli;
 mod commands;

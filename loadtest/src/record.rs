@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use hdrhistogram::Histogram;
 use serde::Serialize;
@@ -21,9 +21,22 @@ use uuid::Uuid;
 /// Longest latency the histograms hold, µs (two minutes).
 pub const MAX_LATENCY_US: u64 = 120_000_000;
 
+/// The process epoch, and the wall-clock time it was taken at.
+fn anchor() -> (Instant, SystemTime) {
+    static ANCHOR: OnceLock<(Instant, SystemTime)> = OnceLock::new();
+    *ANCHOR.get_or_init(|| (Instant::now(), SystemTime::now()))
+}
+
 fn epoch() -> Instant {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    *EPOCH.get_or_init(Instant::now)
+    anchor().0
+}
+
+/// A wall-clock time (a kernel timestamp) as microseconds since the
+/// process epoch; `None` before it.
+pub fn realtime_to_us(at: SystemTime) -> Option<u64> {
+    at.duration_since(anchor().1)
+        .ok()
+        .map(|d| d.as_micros() as u64)
 }
 
 /// Starts the process clock (call early in `main`).

@@ -26,12 +26,16 @@ use futures_util::StreamExt;
 use rust_decimal::Decimal;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
+use tokio::net::TcpStream;
 use tokio::runtime::{Handle, Runtime};
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::http::Uri;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
 use uuid::Uuid;
 
+use crate::arrival::{self, ArrivalStream};
 use crate::record::now_us;
 use crate::target::etal::milli;
 
@@ -54,7 +58,8 @@ pub struct WatchShared {
     pub opened: watch::Sender<Option<u64>>,
 }
 
-/// A frame of an observed offer: arrival (µs since epoch), offer, value.
+/// A frame of an observed offer: when the watcher read it (µs since the
+/// process epoch), offer, value.
 pub type Frame = (u64, u32, i64);
 
 /// What one watcher saw.
@@ -63,7 +68,21 @@ pub struct WatcherLog {
     pub connected: bool,
     pub error: Option<String>,
     pub frames: Vec<Frame>,
+    /// For each of `frames`, when its bytes arrived in the socket (the
+    /// kernel's stamp, [`crate::arrival`]; the read time where unknown).
+    pub arrived: Vec<u64>,
     pub snapshots: u32,
+}
+
+impl WatcherLog {
+    /// The frames timed by their arrival instead of their reading.
+    pub fn frames_by_arrival(&self) -> Vec<Frame> {
+        self.frames
+            .iter()
+            .zip(&self.arrived)
+            .map(|(&(_, offer, value), &at)| (at, offer, value))
+            .collect()
+    }
 }
 
 /// The fields of a frame the watchers use, read in place (nearly a million
@@ -173,23 +192,29 @@ impl WatchShared {
             .collect()
     }
 
-    /// Applies one text frame of watcher `w`.
-    fn apply(&self, w: usize, text: &str, log: &mut WatcherLog) {
+    /// Applies one text frame of watcher `w`, whose bytes `arrived` (µs,
+    /// or [`arrival::NONE`]).
+    fn apply(&self, w: usize, text: &str, arrived: u64, log: &mut WatcherLog) {
         let Ok(frame) = serde_json::from_str::<WireFrame>(text) else {
             return;
         };
         let t = now_us();
+        let at = if arrived == arrival::NONE {
+            t
+        } else {
+            arrived.min(t)
+        };
         self.frames.fetch_add(1, Ordering::Relaxed);
         match frame.kind.as_ref() {
             "availability" => {
                 if let Some(id) = frame.offer_id {
-                    self.set(w, id, frame.available.0, t, log);
+                    self.set(w, id, frame.available.0, (t, at), log);
                 }
             }
             "snapshot" => {
                 log.snapshots += 1;
                 for offer in frame.offers.unwrap_or_default() {
-                    self.set(w, offer.offer_id, offer.available.0, t, log);
+                    self.set(w, offer.offer_id, offer.available.0, (t, at), log);
                 }
             }
             "sale_opened" => {
@@ -206,7 +231,15 @@ impl WatchShared {
         }
     }
 
-    fn set(&self, w: usize, id: Uuid, value: Option<i64>, t: u64, log: &mut WatcherLog) {
+    /// Records an offer's value, read at `t` and arrived at `at`.
+    fn set(
+        &self,
+        w: usize,
+        id: Uuid,
+        value: Option<i64>,
+        (t, at): (u64, u64),
+        log: &mut WatcherLog,
+    ) {
         let (Some(&offer), Some(value)) = (self.index.get(&id), value) else {
             return;
         };
@@ -215,8 +248,25 @@ impl WatchShared {
         }
         if self.observed.contains_key(&offer) {
             log.frames.push((t, offer, value));
+            log.arrived.push(at);
         }
     }
+}
+
+/// Opens a watcher's WebSocket on a stream that notes when bytes arrive.
+async fn connect(url: &str) -> Result<(WebSocketStream<ArrivalStream>, Arc<AtomicU64>), String> {
+    let uri: Uri = url.parse().map_err(|e| format!("bad URL {url}: {e}"))?;
+    let host = uri.host().ok_or_else(|| format!("no host in {url}"))?;
+    let port = uri.port_u16().unwrap_or(80);
+    let tcp = TcpStream::connect((host, port))
+        .await
+        .map_err(|e| e.to_string())?;
+    let _ = tcp.set_nodelay(true);
+    let (stream, arrived) = ArrivalStream::new(tcp);
+    let (ws, _) = tokio_tungstenite::client_async(url, stream)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok((ws, arrived))
 }
 
 /// Watchers running.
@@ -274,16 +324,12 @@ impl Watchers {
                 let mut log = WatcherLog::default();
                 let connected = {
                     let _permit = gate.acquire().await;
-                    tokio::time::timeout(
-                        Duration::from_secs(10),
-                        tokio_tungstenite::connect_async(url.as_str()),
-                    )
-                    .await
+                    tokio::time::timeout(Duration::from_secs(10), connect(&url)).await
                 };
-                let mut ws = match connected {
-                    Ok(Ok((ws, _))) => ws,
+                let (mut ws, arrived) = match connected {
+                    Ok(Ok(connected)) => connected,
                     Ok(Err(e)) => {
-                        log.error = Some(e.to_string());
+                        log.error = Some(e);
                         let _ = ready.send(()).await;
                         return log;
                     }
@@ -305,10 +351,13 @@ impl Watchers {
                 loop {
                     tokio::select! {
                         msg = ws.next() => match msg {
-                            Some(Ok(Message::Text(text))) => shared.apply(w, &text, &mut log),
+                            Some(Ok(Message::Text(text))) => {
+                                shared.apply(w, &text, arrived.load(Ordering::Relaxed), &mut log);
+                            }
                             Some(Ok(Message::Binary(bytes))) => {
                                 if let Ok(text) = std::str::from_utf8(&bytes) {
-                                    shared.apply(w, text, &mut log);
+                                    let at = arrived.load(Ordering::Relaxed);
+                                    shared.apply(w, text, at, &mut log);
                                 }
                             }
                             Some(Ok(Message::Close(_))) | None => {
@@ -376,36 +425,55 @@ mod tests {
             r#"{{"type":"snapshot","distribution":{{}},"catalogs":[],
                 "offers":[{{"offer_id":"{a}","available":"10"}},{{"offer_id":"{b}","available":null}}]}}"#
         );
-        shared.apply(0, &snapshot, &mut log);
+        shared.apply(0, &snapshot, arrival::NONE, &mut log);
         assert_eq!(shared.values_of(0), vec![10_000]);
         assert_eq!(shared.values_of(1), vec![UNLIMITED]);
         shared.apply(
             0,
             &format!(r#"{{"type":"availability","offer_id":"{a}","available":"7.5"}}"#),
+            arrival::NONE,
             &mut log,
         );
         assert_eq!(shared.values_of(0), vec![7_500]);
         shared.apply(
             0,
             &format!(r#"{{"type":"availability","offer_id":"{a}","available":3}}"#),
+            arrival::NONE,
             &mut log,
         );
         assert_eq!(shared.values_of(0), vec![3_000], "a number is read too");
         shared.apply(
             0,
             &format!(r#"{{"type":"availability","offer_id":"{a}","available":null}}"#),
+            arrival::NONE,
             &mut log,
         );
         assert_eq!(shared.values_of(0), vec![UNLIMITED]);
         shared.apply(
             0,
             &format!(r#"{{"type":"availability","offer_id":"{a}","available":"2"}}"#),
+            arrival::NONE,
             &mut log,
         );
         assert_eq!(log.frames.len(), 5, "only the observed offer is logged");
+        assert_eq!(log.arrived.len(), 5);
+        let read_at = log.frames[4].0;
+        assert_eq!(log.arrived[4], read_at, "no stamp: the read time stands in");
+        shared.apply(
+            0,
+            &format!(r#"{{"type":"availability","offer_id":"{a}","available":"1"}}"#),
+            7,
+            &mut log,
+        );
+        assert_eq!(log.frames_by_arrival().last(), Some(&(7, 0, 1_000)));
         assert_eq!(log.snapshots, 1);
         assert!(shared.opened.borrow().is_none());
-        shared.apply(0, r#"{"type":"sale_opened","catalog_id":"x"}"#, &mut log);
+        shared.apply(
+            0,
+            r#"{"type":"sale_opened","catalog_id":"x"}"#,
+            arrival::NONE,
+            &mut log,
+        );
         assert!(shared.opened.borrow().is_some());
     }
 }

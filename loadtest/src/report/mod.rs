@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::checks::Check;
 use crate::procstat::Usage;
+use crate::pushlag::PushLag;
 use crate::record::LatencySummary;
 use crate::threshold::{Threshold, Verdict};
 
@@ -91,6 +92,19 @@ pub struct PushLagReport {
     pub approximate: bool,
 }
 
+impl PushLagReport {
+    pub fn of(lag: &PushLag) -> Self {
+        Self {
+            summary: LatencySummary::of(&lag.hist),
+            measured: lag.measured,
+            before_ack: lag.before_ack,
+            never: lag.never,
+            acks_sampled: lag.acks_sampled,
+            approximate: lag.approximate,
+        }
+    }
+}
+
 /// Watchers' connections.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct WatchersReport {
@@ -149,6 +163,11 @@ pub struct RunReport {
     /// Iterations still running when the run was cut off.
     pub unfinished: usize,
     pub push_lag_ms: Option<PushLagReport>,
+    /// The same, timed by when the frames' bytes arrived in the watchers'
+    /// sockets (kernel receive stamps) rather than when the watchers read
+    /// them: the tester's own queueing left out. Absent where the system
+    /// gives no stamps.
+    pub push_lag_arrival_ms: Option<PushLagReport>,
     pub watchers: WatchersReport,
     pub checks: Vec<Check>,
     pub resources: BTreeMap<String, Usage>,

@@ -89,6 +89,13 @@ pub fn run(r: &RunReport) -> String {
             if p.approximate { " (approximate)" } else { "" }
         );
     }
+    if let Some(p) = &r.push_lag_arrival_ms {
+        let _ = writeln!(
+            s,
+            "           at arrival p50 {:.2}  p99 {:.2}  max {:.2} ms (kernel receive time: without the tester's own queueing)",
+            p.summary.p50, p.summary.p99, p.summary.max,
+        );
+    }
     if let Some(delay) = r.sale_opened_delay_ms {
         let _ = writeln!(
             s,

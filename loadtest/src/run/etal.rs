@@ -17,7 +17,7 @@ use crate::checks;
 use crate::dbview::{self, System};
 use crate::procstat::Group;
 use crate::pushlag::{push_lag, Observed};
-use crate::record::{now_us, spectrum, LatencySummary, Recorder};
+use crate::record::{now_us, spectrum, Recorder};
 use crate::report::{PushLagReport, RunReport, WatchersReport};
 use crate::setup::{deploy, Accounts, Api};
 use crate::target::etal::EtalTarget;
@@ -199,14 +199,19 @@ pub async fn run(
             .collect();
         let lag = push_lag(&acks, &obs, &frames, opts.push_lag_samples);
         report.push_lag_spectrum_ms = spectrum(&lag.hist);
-        report.push_lag_ms = Some(PushLagReport {
-            summary: LatencySummary::of(&lag.hist),
-            measured: lag.measured,
-            before_ack: lag.before_ack,
-            never: lag.never,
-            acks_sampled: lag.acks_sampled,
-            approximate: lag.approximate,
-        });
+        report.push_lag_ms = Some(PushLagReport::of(&lag));
+        let stamped = logs
+            .iter()
+            .any(|l| l.frames.iter().zip(&l.arrived).any(|(f, &a)| a < f.0));
+        if stamped {
+            let by_arrival: Vec<Vec<_>> = logs
+                .iter()
+                .filter(|l| l.connected)
+                .map(|l| l.frames_by_arrival())
+                .collect();
+            let lag = push_lag(&acks, &obs, &by_arrival, opts.push_lag_samples);
+            report.push_lag_arrival_ms = Some(PushLagReport::of(&lag));
+        }
     }
     if let (Some(offer), Some(first)) = (chart_offer, obs.first()) {
         report.availability = Some(availability(

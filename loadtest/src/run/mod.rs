@@ -290,6 +290,7 @@ pub fn base_report(system: System, opts: &RunOptions, rec: &Recorder, m: &Measur
         dropped_iterations: rec.dropped,
         unfinished: m.unfinished,
         push_lag_ms: None,
+        push_lag_arrival_ms: None,
         watchers: Default::default(),
         checks: Vec::new(),
         resources: m.resources.iter().cloned().collect(),

@@ -1,0 +1,173 @@
+//! When a watcher's bytes *arrived*, as opposed to when the watcher got
+//! round to reading them.
+//!
+//! With thousands of watchers on the tester's own cores, a frame can wait
+//! in the socket's receive queue while the tester is busy elsewhere: the
+//! push lag measured when a frame is *processed* then includes the
+//! tester's own queueing. The kernel stamps every received segment
+//! (`SO_TIMESTAMP`); [`ArrivalStream`] reads with `recvmsg` and keeps the
+//! stamp of the latest read, so each frame gets a second time — the
+//! arrival of the last segment read with it. That is never earlier than
+//! the frame's true arrival (a read may also take later segments), so the
+//! lag measured on it is an upper bound of the engine's share.
+//!
+//! Linux (and other systems whose TCP honours `SO_TIMESTAMP`); where the
+//! option is refused, no arrival is recorded and the arrival lag is left
+//! out of the report.
+
+use std::io::{self, IoSliceMut};
+use std::os::fd::AsRawFd;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+use std::time::{Duration, UNIX_EPOCH};
+
+use nix::sys::socket::{recvmsg, setsockopt, sockopt, ControlMessageOwned, MsgFlags};
+use nix::sys::time::TimeVal;
+use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
+use tokio::net::TcpStream;
+
+use crate::record::realtime_to_us;
+
+/// No arrival recorded yet.
+pub const NONE: u64 = 0;
+
+/// A TCP stream that remembers the kernel's receive time of its latest
+/// read (µs since the process epoch, [`NONE`] before any).
+pub struct ArrivalStream {
+    inner: TcpStream,
+    latest: Arc<AtomicU64>,
+}
+
+impl ArrivalStream {
+    /// Turns on the kernel's receive timestamps (where the system refuses
+    /// them the stream still works, and the latest arrival stays [`NONE`]).
+    pub fn new(inner: TcpStream) -> (Self, Arc<AtomicU64>) {
+        let _ = setsockopt(&inner, sockopt::ReceiveTimestamp, &true);
+        let latest = Arc::new(AtomicU64::new(NONE));
+        (
+            Self {
+                inner,
+                latest: latest.clone(),
+            },
+            latest,
+        )
+    }
+}
+
+/// One `recvmsg`: the bytes read and the arrival stamp that came with them.
+fn receive(socket: &TcpStream, into: &mut [u8]) -> io::Result<(usize, Option<u64>)> {
+    let mut iov = [IoSliceMut::new(into)];
+    let mut space = nix::cmsg_space!(TimeVal);
+    let message = recvmsg::<()>(
+        socket.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::empty(),
+    )
+    .map_err(io::Error::from)?;
+    let mut stamp = None;
+    if let Ok(cmsgs) = message.cmsgs() {
+        for cmsg in cmsgs {
+            if let ControlMessageOwned::ScmTimestamp(at) = cmsg {
+                let since_epoch = Duration::from_secs(u64::try_from(at.tv_sec()).unwrap_or(0))
+                    + Duration::from_micros(u64::try_from(at.tv_usec()).unwrap_or(0));
+                stamp = realtime_to_us(UNIX_EPOCH + since_epoch);
+            }
+        }
+    }
+    Ok((message.bytes, stamp))
+}
+
+impl AsyncRead for ArrivalStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        loop {
+            ready!(this.inner.poll_read_ready(cx))?;
+            let into = buf.initialize_unfilled();
+            match this
+                .inner
+                .try_io(Interest::READABLE, || receive(&this.inner, into))
+            {
+                Ok((read, stamp)) => {
+                    if let Some(at) = stamp {
+                        this.latest.store(at.max(1), Ordering::Relaxed);
+                    }
+                    buf.advance(read);
+                    return Poll::Ready(Ok(()));
+                }
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(error) => return Poll::Ready(Err(error)),
+            }
+        }
+    }
+}
+
+impl AsyncWrite for ArrivalStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, data)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::now_us;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    #[tokio::test]
+    async fn a_read_carries_the_time_its_bytes_arrived_not_the_time_it_ran() {
+        crate::record::init_clock();
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("address");
+        let client = TcpStream::connect(address).await.expect("connect");
+        let (mut server, _) = listener.accept().await.expect("accept");
+        let (mut stream, latest) = ArrivalStream::new(client);
+        assert_eq!(latest.load(Ordering::Relaxed), NONE);
+
+        let sent = now_us();
+        server.write_all(b"hello").await.expect("write");
+        // The bytes wait in the receive queue while the reader is busy.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let mut got = [0u8; 5];
+        stream.read_exact(&mut got).await.expect("read");
+        let read = now_us();
+
+        assert_eq!(&got, b"hello");
+        let arrived = latest.load(Ordering::Relaxed);
+        assert_ne!(arrived, NONE, "an arrival was recorded");
+        // Generous bounds against the two clocks (realtime vs monotonic).
+        assert!(
+            arrived + 5_000 >= sent,
+            "arrived {arrived} µs, sent {sent} µs"
+        );
+        assert!(
+            arrived + 200_000 <= read,
+            "the arrival ({arrived} µs) is the kernel's, not the read's ({read} µs)"
+        );
+
+        // Writing goes straight through.
+        stream.write_all(b"back").await.expect("write back");
+        let mut echo = [0u8; 4];
+        server.read_exact(&mut echo).await.expect("read back");
+        assert_eq!(&echo, b"back");
+    }
+}
