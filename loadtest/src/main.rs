@@ -13,6 +13,7 @@
 //! `model` (closed/open load models), `workload` (a customer iteration),
 //! `target/` (etal over HTTP, the baseline over SQL), `watchers`
 //! (WebSocket), `record` (histograms, timeline, acknowledgements),
+//! `storefront_frame` (decoding), `arrival` (kernel receive stamps),
 //! `pushlag`, `checks` + `dbview` (after-run verification), `spawn` +
 //! `procstat` (`--spawn` and `/proc` sampling), `safety` (loopback only,
 //! file limits), `report/` (JSON, table, HTML with inline SVG) and
@@ -34,6 +35,7 @@ mod safety;
 mod scenario;
 mod setup;
 mod spawn;
+mod storefront_frame;
 mod target;
 mod threshold;
 mod watchers;

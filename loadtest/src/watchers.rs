@@ -5,8 +5,9 @@
 //!
 //! Each watcher keeps its latest value of every offer in shared atomics
 //! (read live by the availability chart and by the settle phase) and logs
-//! the frames of the observed offers with their arrival time (for push
-//! lag). The first `sale_opened` seen by any watcher is the customers'
+//! the frames of the observed offers with the time each was read and the
+//! time its bytes arrived (for push lag; frames are decoded by
+//! [`crate::storefront_frame`]). The first `sale_opened` seen by any watcher is the customers'
 //! signal to start.
 //!
 //! Watchers run on a runtime of their own: ten thousand of them woken by
@@ -14,18 +15,12 @@
 //! and the tester would measure its own congestion as the engine's
 //! latency. The operating system shares the cores between the two.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
-use std::fmt;
-use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use rust_decimal::Decimal;
-use serde::de::{self, Deserializer, Visitor};
-use serde::Deserialize;
 use tokio::net::TcpStream;
 use tokio::runtime::{Handle, Runtime};
 use tokio::sync::{watch, Semaphore};
@@ -37,7 +32,7 @@ use uuid::Uuid;
 
 use crate::arrival::{self, ArrivalStream};
 use crate::record::now_us;
-use crate::target::etal::milli;
+use crate::storefront_frame::WireFrame;
 
 /// Value of an offer never seen by a watcher.
 pub const UNKNOWN: i64 = i64::MIN;
@@ -82,65 +77,6 @@ impl WatcherLog {
             .zip(&self.arrived)
             .map(|(&(_, offer, value), &at)| (at, offer, value))
             .collect()
-    }
-}
-
-/// The fields of a frame the watchers use, read in place (nearly a million
-/// frames a second arrive with 10,000 watchers: no allocation per frame).
-#[derive(Deserialize)]
-struct WireFrame<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: Cow<'a, str>,
-    #[serde(default)]
-    offer_id: Option<Uuid>,
-    #[serde(default)]
-    available: Available,
-    #[serde(default)]
-    offers: Option<Vec<WireOffer>>,
-}
-
-#[derive(Deserialize)]
-struct WireOffer {
-    offer_id: Uuid,
-    #[serde(default)]
-    available: Available,
-}
-
-/// An `available` value in milli-units: a decimal string (or number), or
-/// `null`/absent for unlimited; `None` when unreadable.
-struct Available(Option<i64>);
-
-impl Default for Available {
-    fn default() -> Self {
-        Self(Some(UNLIMITED))
-    }
-}
-
-impl<'de> Deserialize<'de> for Available {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Read;
-        impl<'de> Visitor<'de> for Read {
-            type Value = Available;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a decimal string, a number or null")
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<Available, E> {
-                Ok(Available(Decimal::from_str(s).ok().and_then(milli)))
-            }
-            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Available, E> {
-                Ok(Available(milli(Decimal::from(n))))
-            }
-            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Available, E> {
-                Ok(Available(milli(Decimal::from(n))))
-            }
-            fn visit_f64<E: de::Error>(self, n: f64) -> Result<Available, E> {
-                self.visit_str(&n.to_string())
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Available, E> {
-                Ok(Available::default())
-            }
-        }
-        deserializer.deserialize_any(Read)
     }
 }
 

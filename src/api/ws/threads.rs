@@ -23,12 +23,11 @@ use actix_web::web::Bytes;
 use tokio::net::TcpStream;
 
 /// The live threads (cheap to clone; `stop` ends them).
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct LiveThreads {
     inner: Arc<Inner>,
 }
 
-#[derive(Default)]
 struct Inner {
     arbiters: Vec<Arbiter>,
     next: AtomicUsize,
@@ -50,19 +49,16 @@ impl LiveThreads {
         }
     }
 
-    /// Runs `session` on `socket` on the next live thread (here, if there
-    /// is none: a default, unstarted set).
+    /// Runs `session` on `socket` on the next live thread.
     pub async fn run<S, F>(&self, socket: TcpStream, early: Bytes, session: S)
     where
         S: FnOnce(TcpStream, Bytes) -> F + Send + 'static,
         F: Future<Output = ()> + 'static,
     {
-        let count = self.inner.arbiters.len();
-        if count == 0 {
-            return session(socket, early).await;
-        }
+        let count = self.inner.arbiters.len().max(1);
         let index = self.inner.next.fetch_add(1, Ordering::Relaxed) % count;
         let Some(arbiter) = self.inner.arbiters.get(index) else {
+            // No thread was started (`start` always starts one): stay here.
             return session(socket, early).await;
         };
         let socket = match socket.into_std() {
