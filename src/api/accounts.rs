@@ -7,7 +7,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::auth::Caller;
-use super::credentials::{hash_password_in_turn, issue_token, verify_password_in_turn};
+use super::credentials::{
+    decoy_hash_in_turn, hash_password_in_turn, issue_token, verify_password_in_turn,
+};
 use super::problem::ApiError;
 use super::state::AppState;
 use super::validate::Collect;
@@ -98,19 +100,26 @@ pub async fn login(
     let body = body.into_inner();
     let refused = || ApiError::unauthorized("unknown email or wrong password");
     let email = Email::parse(&body.email, "email").map_err(|_| refused())?;
-    let Some((account_id, stored)) = state.store.credentials(&email).await? else {
+    let failed = |reason: String| {
+        tracing::error!(%reason, "password verification failed");
+        ApiError::internal()
+    };
+    // An unknown email is checked against a decoy, as long as a real one.
+    let (account_id, stored) = match state.store.credentials(&email).await? {
+        Some((account_id, stored)) => (Some(account_id), stored),
+        None => (
+            None,
+            decoy_hash_in_turn(PASSWORD_HASH_MEMORY_KIB)
+                .await
+                .map_err(failed)?,
+        ),
+    };
+    let matches = verify_password_in_turn(body.password, stored)
+        .await
+        .map_err(failed)?;
+    let Some(account_id) = account_id.filter(|_| matches) else {
         return Err(refused());
     };
-    let password = body.password;
-    let matches = verify_password_in_turn(password, stored)
-        .await
-        .map_err(|reason| {
-            tracing::error!(%reason, "password verification failed");
-            ApiError::internal()
-        })?;
-    if !matches {
-        return Err(refused());
-    }
     let token = issue_token();
     let expires_at =
         state.clock.now() + Duration::hours(i64::from(state.settings.auth.token_ttl_hours));

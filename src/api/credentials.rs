@@ -62,6 +62,46 @@ pub fn hash_password(password: &Password, memory_kib: u32) -> Result<String, Str
         .map_err(|e| e.to_string())
 }
 
+/// The hash an unknown email's password is checked against: a random
+/// secret hashed once with the same cost as real passwords, so that
+/// "no such account" takes as long as "wrong password" and the timing of a
+/// login does not tell which emails have accounts.
+/// CPU-heavy the first time: see [`decoy_hash_in_turn`].
+pub fn decoy_hash(memory_kib: u32) -> Result<String, String> {
+    if let Some(hash) = cached_decoy(memory_kib) {
+        return Ok(hash);
+    }
+    let mut secret = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut secret);
+    let salt = SaltString::generate(&mut OsRng);
+    let hash = hasher(memory_kib)
+        .hash_password(&secret, &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())?;
+    let _ = DECOY.set((memory_kib, hash.clone()));
+    Ok(hash)
+}
+
+static DECOY: OnceLock<(u32, String)> = OnceLock::new();
+
+fn cached_decoy(memory_kib: u32) -> Option<String> {
+    DECOY
+        .get()
+        .filter(|(cost, _)| *cost == memory_kib)
+        .map(|(_, hash)| hash.clone())
+}
+
+/// [`decoy_hash`], made on a blocking thread in turn the first time.
+pub async fn decoy_hash_in_turn(memory_kib: u32) -> Result<String, String> {
+    if let Some(hash) = cached_decoy(memory_kib) {
+        return Ok(hash);
+    }
+    let _turn = hashing_turns().acquire().await.map_err(|e| e.to_string())?;
+    tokio::task::spawn_blocking(move || decoy_hash(memory_kib))
+        .await
+        .map_err(|e| e.to_string())?
+}
+
 /// The turns at hashing: one per core.
 fn hashing_turns() -> &'static Semaphore {
     static TURNS: OnceLock<Semaphore> = OnceLock::new();
@@ -99,6 +139,30 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_decoy_costs_what_a_real_password_costs_and_matches_nothing() {
+        let memory = 1024;
+        let real = hash_password(
+            &Password::parse("correct horse battery", "password").expect("valid"),
+            memory,
+        )
+        .expect("hash");
+        let decoy = decoy_hash(memory).expect("decoy");
+        assert_eq!(decoy_hash(memory).expect("again"), decoy, "made once");
+        let (real, decoy_parsed) = (
+            PasswordHash::new(&real).expect("real parses"),
+            PasswordHash::new(&decoy).expect("decoy parses"),
+        );
+        assert_eq!(decoy_parsed.algorithm, real.algorithm);
+        assert_eq!(
+            decoy_parsed.params, real.params,
+            "same memory, time and lanes"
+        );
+        for guess in ["", "correct horse battery", "password"] {
+            assert!(!verify_password(guess, &decoy));
+        }
+    }
 
     #[test]
     fn tokens_are_random_and_hashed() {
