@@ -55,9 +55,13 @@ fn hasher(memory_kib: u32) -> Argon2<'static> {
 
 /// Hashes a password with argon2id (CPU-heavy: call from a blocking thread).
 pub fn hash_password(password: &Password, memory_kib: u32) -> Result<String, String> {
+    hash_secret(password.expose().as_bytes(), memory_kib)
+}
+
+fn hash_secret(secret: &[u8], memory_kib: u32) -> Result<String, String> {
     let salt = SaltString::generate(&mut OsRng);
     hasher(memory_kib)
-        .hash_password(password.expose().as_bytes(), &salt)
+        .hash_password(secret, &salt)
         .map(|h| h.to_string())
         .map_err(|e| e.to_string())
 }
@@ -73,11 +77,7 @@ pub fn decoy_hash(memory_kib: u32) -> Result<String, String> {
     }
     let mut secret = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut secret);
-    let salt = SaltString::generate(&mut OsRng);
-    let hash = hasher(memory_kib)
-        .hash_password(&secret, &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| e.to_string())?;
+    let hash = hash_secret(&secret, memory_kib)?;
     let _ = DECOY.set((memory_kib, hash.clone()));
     Ok(hash)
 }
