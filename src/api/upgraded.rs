@@ -9,9 +9,9 @@
 //! metrics, and refusals as problem documents — and the answer is written
 //! with actix-http's codec. A refusal is written whole and the connection
 //! closed. A `101 Switching Protocols` carries a [`Takeover`]: once its
-//! head is written the buffers are freed and the takeover runs on the bare
-//! socket, in this connection's task (a live session, see
-//! [`super::ws::session`]).
+//! head is written the buffers are freed and the takeover gets the bare
+//! socket (a live session hands it on to a live thread, see
+//! [`super::ws::threads`] and [`super::ws::session`]).
 
 use std::future::Future;
 use std::io;
