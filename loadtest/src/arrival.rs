@@ -39,6 +39,8 @@ pub const NONE: u64 = 0;
 pub struct ArrivalStream {
     inner: TcpStream,
     latest: Arc<AtomicU64>,
+    /// `recvmsg` calls made (for the tests: one per read that gets bytes).
+    receives: u64,
 }
 
 impl ArrivalStream {
@@ -51,6 +53,7 @@ impl ArrivalStream {
             Self {
                 inner,
                 latest: latest.clone(),
+                receives: 0,
             },
             latest,
         )
@@ -91,20 +94,33 @@ impl AsyncRead for ArrivalStream {
         loop {
             ready!(this.inner.poll_read_ready(cx))?;
             let into = buf.initialize_unfilled();
-            match this
-                .inner
-                .try_io(Interest::READABLE, || receive(&this.inner, into))
-            {
-                Ok((read, stamp)) => {
-                    if let Some(at) = stamp {
-                        this.latest.store(at.max(1), Ordering::Relaxed);
-                    }
-                    buf.advance(read);
-                    return Poll::Ready(Ok(()));
+            let wanted = into.len();
+            let mut drained = None;
+            let receives = &mut this.receives;
+            let outcome = this.inner.try_io(Interest::READABLE, || {
+                *receives += 1;
+                let (read, stamp) = receive(&this.inner, into)?;
+                if read > 0 && read < wanted {
+                    // Less than asked: the queue is empty. Answering "would
+                    // block" makes tokio clear the readiness it saw before
+                    // this read (kept if bytes were signalled since), as
+                    // its own `TcpStream` does, instead of a second
+                    // `recvmsg` per frame that would only say so.
+                    drained = Some((read, stamp));
+                    return Err(io::ErrorKind::WouldBlock.into());
                 }
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(error) => return Poll::Ready(Err(error)),
+                Ok((read, stamp))
+            });
+            let (read, stamp) = match (outcome, drained) {
+                (Ok(got), _) | (Err(_), Some(got)) => got,
+                (Err(error), None) if error.kind() == io::ErrorKind::WouldBlock => continue,
+                (Err(error), None) => return Poll::Ready(Err(error)),
+            };
+            if let Some(at) = stamp {
+                this.latest.store(at.max(1), Ordering::Relaxed);
             }
+            buf.advance(read);
+            return Poll::Ready(Ok(()));
         }
     }
 }
@@ -181,5 +197,26 @@ mod tests {
         let mut echo = [0u8; 4];
         server.read_exact(&mut echo).await.expect("read back");
         assert_eq!(&echo, b"back");
+    }
+
+    #[tokio::test]
+    async fn a_read_that_drains_the_socket_costs_one_system_call() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("address");
+        let client = TcpStream::connect(address).await.expect("connect");
+        let (mut server, _) = listener.accept().await.expect("accept");
+        let (mut stream, _) = ArrivalStream::new(client);
+        for frame in [&b"one"[..], b"two", b"three"] {
+            let mut into = [0u8; 64];
+            // The reader comes back before the next frame is sent, as a
+            // watcher does: it must find out there is nothing to read
+            // without asking the kernel.
+            assert!(futures_util::FutureExt::now_or_never(stream.read(&mut into)).is_none());
+            server.write_all(frame).await.expect("write");
+            let read = stream.read(&mut into).await.expect("read");
+            assert_eq!(&into[..read], frame, "each frame is read whole, none lost");
+        }
+        // Not 5: no "would block" read after each short one.
+        assert_eq!(stream.receives, 3);
     }
 }
