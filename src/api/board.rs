@@ -131,17 +131,7 @@ fn offer_view(o: BoardOffer) -> BoardOfferView {
 fn order_view(o: BoardOrder) -> BoardOrderView {
     BoardOrderView {
         total: order_total(&o.lines),
-        lines: o
-            .lines
-            .iter()
-            .map(|l| LineView {
-                id: l.id,
-                offer_id: l.offer_id,
-                quantity: l.quantity,
-                unit_price: l.unit_price,
-                total: l.total(),
-            })
-            .collect(),
+        lines: o.lines.iter().map(|l| LineView::new(l, None)).collect(),
         id: o.id,
         number: o.number,
         distribution_id: o.distribution_id,

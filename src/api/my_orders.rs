@@ -6,6 +6,7 @@ use actix_web::{get, web};
 use uuid::Uuid;
 
 use super::auth::Caller;
+use super::orders::record_view;
 use super::problem::ApiError;
 use super::state::AppState;
 use crate::engine::ordering::OrderView;
@@ -36,13 +37,7 @@ pub async fn my_order(
         .await?
         .filter(|r| r.status == "confirmed" && r.order.customer_id == caller.account_id)
         .ok_or_else(none)?;
-    Ok(web::Json(OrderView::new(
-        record.order.id,
-        record.order.number,
-        record.distribution_id,
-        "confirmed",
-        &record.order.lines,
-    )))
+    Ok(web::Json(record_view(&record)))
 }
 
 /// Registers this module's routes.

@@ -18,6 +18,7 @@ use crate::domain::error::FieldError;
 use crate::engine::idempotency::IdempotencyKey;
 use crate::engine::ordering::{Customer, OrderError, OrderView};
 use crate::engine::sale::{Change, RequestedLine, SaleRefusal};
+use crate::store::sale::OrderRecord;
 
 /// Most lines in one request.
 const MAX_LINES: usize = 200;
@@ -200,11 +201,7 @@ pub async fn place_order(
 }
 
 /// The caller's order, owned orders only.
-async fn own_order(
-    state: &AppState,
-    caller: &Caller,
-    id: Uuid,
-) -> Result<crate::store::sale::OrderRecord, ApiError> {
+async fn own_order(state: &AppState, caller: &Caller, id: Uuid) -> Result<OrderRecord, ApiError> {
     state
         .store
         .order_record(id)
@@ -223,18 +220,24 @@ pub async fn get_order(
     path: web::Path<Uuid>,
 ) -> Result<web::Json<OrderView>, ApiError> {
     let record = own_order(&state, &caller, *path).await?;
+    Ok(web::Json(record_view(&record)))
+}
+
+/// A stored order as its customer sees it, weighing included.
+pub(super) fn record_view(record: &OrderRecord) -> OrderView {
     let status = if record.status == "cancelled" {
         "cancelled"
     } else {
         "confirmed"
     };
-    Ok(web::Json(OrderView::new(
+    OrderView::after_sale(
         record.order.id,
         record.order.number,
         record.distribution_id,
         status,
         &record.order.lines,
-    )))
+        &record.outcomes,
+    )
 }
 
 /// Replaces the lines of the caller's order (until the sale closes).

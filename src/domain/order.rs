@@ -31,6 +31,14 @@ impl OrderLine {
     }
 }
 
+/// What weighing recorded on a variable-price line after the sale: its
+/// real weight and the total that follows. `None` until it is weighed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LineOutcome {
+    pub weight: Option<Decimal>,
+    pub final_total: Option<Money>,
+}
+
 /// Sum of the line totals.
 pub fn order_total(lines: &[OrderLine]) -> Money {
     lines.iter().map(OrderLine::total).sum()

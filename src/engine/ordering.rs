@@ -13,6 +13,8 @@
 //!    given-back quantities released. If the commit fails everything is
 //!    undone and the customer gets 503 with nothing half-done.
 
+use std::collections::HashMap;
+
 use actix::prelude::*;
 use chrono::{DateTime, Utc};
 use futures_util::future::join_all;
@@ -29,7 +31,7 @@ use super::sale::{Change, Plan, SaleRefusal};
 use super::writer::WriteError;
 use super::Engine;
 use crate::domain::money::Money;
-use crate::domain::order::{order_total, OrderLine};
+use crate::domain::order::{LineOutcome, OrderLine};
 use crate::store::order_writes::{IdempotencyRecord, OrderWrite, OrderWriteKind};
 use crate::store::DbError;
 
@@ -71,7 +73,12 @@ pub struct OrderView {
     pub distribution_id: Uuid,
     pub status: String,
     pub lines: Vec<LineView>,
+    /// As ordered.
     pub total: Money,
+    /// What the customer pays once lines were weighed after the sale (each
+    /// line's `final_total`, or its `total`); absent before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_total: Option<Money>,
 }
 
 /// One line of an [`OrderView`].
@@ -83,6 +90,31 @@ pub struct LineView {
     pub quantity: Decimal,
     pub unit_price: Money,
     pub total: Money,
+    /// Real weight, once a producer weighed the line.
+    #[serde(
+        default,
+        with = "crate::domain::decimal::string_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub weight: Option<Decimal>,
+    /// The line's total after weighing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_total: Option<Money>,
+}
+
+impl LineView {
+    /// A line as ordered, with its weighing if any.
+    pub fn new(line: &OrderLine, outcome: Option<&LineOutcome>) -> Self {
+        Self {
+            id: line.id,
+            offer_id: line.offer_id,
+            quantity: line.quantity,
+            unit_price: line.unit_price,
+            total: line.total(),
+            weight: outcome.and_then(|o| o.weight),
+            final_total: outcome.and_then(|o| o.final_total),
+        }
+    }
 }
 
 impl OrderView {
@@ -93,22 +125,34 @@ impl OrderView {
         status: &'static str,
         lines: &[OrderLine],
     ) -> Self {
+        Self::after_sale(id, number, distribution_id, status, lines, &HashMap::new())
+    }
+
+    /// An order with the weighing of its lines (`outcomes`, by line id).
+    pub fn after_sale(
+        id: Uuid,
+        number: i32,
+        distribution_id: Uuid,
+        status: &'static str,
+        lines: &[OrderLine],
+        outcomes: &HashMap<Uuid, LineOutcome>,
+    ) -> Self {
+        let lines: Vec<LineView> = lines
+            .iter()
+            .map(|l| LineView::new(l, outcomes.get(&l.id)))
+            .collect();
+        let final_total = lines
+            .iter()
+            .any(|l| l.final_total.is_some())
+            .then(|| lines.iter().map(|l| l.final_total.unwrap_or(l.total)).sum());
         Self {
             id,
             number,
             distribution_id,
             status: status.to_owned(),
-            total: order_total(lines),
-            lines: lines
-                .iter()
-                .map(|l| LineView {
-                    id: l.id,
-                    offer_id: l.offer_id,
-                    quantity: l.quantity,
-                    unit_price: l.unit_price,
-                    total: l.total(),
-                })
-                .collect(),
+            total: lines.iter().map(|l| l.total).sum(),
+            final_total,
+            lines,
         }
     }
 }

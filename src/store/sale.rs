@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{DbResult, Store};
 use crate::domain::money::Money;
-use crate::domain::order::OrderLine;
+use crate::domain::order::{LineOutcome, OrderLine};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DistributionRecord {
@@ -309,6 +309,8 @@ pub struct OrderRecord {
     pub order: StoredOrder,
     pub distribution_id: Uuid,
     pub status: String,
+    /// By line id, the lines weighed after the sale.
+    pub outcomes: HashMap<Uuid, LineOutcome>,
 }
 
 impl Store {
@@ -324,25 +326,47 @@ impl Store {
         let Some((distribution_id, customer_id, customer_name, number, status)) = head else {
             return Ok(None);
         };
-        let lines = sqlx::query_as::<_, (Uuid, Uuid, Uuid, Decimal, Decimal, Decimal)>(
-            "SELECT id, offer_id, participation_id, quantity, unit_price, vat_rate
+        type Row = (
+            Uuid,
+            Uuid,
+            Uuid,
+            Decimal,
+            Decimal,
+            Decimal,
+            Option<Decimal>,
+            Option<Decimal>,
+        );
+        let rows = sqlx::query_as::<_, Row>(
+            "SELECT id, offer_id, participation_id, quantity, unit_price, vat_rate,
+                    weight, final_total
                FROM order_lines WHERE order_id = $1 ORDER BY created_at, id",
         )
         .bind(id)
         .fetch_all(self.pool())
-        .await?
-        .into_iter()
-        .map(
-            |(id, offer_id, participation_id, quantity, price, vat_rate)| OrderLine {
+        .await?;
+        let mut lines = Vec::with_capacity(rows.len());
+        let mut outcomes = HashMap::new();
+        for (id, offer_id, participation_id, quantity, price, vat_rate, weight, final_total) in rows
+        {
+            lines.push(OrderLine {
                 id,
                 offer_id,
                 participation_id,
                 quantity,
                 unit_price: Money::from_rounded(price).unwrap_or(Money::ZERO),
                 vat_rate,
-            },
-        )
-        .collect();
+            });
+            let final_total = final_total.and_then(Money::from_rounded);
+            if weight.is_some() || final_total.is_some() {
+                outcomes.insert(
+                    id,
+                    LineOutcome {
+                        weight,
+                        final_total,
+                    },
+                );
+            }
+        }
         Ok(Some(OrderRecord {
             order: StoredOrder {
                 id,
@@ -353,6 +377,7 @@ impl Store {
             },
             distribution_id,
             status,
+            outcomes,
         }))
     }
 }

@@ -188,6 +188,14 @@ async fn weighing_prices_lines_by_real_weight_and_bulk_weighing_is_all_or_nothin
     let honey = line_ids(&a, other.offers[0])[0];
     let roasts = line_ids(&b, o.roast);
     assert_eq!(roasts.len(), 3, "multi-weight: one line per piece");
+    let b_path = format!("/api/v1/orders/{}", b["id"].as_str().expect("id"));
+    let before = app.get(&b_path, Some(&c[1].token)).await.expect(200);
+    assert_eq!(before["total"], b["total"]);
+    assert!(
+        before.get("final_total").is_none(),
+        "nothing weighed yet: {before}"
+    );
+    assert!(before["lines"][0].get("weight").is_none(), "{before}");
     let token = Some(farm.owner.token.as_str());
     let weighing = format!("/api/v1/distributions/{d}/weighing");
     app.post(
@@ -329,6 +337,33 @@ async fn weighing_prices_lines_by_real_weight_and_bulk_weighing_is_all_or_nothin
     totals.sort_unstable();
     // 20.00 × 0.8, × 1.25, × 0.333 = 6.66.
     assert_eq!(totals, ["16.00", "25.00", "6.66"]);
+    // The customer's order shows what they will pay.
+    let seen = app.get(&b_path, Some(&c[1].token)).await.expect(200);
+    assert_eq!(seen["total"], b["total"], "as ordered: {seen}");
+    assert_eq!(seen["final_total"], json!("47.66"), "{seen}");
+    let mut lines: Vec<(String, String)> = seen["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .map(|l| (l["weight"].to_string(), l["final_total"].to_string()))
+        .collect();
+    lines.sort_unstable();
+    assert_eq!(
+        lines,
+        [
+            (r#""0.333""#.into(), r#""6.66""#.into()),
+            (r#""0.8""#.into(), r#""16.00""#.into()),
+            (r#""1.25""#.into(), r#""25.00""#.into())
+        ]
+    );
+    let mine = app
+        .get(
+            &format!("/api/v1/distributions/{d}/orders/mine"),
+            Some(&c[1].token),
+        )
+        .await
+        .expect(200);
+    assert_eq!(mine, seen, "the same view from the shop page");
     app.get(
         &format!("{weighing}?producer_id={}", farm.producer_id),
         Some(&other.owner.token),
