@@ -236,7 +236,7 @@ pub(super) fn record_view(record: &OrderRecord) -> OrderView {
         record.distribution_id,
         status,
         &record.order.lines,
-        &record.outcomes,
+        &record.weighings,
     )
 }
 

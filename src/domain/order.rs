@@ -34,7 +34,7 @@ impl OrderLine {
 /// What weighing recorded on a variable-price line after the sale: its
 /// real weight and the total that follows. `None` until it is weighed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct LineOutcome {
+pub struct Weighing {
     pub weight: Option<Decimal>,
     pub final_total: Option<Money>,
 }

@@ -31,7 +31,7 @@ use super::sale::{Change, Plan, SaleRefusal};
 use super::writer::WriteError;
 use super::Engine;
 use crate::domain::money::Money;
-use crate::domain::order::{LineOutcome, OrderLine};
+use crate::domain::order::{OrderLine, Weighing};
 use crate::store::order_writes::{IdempotencyRecord, OrderWrite, OrderWriteKind};
 use crate::store::DbError;
 
@@ -104,15 +104,15 @@ pub struct LineView {
 
 impl LineView {
     /// A line as ordered, with its weighing if any.
-    pub fn new(line: &OrderLine, outcome: Option<&LineOutcome>) -> Self {
+    pub fn new(line: &OrderLine, weighing: Option<&Weighing>) -> Self {
         Self {
             id: line.id,
             offer_id: line.offer_id,
             quantity: line.quantity,
             unit_price: line.unit_price,
             total: line.total(),
-            weight: outcome.and_then(|o| o.weight),
-            final_total: outcome.and_then(|o| o.final_total),
+            weight: weighing.and_then(|w| w.weight),
+            final_total: weighing.and_then(|w| w.final_total),
         }
     }
 }
@@ -128,18 +128,18 @@ impl OrderView {
         Self::after_sale(id, number, distribution_id, status, lines, &HashMap::new())
     }
 
-    /// An order with the weighing of its lines (`outcomes`, by line id).
+    /// An order with the weighing of its lines (`weighings`, by line id).
     pub fn after_sale(
         id: Uuid,
         number: i32,
         distribution_id: Uuid,
         status: &'static str,
         lines: &[OrderLine],
-        outcomes: &HashMap<Uuid, LineOutcome>,
+        weighings: &HashMap<Uuid, Weighing>,
     ) -> Self {
         let lines: Vec<LineView> = lines
             .iter()
-            .map(|l| LineView::new(l, outcomes.get(&l.id)))
+            .map(|l| LineView::new(l, weighings.get(&l.id)))
             .collect();
         let final_total = lines
             .iter()

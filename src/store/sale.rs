@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{DbResult, Store};
 use crate::domain::money::Money;
-use crate::domain::order::{LineOutcome, OrderLine};
+use crate::domain::order::{OrderLine, Weighing};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DistributionRecord {
@@ -310,7 +310,7 @@ pub struct OrderRecord {
     pub distribution_id: Uuid,
     pub status: String,
     /// By line id, the lines weighed after the sale.
-    pub outcomes: HashMap<Uuid, LineOutcome>,
+    pub weighings: HashMap<Uuid, Weighing>,
 }
 
 impl Store {
@@ -345,7 +345,7 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         let mut lines = Vec::with_capacity(rows.len());
-        let mut outcomes = HashMap::new();
+        let mut weighings = HashMap::new();
         for (id, offer_id, participation_id, quantity, price, vat_rate, weight, final_total) in rows
         {
             lines.push(OrderLine {
@@ -358,9 +358,9 @@ impl Store {
             });
             let final_total = final_total.and_then(Money::from_rounded);
             if weight.is_some() || final_total.is_some() {
-                outcomes.insert(
+                weighings.insert(
                     id,
-                    LineOutcome {
+                    Weighing {
                         weight,
                         final_total,
                     },
@@ -377,7 +377,7 @@ impl Store {
             },
             distribution_id,
             status,
-            outcomes,
+            weighings,
         }))
     }
 }
