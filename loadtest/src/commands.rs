@@ -9,6 +9,7 @@ use reqwest::Client;
 use sqlx::postgres::PgPoolOptions;
 use tokio::sync::watch;
 
+use crate::checkout::RetryPolicy;
 use crate::cli::{Command, EngineArgs, LoadArgs, OutputArgs, WatchArgs};
 use crate::model::{LoadModel, LoadSpec};
 use crate::procstat::Group;
@@ -19,7 +20,6 @@ use crate::safety;
 use crate::scenario::ScenarioSpec;
 use crate::setup::{Accounts, Api};
 use crate::spawn::{find_etal, SpawnedEngine};
-use crate::target::RetryPolicy;
 use crate::threshold::Threshold;
 
 /// The engine and database a command works with.

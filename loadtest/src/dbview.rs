@@ -10,9 +10,9 @@ use rust_decimal::Decimal;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::checkout::etal::milli;
+use crate::checkout::normalise;
 use crate::checks::{DbOrder, OfferSold};
-use crate::target::etal::milli;
-use crate::target::normalise;
 
 /// Which tables to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

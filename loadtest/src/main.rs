@@ -11,7 +11,7 @@
 //! Layout: `cli` (arguments), `commands` (the flows), `scenario` (what is
 //! sold and ordered — pure), `setup` (the scenario through the API),
 //! `model` (closed/open load models), `workload` (a customer iteration),
-//! `target/` (etal over HTTP, the baseline over SQL), `watchers`
+//! `checkout` (etal over HTTP, the baseline over SQL), `watchers`
 //! (WebSocket), `record` (histograms, timeline, acknowledgements),
 //! `storefront_frame` (decoding), `arrival` (kernel receive stamps),
 //! `pushlag`, `checks` + `dbview` (after-run verification), `spawn` +
@@ -20,6 +20,7 @@
 //! `threshold` (`--threshold`).
 
 mod arrival;
+mod checkout;
 mod checks;
 mod cli;
 mod commands;
@@ -36,7 +37,6 @@ mod scenario;
 mod setup;
 mod spawn;
 mod storefront_frame;
-mod target;
 mod threshold;
 mod watchers;
 mod workload;

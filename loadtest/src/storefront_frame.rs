@@ -12,7 +12,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::target::etal::milli;
+use crate::checkout::etal::milli;
 use crate::watchers::UNLIMITED;
 
 /// The fields of a frame the watchers use.

@@ -10,10 +10,10 @@ use std::sync::{Arc, Mutex};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use crate::checkout::{Answer, Attempt, OrderState, Target};
 use crate::model::IterationFn;
 use crate::record::{now_us, AckEvent, AckedOrder, Op, Recorder};
 use crate::scenario::{Layout, ScenarioSpec};
-use crate::target::{Answer, Attempt, OrderState, Target};
 
 /// What a customer knows between iterations.
 pub struct CustomerState {

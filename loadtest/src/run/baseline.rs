@@ -1,5 +1,5 @@
 //! One run of the same workload as the conventional row-locking checkout
-//! straight against PostgreSQL (see `target/baseline.rs`), with the same
+//! straight against PostgreSQL (see `checkout/baseline.rs`), with the same
 //! customers, load model and database server, then the same checks
 //! (without watchers: the baseline has no live push).
 
@@ -10,14 +10,14 @@ use anyhow::Context;
 use sqlx::postgres::PgPoolOptions;
 
 use super::{availability, base_report, measure, ChartProbe, RunOptions};
+use crate::checkout::baseline::BaselineTarget;
+use crate::checkout::Target;
 use crate::checks;
 use crate::dbview::{self, System};
 use crate::procstat::Group;
 use crate::pushlag::Observed;
 use crate::record::{now_us, Recorder};
 use crate::report::RunReport;
-use crate::target::baseline::BaselineTarget;
-use crate::target::Target;
 use crate::workload::Workload;
 
 /// Most connections the baseline opens (the server allows 300, and etal

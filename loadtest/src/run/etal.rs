@@ -13,6 +13,8 @@ use reqwest::Client;
 use sqlx::PgPool;
 
 use super::{availability, base_report, measure, ChartProbe, RunOptions};
+use crate::checkout::etal::EtalTarget;
+use crate::checkout::Target;
 use crate::checks;
 use crate::dbview::{self, System};
 use crate::procstat::Group;
@@ -20,8 +22,6 @@ use crate::pushlag::{push_lag, Observed};
 use crate::record::{now_us, spectrum, Recorder};
 use crate::report::{PushLagReport, RunReport, WatchersReport};
 use crate::setup::{deploy, Accounts, Api};
-use crate::target::etal::EtalTarget;
-use crate::target::Target;
 use crate::watchers::{WatchShared, Watchers};
 use crate::workload::Workload;
 

@@ -1,4 +1,4 @@
-//! The stock endpoints, split from `offers/mod.rs` (the offer CRUD):
+//! The stock endpoints, split from `offers.rs` (the offer CRUD):
 //!
 //! * `PUT /offers/{id}/stock` switches tracking on or off and/or sets the
 //!   real stock (whole unless the product is `fractional`). The change is

@@ -3,7 +3,7 @@
 //! rules, keeping the price (and id) of lines already ordered, splitting
 //! multi-weight products into one line per piece (at most `MAX_PIECES`),
 //! growing existing lines on an "add", and refusing changes to lines whose
-//! sale has closed. Split from `sale/mod.rs`, which keeps the order life
+//! sale has closed. Split from `sale.rs`, which keeps the order life
 //! cycle (prepare → confirm → finish) that calls these.
 
 use chrono::{DateTime, Utc};

@@ -16,6 +16,7 @@ use sqlx::PgPool;
 use tokio::sync::watch;
 use uuid::Uuid;
 
+use crate::checkout::RetryPolicy;
 use crate::dbview::{self, System};
 use crate::model::{drive, LoadModel, LoadSpec};
 use crate::procstat::{Group, Sampler, Usage};
@@ -25,7 +26,6 @@ use crate::report::{
     AvailabilityReport, LoadReport, OpReport, RunReport, ScenarioReport, SecondReport,
 };
 use crate::scenario::ScenarioSpec;
-use crate::target::RetryPolicy;
 use crate::watchers::{WatchShared, UNKNOWN, UNLIMITED};
 use crate::workload::Workload;
 
