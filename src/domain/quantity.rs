@@ -1,11 +1,10 @@
-//! Quantities ordered or offered, stock levels, and availability.
+//! Quantities ordered or offered, and stock levels.
 //!
 //! A quantity is positive, has at most three decimals (grams of a kilo) and
 //! at most [`Quantity::MAX`]. Customers order whole units unless the product
 //! is sold by weight (`variable_price`, bulk), which [`Quantity::parse_for`]
-//! enforces. Stock is per offer: `available = real − ordered`, which can go
-//! negative when a producer lowers real stock below what is already ordered;
-//! storefronts show it clamped at zero.
+//! enforces. A stock level is what a producer has (≥ 0); what is available
+//! of it is the stock ledger's ([`crate::domain::stock`]).
 
 use std::fmt;
 
@@ -145,16 +144,6 @@ impl<'de> Deserialize<'de> for StockLevel {
     }
 }
 
-/// `real − ordered`; negative when real stock was lowered below the orders.
-pub fn available(real: Decimal, ordered: Decimal) -> Decimal {
-    (real - ordered).normalize()
-}
-
-/// [`available`] shown to customers: never below zero.
-pub fn available_clamped(real: Decimal, ordered: Decimal) -> Decimal {
-    available(real, ordered).max(Decimal::ZERO)
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -216,13 +205,5 @@ mod tests {
         assert!(StockLevel::parse(dec!(0.0005), "real").is_err());
         let s: StockLevel = serde_json::from_str("3").unwrap();
         assert_eq!(serde_json::to_string(&s).unwrap(), r#""3""#);
-    }
-
-    #[test]
-    fn availability() {
-        assert_eq!(available(dec!(10), dec!(3)), dec!(7));
-        assert_eq!(available(dec!(2), dec!(5)), dec!(-3));
-        assert_eq!(available_clamped(dec!(2), dec!(5)), dec!(0));
-        assert_eq!(available_clamped(dec!(1.5), dec!(0.5)).to_string(), "1");
     }
 }

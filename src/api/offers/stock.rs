@@ -21,7 +21,8 @@ use crate::api::auth::Caller;
 use crate::api::problem::ApiError;
 use crate::api::producers::existing_producer;
 use crate::api::state::AppState;
-use crate::domain::offer::{real_stock, RawDecimal, StockFigures};
+use crate::domain::offer::{real_stock, RawDecimal};
+use crate::domain::stock::StockFigures;
 
 #[derive(Deserialize, ToSchema)]
 pub struct StockSetting {
@@ -130,12 +131,7 @@ pub async fn list_stocks(
                 label: r.label,
                 quantity: r.quantity.normalize(),
                 unit: r.unit,
-                stock: StockFigures {
-                    tracked: r.tracked,
-                    real: r.real,
-                    ordered: r.ordered,
-                }
-                .into(),
+                stock: StockFigures::stored(r.tracked, r.real, r.ordered).into(),
             })
             .collect(),
     ))
