@@ -117,7 +117,13 @@ async fn seed_in(settings: &Settings, url: &str, clock: SharedClock) -> Result<D
     let store = Store::connect_lazy(url, 4, timeout)?;
     let writer_store = Store::connect_lazy(url, 2, timeout)?;
     store.migrate().await?;
-    let engine = Engine::start(store.clone(), writer_store.clone(), clock, &settings.engine);
+    let engine = Engine::start(
+        store.clone(),
+        writer_store.clone(),
+        clock,
+        &settings.engine,
+        Arc::new(crate::api::ws::messages::JsonEvents),
+    );
     let outcome = ensure(&engine).await;
     engine.stop();
     lock.release().await;

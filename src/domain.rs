@@ -3,6 +3,7 @@
 //! so every rule is unit-tested beside its type.
 
 pub mod account;
+pub mod cart;
 pub mod decimal;
 pub mod error;
 pub mod geo;
@@ -17,7 +18,9 @@ pub mod pricing;
 pub mod quantity;
 pub mod recap;
 pub mod roles;
+pub mod sale;
 pub mod schedule;
+pub mod shop;
 pub mod stock;
 pub mod text;
 pub mod vat;

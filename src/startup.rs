@@ -132,7 +132,13 @@ impl Application {
             settings.engine.writer_connections,
             Duration::from_secs(settings.database.connect_timeout_secs),
         )?;
-        let engine = Engine::start(store.clone(), writer_store, clock.clone(), &settings.engine);
+        let engine = Engine::start(
+            store.clone(),
+            writer_store,
+            clock.clone(),
+            &settings.engine,
+            Arc::new(crate::api::ws::messages::JsonEvents),
+        );
         crate::engine::jobs::Jobs::new(engine.clone(), &settings).spawn();
         let state = AppState {
             live: LiveThreads::start(settings.server.live_threads),

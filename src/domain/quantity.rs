@@ -26,6 +26,9 @@ impl Quantity {
     /// Largest quantity accepted in one line or offer.
     pub const MAX: Decimal = dec!(1_000_000);
 
+    /// One unit.
+    pub const ONE: Quantity = Quantity(Decimal::ONE);
+
     /// Validates a quantity that may be fractional: `0 < q ≤ MAX`, ≤ 3 decimals.
     pub fn parse(value: Decimal, field: &str) -> Result<Quantity, FieldError> {
         if value <= Decimal::ZERO {
@@ -67,6 +70,12 @@ impl Quantity {
     /// Whether the quantity is a whole number.
     pub fn is_whole(self) -> bool {
         self.0.fract().is_zero()
+    }
+
+    /// `self + other`, or `None` beyond [`Quantity::MAX`].
+    pub fn checked_add(self, other: Quantity) -> Option<Quantity> {
+        let sum = self.0 + other.0;
+        (sum <= Self::MAX).then(|| Quantity(sum.normalize()))
     }
 }
 
@@ -168,6 +177,14 @@ mod tests {
         }
         assert_eq!(Quantity::parse_str("2", "q").unwrap().to_string(), "2");
         assert!(Quantity::parse_str("deux", "q").is_err());
+    }
+
+    #[test]
+    fn sums_stay_within_bounds() {
+        let a = Quantity::parse(dec!(1.5), "q").unwrap();
+        assert_eq!(a.checked_add(Quantity::ONE).unwrap().value(), dec!(2.5));
+        let max = Quantity::parse(Quantity::MAX, "q").unwrap();
+        assert_eq!(max.checked_add(Quantity::ONE), None);
     }
 
     #[test]

@@ -14,9 +14,8 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::adjust::{MoveError, StockMove};
-use super::distribution_actor::Reload;
-use super::ordering::OrderError;
+use super::error::OrderError;
+use super::stock_moves::{MoveError, StockMove};
 use super::Engine;
 use crate::domain::error::FieldError;
 use crate::domain::money::Money;
@@ -142,6 +141,17 @@ pub fn parse_weight(
     Ok((weight.value(), weighed_total(price, per, weight)))
 }
 
+/// The stock move of a line's quantity changing by `delta`: a take when it
+/// grows, a give-back when it shrinks.
+fn line_move(offer_id: Uuid, delta: Decimal) -> Option<StockMove> {
+    let quantity = Quantity::parse(delta.abs(), "quantity").ok()?;
+    Some(if delta.is_sign_positive() {
+        StockMove::take(offer_id, quantity, None)
+    } else {
+        StockMove::give_back(offer_id, quantity)
+    })
+}
+
 fn notice(ctx: &LineContext, new_quantity: Decimal, reason: Option<&str>) -> OutboxMessage {
     let change = if new_quantity.is_zero() {
         "retiré de votre commande".to_owned()
@@ -238,11 +248,7 @@ impl Engine {
             notice: quantity.map(|q| notice(ctx, q, change.reason.as_deref())),
         };
         let moves: Vec<StockMove> = quantity
-            .map(|q| StockMove {
-                offer_id: ctx.offer_id,
-                ordered: q - ctx.quantity,
-                real: Decimal::ZERO,
-            })
+            .and_then(|q| line_move(ctx.offer_id, q - ctx.quantity))
             .into_iter()
             .collect();
         let store = self.store().clone();
@@ -323,12 +329,5 @@ impl Engine {
         self.store().edit_lines(&edits).await??;
         self.reload_distribution(distribution_id);
         Ok(edits.len())
-    }
-
-    /// The distribution's actor (if active) re-reads its orders.
-    pub(crate) fn reload_distribution(&self, distribution_id: Uuid) {
-        if let Some(actor) = self.active_distribution(distribution_id) {
-            actor.do_send(Reload);
-        }
     }
 }

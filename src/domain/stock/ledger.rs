@@ -36,8 +36,10 @@ pub enum StockChange<H> {
     },
     /// Give units back once committed (an order shrinks).
     GiveBack { quantity: Quantity },
-    /// Units delivered: out of `ordered` and (tracked) `real` once committed.
-    Deliver { quantity: Quantity },
+    /// Units delivered (a distribution's total, which may exceed one
+    /// line's largest quantity): out of `ordered` and (tracked) `real` once
+    /// committed.
+    Deliver { quantity: StockLevel },
 }
 
 /// A begun change, to commit or abort.

@@ -155,7 +155,7 @@ proptest! {
                     }
                     let (kind, change) = match op {
                         Op::GiveBack { .. } => ('G', StockChange::GiveBack { quantity: quantity(q) }),
-                        _ => ('D', StockChange::Deliver { quantity: quantity(q) }),
+                        _ => ('D', StockChange::Deliver { quantity: StockLevel::parse(dec(q), "q").unwrap() }),
                     };
                     let before = ledger.figures();
                     let id = ledger.begin(change).unwrap();

@@ -127,7 +127,7 @@ fn delivery_lowers_real_and_ordered_together() {
     let mut ledger = tracked(dec!(10), dec!(6));
     let id = ledger
         .begin(StockChange::Deliver {
-            quantity: q(dec!(6)),
+            quantity: level(dec!(6)),
         })
         .unwrap();
     assert_eq!(
@@ -144,7 +144,7 @@ fn delivery_lowers_real_and_ordered_together() {
     let mut short = tracked(dec!(2), dec!(5));
     let id = short
         .begin(StockChange::Deliver {
-            quantity: q(dec!(5)),
+            quantity: level(dec!(5)),
         })
         .unwrap();
     short.commit(id);
@@ -155,7 +155,7 @@ fn delivery_lowers_real_and_ordered_together() {
     let mut free: Ledger<u32> = Ledger::new(false, dec!(3), dec!(5));
     let id = free
         .begin(StockChange::Deliver {
-            quantity: q(dec!(5)),
+            quantity: level(dec!(5)),
         })
         .unwrap();
     free.commit(id);
