@@ -51,7 +51,7 @@ struct Fixture {
 
 fn settings(url: &str) -> Settings {
     let mut s = Settings::load_from(&Sources::default()).expect("settings");
-    s.database.url = url.to_owned();
+    s.database.url = url.into();
     s
 }
 
