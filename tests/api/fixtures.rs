@@ -16,6 +16,8 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+pub mod parts;
+
 use crate::helpers::{parse_id, TestApp, TestUser};
 
 /// An offer to put on sale: label, price, stock (`None` = unlimited).
