@@ -77,6 +77,14 @@ impl OrderStatus {
     }
 }
 
+impl TryFrom<String> for OrderStatus {
+    type Error = FieldError;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        OrderStatus::parse(&value)
+    }
+}
+
 /// What happens to an order in a change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrderChangeKind {

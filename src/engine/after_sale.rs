@@ -17,6 +17,7 @@ use uuid::Uuid;
 use super::error::OrderError;
 use super::stock_moves::{MoveError, StockMove};
 use super::Engine;
+use crate::domain::order::OrderStatus;
 use crate::domain::error::FieldError;
 use crate::domain::money::Money;
 use crate::domain::pricing::weighed_total;
@@ -97,7 +98,7 @@ pub fn check_changeable(ctx: &LineContext, now: DateTime<Utc>) -> Result<(), Aft
             ),
         ));
     }
-    if ctx.order_status != "confirmed" {
+    if ctx.order_status != OrderStatus::Confirmed {
         return Err(AfterSaleError::Refused(
             "order_cancelled",
             "this order was cancelled".into(),
@@ -300,7 +301,7 @@ impl Engine {
                 continue;
             }
             if let Err(refusal) = check_changeable(ctx, now) {
-                if ctx.order_status != "confirmed" && ctx.validated_at.is_none() {
+                if ctx.order_status != OrderStatus::Confirmed && ctx.validated_at.is_none() {
                     errors.push(FieldError::new(field, "this order was cancelled"));
                     continue;
                 }
