@@ -30,6 +30,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub engine: EngineSettings,
     pub notify: NotifySettings,
+    pub web: WebSettings,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -77,6 +78,15 @@ pub struct LogSettings {
 #[serde(deny_unknown_fields)]
 pub struct AuthSettings {
     pub token_ttl_hours: u32,
+}
+
+/// The web pages: cookies, uploads, platform admins, the map.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebSettings {
+    /// Mark the session and CSRF cookies `Secure` (sent over HTTPS only;
+    /// browsers also accept them from `http://localhost` and `127.0.0.1`).
+    pub secure_cookies: bool,
 }
 
 /// Where an offer's actor is activated (a distribution's actor always

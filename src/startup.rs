@@ -280,6 +280,7 @@ fn application(
         .service(system::ready)
         .into_app()
         .configure(api::pages::configure)
+        .configure(api::webapp::configure)
         .default_service(web::to(not_found))
 }
 

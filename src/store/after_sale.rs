@@ -15,8 +15,8 @@ use uuid::Uuid;
 
 use super::outbox::{queue, OutboxMessage};
 use super::{DbResult, Store};
-use crate::domain::order::OrderStatus;
 use crate::domain::money::Money;
+use crate::domain::order::OrderStatus;
 
 /// An order line with what deciding a change needs.
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -60,6 +60,16 @@ impl Store {
         .await?)
     }
 
+    /// Several producers, by name (a member's chooser).
+    pub async fn producers_by_ids(&self, ids: &[Uuid]) -> DbResult<Vec<ProducerRecord>> {
+        Ok(sqlx::query_as::<_, ProducerRecord>(
+            "SELECT id, name, description FROM producers WHERE id = ANY($1) ORDER BY name, id",
+        )
+        .bind(ids)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
     pub async fn update_producer(
         &self,
         id: Uuid,

@@ -1,0 +1,13 @@
+//! The producer's space (`/espace-producteur/{producer_id}/…`), one file
+//! per tab of the guide's menu. Every handler takes an
+//! [`InProducer`](super::kit::InProducer): members only, anyone else sees
+//! a 404.
+
+pub mod dashboard;
+
+use actix_web::web;
+
+/// Registers the producer space's pages.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    dashboard::configure(cfg);
+}
