@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod after_sale;
 pub mod auth;
 pub mod board;
+pub mod carts;
 pub mod catalogs;
 pub mod credentials;
 pub mod dashboard;
@@ -54,6 +55,7 @@ use problem::ApiError;
 /// route's meaning.
 pub fn api_v1(cfg: &mut ServiceConfig) {
     orders::configure(cfg);
+    carts::configure(cfg);
     shop::configure(cfg);
     accounts::configure(cfg);
     producers::configure(cfg);

@@ -32,9 +32,9 @@ pub struct OrderInput {
     lines: Vec<Value>,
 }
 
-/// Parses the lines, naming every bad field.
-fn parse_lines(input: &OrderInput) -> Result<Vec<RequestedLine>, ApiError> {
-    if input.lines.len() > MAX_LINES {
+/// Parses the lines of an order or a basket, naming every bad field.
+pub(super) fn parse_lines(input: &[Value]) -> Result<Vec<RequestedLine>, ApiError> {
+    if input.len() > MAX_LINES {
         return Err(ApiError::invalid_field(
             "lines",
             format!("at most {MAX_LINES} lines per request"),
@@ -42,7 +42,7 @@ fn parse_lines(input: &OrderInput) -> Result<Vec<RequestedLine>, ApiError> {
     }
     let mut errors = Vec::new();
     let mut lines = Vec::new();
-    for (i, raw) in input.lines.iter().enumerate() {
+    for (i, raw) in input.iter().enumerate() {
         let offer = raw
             .get("offer_id")
             .and_then(Value::as_str)
@@ -199,7 +199,7 @@ pub async fn place_order(
     body: web::Json<OrderInput>,
 ) -> Result<HttpResponse, ApiError> {
     let distribution_id = *path;
-    let lines = parse_lines(&body)?;
+    let lines = parse_lines(&body.lines)?;
     let key = idempotency_key(&req, &caller, distribution_id, &body)?;
     let view = state
         .engine
@@ -268,7 +268,7 @@ pub async fn change_order(
             "this order was cancelled",
         ));
     }
-    let lines = parse_lines(&body)?;
+    let lines = parse_lines(&body.lines)?;
     let view = state
         .engine
         .change_order(
