@@ -4,10 +4,12 @@
 //! a 404.
 
 pub mod dashboard;
+pub mod vat;
 
 use actix_web::web;
 
 /// Registers the producer space's pages.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     dashboard::configure(cfg);
+    vat::configure(cfg);
 }
