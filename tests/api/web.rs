@@ -4,6 +4,8 @@
 //! role lands, another producer's space answering 404, and the public
 //! pages (home, catalog share link).
 
+mod products;
+
 use sqlx::Row;
 use uuid::Uuid;
 
