@@ -5,6 +5,7 @@
 //! pages (home, catalog share link).
 
 mod products;
+mod users;
 
 use sqlx::Row;
 use uuid::Uuid;

@@ -6,6 +6,7 @@
 pub mod dashboard;
 pub mod offers;
 pub mod products;
+pub mod users;
 pub mod vat;
 
 use actix_web::web;
@@ -17,4 +18,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     vat::configure(cfg);
     products::configure(cfg);
     offers::configure(cfg);
+    users::configure(cfg);
 }
