@@ -77,6 +77,14 @@ impl Engine {
         self.ask(&actor, GetStock).await.ok().flatten()
     }
 
+    /// What baskets hold of an offer right now (nothing if its actor is not
+    /// active: an offer actor holding stock never passivates).
+    pub fn live_held(&self, offer_id: Uuid) -> rust_decimal::Decimal {
+        self.active_offer(offer_id)
+            .and(self.hub().latest_stock(offer_id))
+            .map_or(rust_decimal::Decimal::ZERO, |figures| figures.held)
+    }
+
     /// Forced sync of a catalog: refreshes the frozen snapshot of each of
     /// its open sales and has their distribution actors reload it. Returns
     /// the distributions touched.

@@ -289,6 +289,24 @@ async fn lowering_real_stock_cuts_the_latest_baskets_first() {
     assert_eq!(held(&first, chicken).as_deref(), Some("3"));
     assert_eq!(held(&second, chicken).as_deref(), Some("1"));
     assert_eq!(shop_available(&app, d, chicken).await.as_deref(), Some("0"));
+    // The producer's stock page shows what baskets hold.
+    let page = app
+        .get(
+            &format!("/api/v1/producers/{}/stocks", sale.producer.producer_id),
+            Some(&sale.producer.owner.token),
+        )
+        .await
+        .expect(200);
+    let line = page[0].clone();
+    assert_eq!(
+        (
+            &line["real"],
+            &line["ordered"],
+            &line["held"],
+            &line["available"]
+        ),
+        (&json!("4"), &json!("0"), &json!("4"), &json!("0"))
+    );
 }
 
 #[actix_web::test]
