@@ -201,8 +201,9 @@ function heldAnswer(answer) {
     }
     if (short.length) {
       saveBasket();
+      const rest = [...state.basket].some(([id, q]) => q > orderedOf(id));
       showMessage("error", "Une partie de votre panier n'a pas pu vous être réservée.", short,
-        "Le reste vous est réservé : commandez avant la fin du décompte.");
+        rest ? "Le reste vous est réservé : commandez avant la fin du décompte." : "");
       scheduleHold(); // the server's basket follows the corrected one
     }
   } else if (answer.status === 409 && answer.body?.code === "order_in_progress") {
