@@ -36,7 +36,13 @@ async fn hold_state(browser: &Browser, what: &str, ready: impl Fn(&Value) -> boo
 }
 
 /// What the server holds for `customer` of `offer` (waits until `wanted`).
-async fn server_holds(app: &TestApp, distribution: Uuid, customer: &TestUser, offer: Uuid, wanted: &str) {
+async fn server_holds(
+    app: &TestApp,
+    distribution: Uuid,
+    customer: &TestUser,
+    offer: Uuid,
+    wanted: &str,
+) {
     let path = format!("/api/v1/distributions/{distribution}/cart");
     let mut last = Value::Null;
     for _ in 0..200 {
@@ -73,15 +79,21 @@ async fn the_page_holds_the_basket_with_a_countdown_and_explains_what_it_could_n
     a.wait_ready().await;
 
     // Two sacks: held for Alice, a countdown, taken for everyone else.
-    a.click(&format!("li.offer[data-offer-id='{sack}'] button.add")).await;
-    a.click(&format!("li.line[data-offer-id='{sack}'] button[data-action=more]")).await;
+    a.click(&format!("li.offer[data-offer-id='{sack}'] button.add"))
+        .await;
+    a.click(&format!(
+        "li.line[data-offer-id='{sack}'] button[data-action=more]"
+    ))
+    .await;
     server_holds(&app, d, alice, sack, "2").await;
     let held = hold_state(&a, "the countdown", |v| {
         v["mode"] == "held" && v["lines"][sack.to_string()]["held"] == "2 réservés pour vous"
     })
     .await;
     assert!(
-        held["hold"].as_str().is_some_and(|t| t.contains("réservé encore")),
+        held["hold"]
+            .as_str()
+            .is_some_and(|t| t.contains("réservé encore")),
         "{held}"
     );
     assert_eq!(shop_available(&app, d, sack).await.as_deref(), Some("1"));
@@ -92,10 +104,16 @@ async fn the_page_holds_the_basket_with_a_countdown_and_explains_what_it_could_n
     let b = driver.browser(PHONE).await;
     b.goto(&url).await;
     b.wait_ready().await;
-    b.click(&format!("li.offer[data-offer-id='{sack}'] button.add")).await;
-    let signed_out = hold_state(&b, "the invitation to sign in", |v| v["mode"] == "signed-out").await;
+    b.click(&format!("li.offer[data-offer-id='{sack}'] button.add"))
+        .await;
+    let signed_out = hold_state(&b, "the invitation to sign in", |v| {
+        v["mode"] == "signed-out"
+    })
+    .await;
     assert!(
-        signed_out["hold"].as_str().is_some_and(|t| t.contains("Connectez-vous")),
+        signed_out["hold"]
+            .as_str()
+            .is_some_and(|t| t.contains("Connectez-vous")),
         "{signed_out}"
     );
     let rival = &customers(&app, 1).await[0];
@@ -123,7 +141,10 @@ async fn the_page_holds_the_basket_with_a_countdown_and_explains_what_it_could_n
             .is_some_and(|t| t.contains("plus aucun disponible, retiré du panier")),
         "{explained}"
     );
-    assert!(explained["lines"].get(sack.to_string()).is_none(), "{explained}");
+    assert!(
+        explained["lines"].get(sack.to_string()).is_none(),
+        "{explained}"
+    );
     b.screenshot("shop-phone-not-held").await;
 
     // Alice orders: her holds become her order, the countdown goes.
