@@ -176,6 +176,7 @@ async fn memory_per_offer_actor() {
         writer,
         Arc::new(SystemClock),
         &settings(&f.url).engine,
+        settings(&f.url).admission.rules(),
         Arc::new(JsonEvents),
     );
     // Warm up allocator and pools with a first batch.
@@ -273,6 +274,7 @@ fn benches(c: &mut Criterion) {
             writer_store,
             Arc::new(SystemClock),
             &settings(&f.url).engine,
+            settings(&f.url).admission.rules(),
             Arc::new(JsonEvents),
         );
         (store, engine)

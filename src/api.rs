@@ -8,6 +8,7 @@
 //! very routes that are served.
 
 pub mod accounts;
+pub mod admission;
 pub mod after_sale;
 pub mod auth;
 pub mod board;
@@ -56,6 +57,7 @@ use problem::ApiError;
 pub fn api_v1(cfg: &mut ServiceConfig) {
     orders::configure(cfg);
     carts::configure(cfg);
+    admission::configure(cfg);
     shop::configure(cfg);
     accounts::configure(cfg);
     producers::configure(cfg);

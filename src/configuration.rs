@@ -29,8 +29,42 @@ pub struct Settings {
     pub log: LogSettings,
     pub auth: AuthSettings,
     pub engine: EngineSettings,
+    pub admission: AdmissionSettings,
     pub notify: NotifySettings,
     pub web: WebSettings,
+}
+
+/// The fair waiting room of popular sales.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdmissionSettings {
+    /// Customers waiting at a sale's opening that make it go through the
+    /// waiting room without a market admin's mark.
+    pub threshold: usize,
+    /// Customers admitted per second (more than 0).
+    pub rate_per_s: f64,
+    /// An admitted ticket unused this many seconds expires.
+    pub ticket_idle_seconds: u64,
+    /// Seed of the opening draws; 0 = a random one at each start.
+    pub seed: u64,
+}
+
+impl AdmissionSettings {
+    /// The rules of the waiting rooms (a random seed when none is set).
+    pub fn rules(&self) -> crate::domain::admission::AdmissionRules {
+        crate::domain::admission::AdmissionRules {
+            threshold: self.threshold,
+            rate_per_s: self.rate_per_s,
+            idle_expiry: chrono::Duration::seconds(
+                i64::try_from(self.ticket_idle_seconds).unwrap_or(86_400),
+            ),
+            seed: if self.seed == 0 {
+                rand::random()
+            } else {
+                self.seed
+            },
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -245,7 +279,7 @@ impl Settings {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        let checks: [(&'static str, bool, &str); 11] = [
+        let checks: [(&'static str, bool, &str); 13] = [
             (
                 "server.body_limit_bytes",
                 self.server.body_limit_bytes >= 1024,
@@ -299,6 +333,17 @@ impl Settings {
             (
                 "engine.cart_hold_seconds",
                 (1..=86_400).contains(&self.engine.cart_hold_seconds),
+                "must be between 1 and 86400",
+            ),
+            (
+                "admission.rate_per_s",
+                self.admission.rate_per_s.is_finite()
+                    && (0.01..=100_000.0).contains(&self.admission.rate_per_s),
+                "must be between 0.01 and 100000",
+            ),
+            (
+                "admission.ticket_idle_seconds",
+                (1..=86_400).contains(&self.admission.ticket_idle_seconds),
                 "must be between 1 and 86400",
             ),
         ];

@@ -123,6 +123,7 @@ async fn seed_in(settings: &Settings, url: &str, clock: SharedClock) -> Result<D
         writer_store.clone(),
         clock,
         &settings.engine,
+        settings.admission.rules(),
         Arc::new(crate::api::ws::messages::JsonEvents),
     );
     let outcome = ensure(&engine).await;

@@ -3,6 +3,7 @@
 //! so every rule is unit-tested beside its type.
 
 pub mod account;
+pub mod admission;
 pub mod cart;
 pub mod decimal;
 pub mod error;

@@ -11,11 +11,12 @@
 //! `engine.actor_placement`) — and each passivates when idle.
 //!
 //! Layers, arrows pointing down: the protocols that `impl Engine`
-//! ([`ordering`], [`carts`], [`stock_moves`], [`shop`], [`storefront`],
-//! [`after_sale`], [`jobs`]) use this handle; the handle holds the actors, the writer, the
+//! ([`ordering`], [`carts`], [`admission`], [`stock_moves`], [`shop`],
+//! [`storefront`], [`after_sale`], [`jobs`]) use this handle; the handle holds the actors, the writer, the
 //! hub and the idempotency keys; those know only the domain, the store and
 //! [`error`].
 
+pub mod admission;
 pub mod after_sale;
 pub mod carts;
 pub mod clock;
@@ -42,6 +43,7 @@ use dashmap::DashMap;
 use uuid::Uuid;
 
 use crate::configuration::{ActorPlacement, EngineSettings};
+use crate::domain::admission::AdmissionRules;
 use crate::store::Store;
 use clock::SharedClock;
 use distribution_actor::DistributionActor;
@@ -68,6 +70,8 @@ struct EngineInner {
     distributions: Arc<DashMap<Uuid, Addr<DistributionActor>>>,
     /// How long a basket holds stock after its last change.
     cart_hold: chrono::Duration,
+    /// The waiting rooms' rules.
+    admission: AdmissionRules,
     arbiters: Vec<Arbiter>,
     idempotency: Idempotency,
     idle_after: Duration,
@@ -86,6 +90,7 @@ impl Engine {
         writer_store: Store,
         clock: SharedClock,
         settings: &EngineSettings,
+        admission: AdmissionRules,
         encoder: Arc<dyn EventEncoder>,
     ) -> Self {
         let threads = match settings.actor_threads {
@@ -114,6 +119,7 @@ impl Engine {
                 cart_hold: chrono::Duration::seconds(
                     i64::try_from(settings.cart_hold_seconds).unwrap_or(86_400),
                 ),
+                admission,
                 arbiters,
                 idempotency: Idempotency::default(),
                 idle_after: Duration::from_secs(settings.idle_passivate_secs),
@@ -272,6 +278,7 @@ impl Engine {
             registry: inner.distributions.clone(),
             offers: inner.offers.clone(),
             cart_hold: inner.cart_hold,
+            admission: inner.admission,
             idle_after: inner.idle_after,
             mailbox_capacity: inner.mailbox_capacity,
         };

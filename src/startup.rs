@@ -139,6 +139,7 @@ impl Application {
             writer_store,
             clock.clone(),
             &settings.engine,
+            settings.admission.rules(),
             Arc::new(crate::api::ws::messages::JsonEvents),
         );
         crate::engine::jobs::Jobs::new(engine.clone(), &settings).spawn();

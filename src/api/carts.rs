@@ -6,13 +6,14 @@
 //! The rules are the engine's (`engine::carts`); refusals are the order
 //! refusals (`orders::order_problem`).
 
-use actix_web::{delete, get, put, web, HttpResponse};
+use actix_web::{delete, get, put, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::admission::admission_ticket;
 use super::auth::Caller;
 use super::orders::{order_problem, parse_lines};
 use super::problem::ApiError;
@@ -84,12 +85,14 @@ pub async fn put_cart(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
+    req: HttpRequest,
     body: web::Json<CartInput>,
 ) -> Result<web::Json<CartView>, ApiError> {
     let lines = parse_lines(&body.lines)?;
+    let ticket = admission_ticket(&req)?;
     state
         .engine
-        .put_cart(*path, caller.account_id, lines)
+        .put_cart(*path, caller.account_id, lines, ticket)
         .await
         .map(web::Json)
         .map_err(order_problem)

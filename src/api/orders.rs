@@ -10,9 +10,11 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::admission::admission_ticket;
 use super::auth::Caller;
 use super::problem::ApiError;
 use super::state::AppState;
+use crate::domain::admission::NotAdmitted;
 use crate::domain::decimal::parse_decimal;
 use crate::domain::error::FieldError;
 use crate::domain::order::{OrderStatus, OrderView};
@@ -171,15 +173,48 @@ pub fn order_problem(error: OrderError) -> ApiError {
                 "another change to your order is being recorded; retry in a moment",
             ),
             SaleRefusal::Retry => ApiError::unavailable("retry shortly"),
+            SaleRefusal::NotAdmitted(refusal) => not_admitted(refusal),
         },
     }
 }
 
-fn customer(caller: &Caller) -> Customer {
-    Customer {
+/// The caller as the engine knows them, with their waiting-room ticket.
+/// `409 not_admitted`: the sale opens through its waiting room and the
+/// caller is not in (yet, or any more), with where their ticket stands.
+fn not_admitted(refusal: NotAdmitted) -> ApiError {
+    match refusal {
+        NotAdmitted::NoTicket => ApiError::conflict_with(
+            "not_admitted",
+            "this sale opens through a waiting room: join it (POST /api/v1/distributions/{id}/admission) \
+             and send your ticket in the Admission-Ticket header once admitted",
+        )
+        .with("position", Value::Null),
+        NotAdmitted::Waiting(status) => ApiError::conflict_with(
+            "not_admitted",
+            format!(
+                "not your turn yet: number {} in line, about {} s to wait",
+                status.position.map_or("?".to_owned(), |p| p.to_string()),
+                status.estimated_wait_s
+            ),
+        )
+        .with("position", json!(status.position))
+        .with("estimated_wait_s", json!(status.estimated_wait_s))
+        .with("ticket", json!(status.ticket)),
+        NotAdmitted::Expired => ApiError::conflict_with(
+            "not_admitted",
+            "your admission expired after going unused: join the waiting room again",
+        )
+        .with("position", Value::Null)
+        .with("expired", json!(true)),
+    }
+}
+
+fn customer(caller: &Caller, req: &HttpRequest) -> Result<Customer, ApiError> {
+    Ok(Customer {
         id: caller.account_id,
         name: caller.name.clone(),
-    }
+        admission_ticket: admission_ticket(req)?,
+    })
 }
 
 /// Places an order, or adds lines to the caller's order in this distribution.
@@ -205,7 +240,7 @@ pub async fn place_order(
         .engine
         .change_order(
             distribution_id,
-            customer(&caller),
+            customer(&caller, &req)?,
             OrderChange::Add(lines),
             key,
         )
@@ -259,6 +294,7 @@ pub async fn change_order(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
+    req: HttpRequest,
     body: web::Json<OrderInput>,
 ) -> Result<web::Json<OrderView>, ApiError> {
     let record = own_order(&state, &caller, *path).await?;
@@ -273,7 +309,7 @@ pub async fn change_order(
         .engine
         .change_order(
             record.distribution_id,
-            customer(&caller),
+            customer(&caller, &req)?,
             OrderChange::Replace(lines),
             None,
         )
@@ -291,6 +327,7 @@ pub async fn cancel_order(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let record = own_order(&state, &caller, *path).await?;
     if record.status == OrderStatus::Cancelled {
@@ -300,7 +337,7 @@ pub async fn cancel_order(
         .engine
         .change_order(
             record.distribution_id,
-            customer(&caller),
+            customer(&caller, &req)?,
             OrderChange::Cancel,
             None,
         )

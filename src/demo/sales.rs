@@ -217,6 +217,7 @@ async fn place_orders(engine: &Engine, setup: &Setup, distribution: Uuid) -> Res
         let who = Customer {
             id: account.id,
             name: account.name.to_owned(),
+            admission_ticket: None,
         };
         order(engine, distribution, who, requested).await?;
     }

@@ -23,6 +23,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use crate::domain::admission::NotAdmitted;
 use crate::domain::cart::Cart;
 use crate::domain::error::FieldError;
 use crate::domain::order::{
@@ -71,6 +72,8 @@ pub enum SaleRefusal {
     NoOrder,
     /// The sale is being reloaded (a window opened): ask again.
     Retry,
+    /// The waiting room is active and the customer is not admitted.
+    NotAdmitted(NotAdmitted),
 }
 
 /// A change accepted by the sale, waiting for stock and then the writer.
@@ -148,6 +151,12 @@ impl Sale {
     fn status_of(&self, participation_id: Uuid, now: DateTime<Utc>) -> SaleStatus {
         self.participation(participation_id)
             .map_or(SaleStatus::Closed, |p| self.status(p, now))
+    }
+
+    /// When the first of its sales opens (the waiting room's opening draw);
+    /// `None` without participations.
+    pub fn opening(&self) -> Option<DateTime<Utc>> {
+        self.participations.iter().map(|p| p.opens_at).min()
     }
 
     /// Participations that are open (or past) but whose prices are not frozen.

@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::admission::RoomStatus;
 use super::money::Money;
 use super::quantity::Quantity;
 use super::sale::Sale;
@@ -19,6 +20,9 @@ pub struct ShopView {
     pub distribution: ShopDistribution,
     pub catalogs: Vec<ShopCatalog>,
     pub offers: Vec<ShopOffer>,
+    /// The waiting room, when the sale opens through one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admission: Option<RoomStatus>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -131,6 +135,7 @@ impl ShopView {
                     held: None,
                 })
                 .collect(),
+            admission: None,
         }
     }
 

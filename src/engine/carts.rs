@@ -32,16 +32,18 @@ use crate::domain::sale::{CartPlan, RequestedLine, SaleRefusal};
 impl Engine {
     /// Sets the customer's basket in a distribution to `lines` (the whole
     /// basket; none empties it) and holds what is available of it.
+    /// `admission_ticket`: the customer's waiting-room ticket, if any.
     pub async fn put_cart(
         &self,
         distribution_id: Uuid,
         customer_id: Uuid,
         lines: Vec<RequestedLine>,
+        admission_ticket: Option<Uuid>,
     ) -> Result<CartView, OrderError> {
         let engine = self.clone();
         let task = actix::spawn(async move {
             engine
-                .put_cart_now(distribution_id, customer_id, lines)
+                .put_cart_now(distribution_id, customer_id, lines, admission_ticket)
                 .await
         });
         task.await.unwrap_or(Err(OrderError::Unavailable))
@@ -52,10 +54,11 @@ impl Engine {
         distribution_id: Uuid,
         customer_id: Uuid,
         lines: Vec<RequestedLine>,
+        admission_ticket: Option<Uuid>,
     ) -> Result<CartView, OrderError> {
         let distribution = self.distribution(distribution_id);
         let plan = self
-            .prepare_cart(&distribution, customer_id, lines)
+            .prepare_cart(&distribution, customer_id, lines, admission_ticket)
             .await
             .map_err(OrderError::Refused)?;
         let holder = CartKey {
@@ -91,6 +94,7 @@ impl Engine {
         distribution: &Addr<DistributionActor>,
         customer_id: Uuid,
         lines: Vec<RequestedLine>,
+        admission_ticket: Option<Uuid>,
     ) -> Result<CartPlan, SaleRefusal> {
         for _ in 0..5 {
             let asked = self
@@ -99,6 +103,7 @@ impl Engine {
                     PrepareCart {
                         customer_id,
                         lines: lines.clone(),
+                        admission_ticket,
                     },
                 )
                 .await;

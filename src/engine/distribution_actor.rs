@@ -5,11 +5,14 @@
 //!
 //! It loads itself from the database when started (freezing the prices of
 //! sales that have opened), reloads when a window opens or a catalog is
-//! force-synced, and passivates when idle with no change in flight and no
-//! basket. Its basket messages are in [`carts`].
+//! force-synced, and passivates when idle with no change in flight, no
+//! basket and nobody in its waiting room. Its basket messages are in
+//! [`carts`], its waiting room's (`domain::admission`) in [`admission`].
 
+mod admission;
 mod carts;
 
+pub use admission::{JoinRoom, RoomStatusOf, TicketStatusOf};
 pub use carts::{CartFailed, CartHeld, DropCart, GetCart, PrepareCart};
 
 use std::sync::Arc;
@@ -23,6 +26,7 @@ use uuid::Uuid;
 use super::clock::SharedClock;
 use super::events::EventHub;
 use super::offer_actor::{OfferActor, ReleaseHold};
+use crate::domain::admission::{AdmissionRules, RoomStatus, WaitingRoom};
 use crate::domain::cart::CartKey;
 use crate::domain::order::Order;
 use crate::domain::sale::{OrderChange, Plan, Sale, SaleParticipation, SaleRefusal};
@@ -36,6 +40,8 @@ pub struct Prepare {
     pub customer_id: Uuid,
     pub customer_name: String,
     pub change: OrderChange,
+    /// The customer's waiting-room ticket, if they sent one.
+    pub admission_ticket: Option<Uuid>,
 }
 
 /// Re-check the windows at the instant of acceptance; allocate the number.
@@ -87,6 +93,9 @@ pub struct Wiring {
     pub offers: Arc<DashMap<Uuid, Addr<OfferActor>>>,
     /// How long a basket holds stock after its last change.
     pub cart_hold: chrono::Duration,
+    /// The waiting room's rules (the seed is the engine's; each
+    /// distribution draws with its own, derived from it).
+    pub admission: AdmissionRules,
     pub idle_after: Duration,
     pub mailbox_capacity: usize,
 }
@@ -96,6 +105,10 @@ pub struct DistributionActor {
     id: Uuid,
     wiring: Wiring,
     sale: Option<Sale>,
+    /// Its waiting room (once the sale is loaded and has an opening).
+    room: Option<WaitingRoom>,
+    /// The room as last pushed to watchers.
+    pushed_room: Option<RoomStatus>,
     /// The distribution does not exist: every request is refused.
     missing: bool,
     last_used: Instant,
@@ -108,6 +121,8 @@ impl DistributionActor {
             id,
             wiring,
             sale: None,
+            room: None,
+            pushed_room: None,
             missing: false,
             last_used: Instant::now(),
             passivated: false,
@@ -151,6 +166,7 @@ impl DistributionActor {
                             sale.cart_changes = old.cart_changes;
                             sale.next_number = sale.next_number.max(old.next_number);
                         }
+                        actor.follow_sale_in_room(&sale, now);
                         actor.sale = Some(sale);
                         if announce {
                             actor.wiring.hub.resync(actor.id);
@@ -235,7 +251,7 @@ impl Actor for DistributionActor {
             let idle = actor.last_used.elapsed() >= actor.wiring.idle_after;
             let busy = actor.sale.as_ref().is_some_and(|s| {
                 !s.in_flight.is_empty() || !s.carts.is_empty() || !s.cart_changes.is_empty()
-            });
+            }) || actor.room.as_ref().is_some_and(|r| !r.is_empty());
             if idle && !busy && !actor.wiring.hub.is_watched(actor.id) {
                 actor.passivate(ctx);
             }
@@ -261,6 +277,11 @@ impl Handler<Prepare> for DistributionActor {
             self.load(ctx);
             return Err(SaleRefusal::Retry);
         }
+        // What may take stock goes through the waiting room; cancelling never.
+        if !matches!(msg.change, OrderChange::Cancel) {
+            self.admit(msg.customer_id, msg.admission_ticket, now)?;
+        }
+        let sale = self.sale_mut()?;
         sale.prepare(msg.customer_id, &msg.customer_name, msg.change, now)
     }
 }
@@ -297,7 +318,9 @@ impl Handler<GetShop> for DistributionActor {
         if !sale.needs_freeze(now).is_empty() {
             self.load(ctx);
         }
-        Some(ShopView::of_sale(self.sale.as_ref()?, now))
+        let mut shop = ShopView::of_sale(self.sale.as_ref()?, now);
+        shop.admission = self.room_shown(now);
+        Some(shop)
     }
 }
 
@@ -345,5 +368,6 @@ impl Handler<Tick> for DistributionActor {
         for (customer_id, offers) in released {
             self.release_holds(customer_id, &offers);
         }
+        self.push_room(now);
     }
 }

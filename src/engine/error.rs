@@ -45,6 +45,7 @@ impl OrderError {
                 SaleRefusal::InvalidLines(_) => "invalid_field",
                 SaleRefusal::Busy => "order_in_progress",
                 SaleRefusal::Retry => "unavailable",
+                SaleRefusal::NotAdmitted(_) => "not_admitted",
             },
         }
     }

@@ -32,6 +32,7 @@ use tokio::sync::{broadcast, mpsc};
 use uuid::Uuid;
 
 use crate::configuration::EngineSettings;
+use crate::domain::admission::RoomStatus;
 use crate::domain::stock::StockFigures;
 use crate::domain::window::SaleStatus;
 use crate::store::Store;
@@ -221,6 +222,22 @@ impl EventHub {
             if let Some(frame) = self.frame(&edge, Some(Instant::now())) {
                 let _ = tx.send(Push::one(frame));
             }
+        }
+    }
+
+    /// Where a distribution's waiting room stands now: pushed to its
+    /// watchers (nothing when nobody watches).
+    pub fn admission(&self, distribution_id: Uuid, status: RoomStatus) {
+        let Some(tx) = self
+            .inner
+            .storefronts
+            .get(&distribution_id)
+            .map(|tx| tx.clone())
+        else {
+            return;
+        };
+        if let Some(frame) = self.frame(&LiveEvent::Admission(status), Some(Instant::now())) {
+            let _ = tx.send(Push::one(frame));
         }
     }
 

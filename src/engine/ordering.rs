@@ -36,6 +36,8 @@ use crate::store::DbError;
 pub struct Customer {
     pub id: Uuid,
     pub name: String,
+    /// Their waiting-room ticket, if they sent one (`Admission-Ticket`).
+    pub admission_ticket: Option<Uuid>,
 }
 
 impl Engine {
@@ -179,6 +181,7 @@ impl Engine {
                         customer_id: customer.id,
                         customer_name: customer.name.clone(),
                         change: change.clone(),
+                        admission_ticket: customer.admission_ticket,
                     },
                 )
                 .await;

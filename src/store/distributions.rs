@@ -16,7 +16,7 @@ use crate::domain::window::DistributionTimes;
 
 /// The columns every distribution query selects.
 const COLUMNS: &str = "d.id, d.market_id, d.place, d.starts_at, d.ends_at, d.orders_open_at,
-     d.orders_close_at, d.series_id, d.cancelled_at, d.validated_at";
+     d.orders_close_at, d.series_id, d.cancelled_at, d.validated_at, d.popular";
 
 const CONFIRMED_ORDERS: &str =
     "SELECT count(*) FROM orders WHERE distribution_id = $1 AND status = 'confirmed'";
@@ -35,6 +35,8 @@ pub struct DistributionRecord {
     pub series_id: Option<Uuid>,
     pub cancelled_at: Option<DateTime<Utc>>,
     pub validated_at: Option<DateTime<Utc>>,
+    /// Marked popular: its sale opens through the waiting room.
+    pub popular: bool,
 }
 
 impl DistributionRecord {

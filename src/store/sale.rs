@@ -27,6 +27,7 @@ struct DistributionRow {
     ends_at: DateTime<Utc>,
     cancelled_at: Option<DateTime<Utc>>,
     validated_at: Option<DateTime<Utc>>,
+    popular: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -137,7 +138,7 @@ const LIVE_OFFER_FROM: &str = "FROM participations p
 impl Store {
     pub async fn sale_distribution(&self, id: Uuid) -> DbResult<Option<SaleDistribution>> {
         let row = sqlx::query_as::<_, DistributionRow>(
-            "SELECT id, market_id, starts_at, ends_at, cancelled_at, validated_at
+            "SELECT id, market_id, starts_at, ends_at, cancelled_at, validated_at, popular
                FROM distributions WHERE id = $1",
         )
         .bind(id)
@@ -150,7 +151,19 @@ impl Store {
             ends_at: r.ends_at,
             cancelled_at: r.cancelled_at,
             validated_at: r.validated_at,
+            popular: r.popular,
         }))
+    }
+
+    /// Marks a distribution's sale popular or not; `false` if there is no
+    /// such distribution.
+    pub async fn set_popular(&self, id: Uuid, popular: bool) -> DbResult<bool> {
+        let done = sqlx::query("UPDATE distributions SET popular = $2 WHERE id = $1")
+            .bind(id)
+            .bind(popular)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     pub async fn sale_participations(

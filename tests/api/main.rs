@@ -6,6 +6,7 @@ mod helpers;
 mod live_client;
 
 mod accounts;
+mod admission;
 mod after_sale;
 mod carts;
 mod catalogs;

@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::domain::admission::RoomStatus;
 use crate::domain::money::Money;
 use crate::domain::quantity::Quantity;
 use crate::domain::shop::ShopView;
@@ -50,6 +51,10 @@ impl EventEncoder for JsonEvents {
                 shop,
             }),
             LiveEvent::Order(order) => serde_json::to_string(&OrderMessage::of(order)),
+            LiveEvent::Admission(room) => serde_json::to_string(&Admission {
+                kind: "admission",
+                room,
+            }),
         };
         match encoded {
             Ok(text) => Some(ByteString::from(text)),
@@ -106,6 +111,16 @@ struct Snapshot<'a> {
     kind: &'static str,
     #[serde(flatten)]
     shop: &'a ShopView,
+}
+
+/// `{"type":"admission","active","drawn","admitted","waiting","rate_per_s"}`:
+/// a ticket at position `p` is in once `admitted ≥ p`.
+#[derive(Serialize)]
+struct Admission<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(flatten)]
+    room: &'a RoomStatus,
 }
 
 /// `{"type":"order_placed"|"order_modified"|"order_cancelled","order":{…}}`.

@@ -20,6 +20,8 @@ pub struct SaleDistribution {
     pub ends_at: DateTime<Utc>,
     pub cancelled_at: Option<DateTime<Utc>>,
     pub validated_at: Option<DateTime<Utc>>,
+    /// Marked popular by a market admin: it opens through the waiting room.
+    pub popular: bool,
 }
 
 /// A catalog taking part, with its effective window (its own or the

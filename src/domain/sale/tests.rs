@@ -77,6 +77,7 @@ pub(super) fn fixture() -> Fixture {
             ends_at: opens() + Duration::days(2) + Duration::hours(3),
             cancelled_at: None,
             validated_at: None,
+            popular: false,
         },
         vec![SaleParticipation {
             id: participation,

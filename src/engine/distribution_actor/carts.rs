@@ -15,6 +15,8 @@ use crate::domain::sale::{CartPlan, RequestedLine, SaleRefusal};
 pub struct PrepareCart {
     pub customer_id: Uuid,
     pub lines: Vec<RequestedLine>,
+    /// The customer's waiting-room ticket, if they sent one.
+    pub admission_ticket: Option<Uuid>,
 }
 
 /// The basket's holds are placed: it is the plan's from now on.
@@ -59,7 +61,12 @@ impl Handler<PrepareCart> for DistributionActor {
             self.load(ctx);
             return Err(SaleRefusal::Retry);
         }
-        sale.prepare_cart(msg.customer_id, &msg.lines, now, hold_for)
+        // Holding takes stock: through the waiting room (emptying never).
+        if !msg.lines.is_empty() {
+            self.admit(msg.customer_id, msg.admission_ticket, now)?;
+        }
+        self.sale_mut()?
+            .prepare_cart(msg.customer_id, &msg.lines, now, hold_for)
     }
 }
 

@@ -18,6 +18,7 @@ use bytestring::ByteString;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use crate::domain::admission::RoomStatus;
 use crate::domain::money::Money;
 use crate::domain::quantity::Quantity;
 use crate::domain::shop::ShopView;
@@ -42,6 +43,8 @@ pub enum LiveEvent {
     Snapshot(ShopView),
     /// A committed order change, for producers and market admins.
     Order(OrderEvent),
+    /// Where a distribution's waiting room stands (its storefronts).
+    Admission(RoomStatus),
 }
 
 /// What happened to an order.
