@@ -13,6 +13,7 @@ use super::credentials::{
 use super::problem::ApiError;
 use super::state::AppState;
 use super::validate::Collect;
+use crate::api::json::Json;
 use crate::domain::account::{Email, Password};
 use crate::domain::text::ShortText;
 use crate::store::DbError;
@@ -55,7 +56,7 @@ pub struct SessionView {
 #[tracing::instrument(name = "sign_up", skip_all)]
 pub async fn sign_up(
     state: web::Data<AppState>,
-    body: web::Json<SignUp>,
+    body: Json<SignUp>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let mut check = Collect::default();
@@ -95,7 +96,7 @@ pub async fn sign_up(
 #[tracing::instrument(name = "login", skip_all)]
 pub async fn login(
     state: web::Data<AppState>,
-    body: web::Json<Login>,
+    body: Json<Login>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let refused = || ApiError::unauthorized("unknown email or wrong password");

@@ -23,6 +23,7 @@ use super::problem::ApiError;
 use super::producers::existing_producer;
 use super::state::AppState;
 use super::validate::Collect;
+use crate::api::json::Json;
 use crate::domain::error::FieldError;
 use crate::domain::market::share_link;
 use crate::domain::money::Money;
@@ -259,7 +260,7 @@ pub async fn create_catalog(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<CatalogInput>,
+    body: Json<CatalogInput>,
 ) -> Result<HttpResponse, ApiError> {
     let producer_id = *path;
     existing_producer(&state, producer_id).await?;
@@ -318,7 +319,7 @@ pub async fn replace_catalog(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<CatalogInput>,
+    body: Json<CatalogInput>,
 ) -> Result<web::Json<CatalogView>, ApiError> {
     let catalog = existing_catalog(&state, *path).await?;
     caller.require_producer_member(catalog.producer_id)?;

@@ -35,6 +35,7 @@ use super::auth::Caller;
 use super::problem::ApiError;
 use super::state::AppState;
 use super::validate::Collect;
+use crate::api::json::Json;
 use crate::domain::error::FieldError;
 use crate::domain::planning::{parse_instant, weekly_count, DistributionStatus};
 use crate::domain::schedule::weekly_series;
@@ -183,7 +184,7 @@ pub async fn create_distribution(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<DistributionInput>,
+    body: Json<DistributionInput>,
 ) -> Result<HttpResponse, ApiError> {
     let market = existing_market(&state, *path).await?;
     caller.require_market_admin(market.id)?;
@@ -235,7 +236,7 @@ pub async fn update_distribution(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<DistributionInput>,
+    body: Json<DistributionInput>,
 ) -> Result<web::Json<DistributionView>, ApiError> {
     let current = existing_distribution(&state, *path).await?;
     caller.require_market_admin(current.market_id)?;

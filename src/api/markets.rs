@@ -23,6 +23,7 @@ use super::auth::Caller;
 use super::problem::ApiError;
 use super::state::AppState;
 use super::validate::Collect;
+use crate::api::json::Json;
 use crate::domain::account::Email;
 use crate::domain::geo::Coordinates;
 use crate::domain::market::{parse_timezone, Weekday, DEFAULT_TIMEZONE};
@@ -163,7 +164,7 @@ pub async fn existing_market(state: &AppState, id: Uuid) -> Result<MarketRecord,
 pub async fn create_market(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<MarketInput>,
+    body: Json<MarketInput>,
 ) -> Result<HttpResponse, ApiError> {
     let fields = parse_market(&body)?;
     let market = state
@@ -195,7 +196,7 @@ pub async fn update_market(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<MarketInput>,
+    body: Json<MarketInput>,
 ) -> Result<web::Json<MarketView>, ApiError> {
     let id = *path;
     existing_market(&state, id).await?;
@@ -219,7 +220,7 @@ pub async fn add_admin(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<AdminInput>,
+    body: Json<AdminInput>,
 ) -> Result<HttpResponse, ApiError> {
     let market_id = *path;
     existing_market(&state, market_id).await?;

@@ -25,6 +25,7 @@ use super::problem::ApiError;
 use super::products::managed_product;
 use super::state::AppState;
 use super::validate::Collect;
+use crate::api::json::Json;
 use crate::domain::error::FieldError;
 use crate::domain::money::Money;
 use crate::domain::offer::{real_stock, OfferPrice, OfferSpec, RawDecimal, StockFigures};
@@ -246,7 +247,7 @@ pub async fn create_offer(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<OfferInput>,
+    body: Json<OfferInput>,
 ) -> Result<HttpResponse, ApiError> {
     let product = managed_product(&state, &caller, *path).await?;
     let mut check = Collect::default();
@@ -309,7 +310,7 @@ pub async fn update_offer(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<OfferUpdate>,
+    body: Json<OfferUpdate>,
 ) -> Result<web::Json<OfferChangeView>, ApiError> {
     let offer = managed_offer(&state, &caller, *path).await?;
     let mut check = Collect::default();

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::auth::Caller;
 use super::problem::ApiError;
 use super::state::AppState;
+use crate::api::json::Json;
 use crate::domain::decimal::parse_decimal;
 use crate::domain::error::FieldError;
 use crate::engine::idempotency::IdempotencyKey;
@@ -187,7 +188,7 @@ pub async fn place_order(
     caller: Caller,
     path: web::Path<Uuid>,
     req: HttpRequest,
-    body: web::Json<OrderInput>,
+    body: Json<OrderInput>,
 ) -> Result<HttpResponse, ApiError> {
     let distribution_id = *path;
     let lines = parse_lines(&body)?;
@@ -250,7 +251,7 @@ pub async fn change_order(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<OrderInput>,
+    body: Json<OrderInput>,
 ) -> Result<web::Json<OrderView>, ApiError> {
     let record = own_order(&state, &caller, *path).await?;
     if record.status == "cancelled" {

@@ -36,6 +36,7 @@ use super::distributions::{distribution_changed, existing_distribution, not_upco
 use super::problem::ApiError;
 use super::state::AppState;
 use super::validate::Collect;
+use crate::api::json::Json;
 use crate::domain::error::FieldError;
 use crate::domain::planning::{effective_window, parse_optional_instant, DistributionStatus};
 use crate::domain::window::SaleStatus;
@@ -207,7 +208,7 @@ pub async fn create_participation(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<ParticipationInput>,
+    body: Json<ParticipationInput>,
 ) -> Result<HttpResponse, ApiError> {
     let distribution = existing_distribution(&state, *path).await?;
     let mut check = Collect::default();
@@ -291,7 +292,7 @@ pub async fn update_participation(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<WindowInput>,
+    body: Json<WindowInput>,
 ) -> Result<web::Json<ParticipationView>, ApiError> {
     let current = own_participation(&state, &caller, *path).await?;
     let distribution = existing_distribution(&state, current.distribution_id).await?;

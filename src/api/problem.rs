@@ -24,6 +24,8 @@ pub struct ApiError {
     pub extra: Map<String, Value>,
     /// Seconds for `Retry-After` (503 answers).
     pub retry_after: Option<u64>,
+    /// The methods for `Allow` (405 answers).
+    pub allow: Option<String>,
 }
 
 impl std::fmt::Display for ApiError {
@@ -46,6 +48,7 @@ impl ApiError {
             detail: detail.into(),
             extra: Map::new(),
             retry_after: None,
+            allow: None,
         }
     }
 
@@ -192,6 +195,9 @@ impl ResponseError for ApiError {
         ));
         if let Some(secs) = self.retry_after {
             builder.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        if let Some(methods) = &self.allow {
+            builder.insert_header((header::ALLOW, methods.as_str()));
         }
         builder.body(self.body().to_string())
     }

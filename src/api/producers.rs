@@ -11,6 +11,7 @@ use super::auth::Caller;
 use super::problem::ApiError;
 use super::state::AppState;
 use super::validate::Collect;
+use crate::api::json::Json;
 use crate::domain::account::Email;
 use crate::domain::roles::ProducerRole;
 use crate::domain::text::ShortText;
@@ -98,7 +99,7 @@ pub async fn existing_producer(state: &AppState, id: Uuid) -> Result<ProducerRec
 pub async fn create_producer(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<ProducerInput>,
+    body: Json<ProducerInput>,
 ) -> Result<HttpResponse, ApiError> {
     let (name, description) = parse_producer(&body)?;
     let producer = state
@@ -133,7 +134,7 @@ pub async fn update_producer(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<ProducerInput>,
+    body: Json<ProducerInput>,
 ) -> Result<web::Json<ProducerView>, ApiError> {
     let id = *path;
     existing_producer(&state, id).await?;
@@ -161,7 +162,7 @@ pub async fn add_member(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<MemberInput>,
+    body: Json<MemberInput>,
 ) -> Result<HttpResponse, ApiError> {
     let producer_id = *path;
     existing_producer(&state, producer_id).await?;

@@ -18,6 +18,7 @@ use super::problem::ApiError;
 use super::producers::existing_producer;
 use super::state::AppState;
 use super::validate::Collect;
+use crate::api::json::Json;
 use crate::domain::offer::{photo_url, ProductSpec, SaleFlags};
 use crate::domain::text::{LongText, Name, ShortText};
 use crate::store::products::ProductRecord;
@@ -176,7 +177,7 @@ pub async fn create_product(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<ProductInput>,
+    body: Json<ProductInput>,
 ) -> Result<HttpResponse, ApiError> {
     let producer_id = *path;
     existing_producer(&state, producer_id).await?;
@@ -214,7 +215,7 @@ pub async fn update_product(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<ProductInput>,
+    body: Json<ProductInput>,
 ) -> Result<web::Json<ProductUpdateView>, ApiError> {
     let id = *path;
     managed_product(&state, &caller, id).await?;

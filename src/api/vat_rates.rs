@@ -15,6 +15,7 @@ use super::problem::ApiError;
 use super::producers::existing_producer;
 use super::state::AppState;
 use super::validate::Collect;
+use crate::api::json::Json;
 use crate::domain::offer::RawDecimal;
 use crate::domain::text::ShortText;
 use crate::domain::vat::VatRate;
@@ -122,7 +123,7 @@ pub async fn create_vat_rate(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<VatRateInput>,
+    body: Json<VatRateInput>,
 ) -> Result<HttpResponse, ApiError> {
     let producer_id = *path;
     existing_producer(&state, producer_id).await?;
@@ -164,7 +165,7 @@ pub async fn update_vat_rate(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<VatRateInput>,
+    body: Json<VatRateInput>,
 ) -> Result<web::Json<VatRateView>, ApiError> {
     let id = *path;
     managed_vat_rate(&state, &caller, id).await?;

@@ -17,6 +17,7 @@ use uuid::Uuid;
 use super::existing_market;
 use crate::api::auth::Caller;
 use crate::api::catalogs::{existing_catalog, Ref};
+use crate::api::json::Json;
 use crate::api::problem::ApiError;
 use crate::api::state::AppState;
 use crate::domain::market::CatalogCode;
@@ -67,7 +68,7 @@ pub async fn link_catalog(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<LinkInput>,
+    body: Json<LinkInput>,
 ) -> Result<HttpResponse, ApiError> {
     let market_id = *path;
     existing_market(&state, market_id).await?;

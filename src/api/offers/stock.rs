@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use super::{managed_offer, StockView};
 use crate::api::auth::Caller;
+use crate::api::json::Json;
 use crate::api::problem::ApiError;
 use crate::api::producers::existing_producer;
 use crate::api::state::AppState;
@@ -72,7 +73,7 @@ pub async fn set_offer_stock(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<StockSetting>,
+    body: Json<StockSetting>,
 ) -> Result<web::Json<OfferStockView>, ApiError> {
     let offer = managed_offer(&state, &caller, *path).await?;
     let real = match &body.real {

@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::{check_items, insert_error, parse_uuid, ParticipationView, Refusal};
 use crate::api::auth::Caller;
 use crate::api::distributions::distribution_changed;
+use crate::api::json::Json;
 use crate::api::problem::ApiError;
 use crate::api::producers::existing_producer;
 use crate::api::state::AppState;
@@ -188,7 +189,7 @@ pub async fn bulk_participate(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<BulkInput>,
+    body: Json<BulkInput>,
 ) -> Result<HttpResponse, ApiError> {
     let producer = existing_producer(&state, *path).await?;
     caller.require_producer_member(producer.id)?;
