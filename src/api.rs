@@ -33,6 +33,7 @@ pub mod producers;
 pub mod products;
 pub mod recaps;
 pub mod request_span;
+pub mod schema;
 pub mod settlement;
 pub mod shop;
 pub mod state;

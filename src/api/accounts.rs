@@ -11,6 +11,7 @@ use super::credentials::{
     decoy_hash_in_turn, hash_password_in_turn, issue_token, verify_password_in_turn,
 };
 use super::problem::ApiError;
+use super::schema;
 use super::state::AppState;
 use super::validate::Collect;
 use crate::api::json::Json;
@@ -23,8 +24,12 @@ pub const PASSWORD_HASH_MEMORY_KIB: u32 = 19 * 1024;
 
 #[derive(Deserialize, ToSchema)]
 pub struct SignUp {
+    #[schema(schema_with = schema::email)]
     email: String,
+    /// 8 to 128 characters, kept as typed.
+    #[schema(schema_with = schema::password)]
     password: String,
+    #[schema(schema_with = schema::name)]
     name: String,
 }
 

@@ -48,18 +48,19 @@ use crate::store::distributions::{CancelOutcome, DistributionRecord, EditOutcome
 /// RFC 3339 with an offset.
 #[derive(Deserialize, ToSchema)]
 pub struct DistributionInput {
-    #[schema(format = DateTime)]
+    #[schema(schema_with = crate::api::schema::date_time, required = true)]
     starts_at: Option<String>,
-    #[schema(format = DateTime)]
+    #[schema(schema_with = crate::api::schema::date_time, required = true)]
     ends_at: Option<String>,
     /// Default opening of the sale of every participating catalog.
-    #[schema(format = DateTime)]
+    #[schema(schema_with = crate::api::schema::date_time, required = true)]
     orders_open_at: Option<String>,
     /// Default closing (excluded); at the latest `ends_at`.
-    #[schema(format = DateTime)]
+    #[schema(schema_with = crate::api::schema::date_time, required = true)]
     orders_close_at: Option<String>,
     /// Overrides the market's address for this day.
     #[serde(default)]
+    #[schema(schema_with = crate::api::schema::optional_line500)]
     place: Option<String>,
     /// Create a weekly series instead of one distribution (creation only).
     #[serde(default)]
@@ -69,6 +70,7 @@ pub struct DistributionInput {
 #[derive(Deserialize, ToSchema)]
 pub struct RepeatInput {
     /// Number of weekly occurrences, the first included: 1..=52.
+    #[schema(minimum = 1, maximum = 52)]
     weekly: i64,
 }
 

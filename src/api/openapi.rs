@@ -66,6 +66,65 @@ fn collected() -> OpenApi {
     doc
 }
 
+/// Rules between the fields of a body, in JSON Schema, merged into the
+/// collected schema of that name (the derive cannot say them).
+fn field_rules() -> Vec<(&'static str, Value)> {
+    vec![
+        (
+            // multi_weight ⇒ variable_price, and never fractional.
+            "ProductInput",
+            json!({"allOf": [{
+                "if": {"properties": {"multi_weight": {"const": true}}, "required": ["multi_weight"]},
+                "then": {
+                    "properties": {"variable_price": {"const": true}, "fractional": {"not": {"const": true}}},
+                    "required": ["variable_price"]
+                }
+            }]}),
+        ),
+        (
+            // Stock has its own operation (`PUT /offers/{id}/stock`).
+            "OfferUpdate",
+            json!({"properties": {"stock": {"not": {}, "description": "refused: use PUT /offers/{id}/stock"}}}),
+        ),
+    ]
+}
+
+/// Operations whose valid bodies depend on more than JSON Schema can say
+/// (the clock, other resources' state, ordering between fields): their
+/// rules, in `x-etal-rules`. A schema-valid request may still get a 422
+/// there; the schemathesis run checks every other property of them.
+const BUSINESS_RULES: &[(&str, &str)] = &[
+    ("create_distribution", "ends_at after starts_at; the order window opens before it closes, closes at the latest at ends_at; the distribution ends in the future"),
+    ("update_distribution", "as for creation; an upcoming distribution only"),
+    ("create_participation", "a custom window opens before it closes and within the distribution's"),
+    ("update_participation", "a custom window opens before it closes and within the distribution's"),
+    ("bulk_participate", "either `catalog_id` + `distribution_ids` or `items`; windows as for one participation"),
+    ("place_order", "offers sold in this distribution; whole units unless the product is sold in fractions"),
+    ("change_order", "offers sold in this distribution; whole units unless the product is sold in fractions"),
+    ("change_order_line", "`quantity` or `weight` as the product allows; whole units unless fractional"),
+    ("bulk_weighing", "lines of the caller's catalogs in this distribution, weighed products only"),
+    ("producer_recap", "either `distribution_ids` or `date`; ids of the producer's catalogs"),
+    ("distribution_recap", "`producer_id` required unless the caller administers the market"),
+    ("set_offer_stock", "whole units unless the product is sold in fractions"),
+    ("create_offer", "initial stock in whole units unless the product is sold in fractions"),
+];
+
+/// Operations with a field that may name nothing (an e-mail, a code, an
+/// id of another resource): `409 unknown_reference`
+/// ([`super::problem::ApiError::names_nothing`]).
+const UNKNOWN_REFERENCE: &[&str] = &[
+    "list_stocks",
+    "create_catalog",
+    "replace_catalog",
+    "create_offer",
+    "update_offer",
+    "link_catalog",
+    "add_member",
+    "add_admin",
+    "create_participation",
+    "bulk_participate",
+];
+
 /// Adds the answers every operation of a kind gives, and the `Problem` schema.
 pub fn complete(doc: &mut Value) {
     if let Some(schemas) = doc
@@ -75,6 +134,11 @@ pub fn complete(doc: &mut Value) {
         .and_then(Value::as_object_mut)
     {
         schemas.insert("Problem".into(), problem_schema());
+        for (name, rules) in field_rules() {
+            if let Some(schema) = schemas.get_mut(name) {
+                merge(schema, rules);
+            }
+        }
     }
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
@@ -83,9 +147,94 @@ pub fn complete(doc: &mut Value) {
         let under_api = path.starts_with("/api/v1/");
         for method in METHODS {
             if let Some(operation) = item.get_mut(method).and_then(Value::as_object_mut) {
+                if path.starts_with("/ws/") {
+                    websocket_handshake(operation);
+                }
                 complete_operation(operation, under_api);
+                let id = operation
+                    .get("operationId")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                let id = id.as_deref();
+                if id.is_some_and(|id| UNKNOWN_REFERENCE.contains(&id)) {
+                    add_unknown_reference(operation);
+                }
+                if let Some((_, rules)) = BUSINESS_RULES.iter().find(|(op, _)| Some(*op) == id) {
+                    operation.insert("x-etal-rules".into(), Value::String((*rules).to_owned()));
+                }
             }
         }
+    }
+}
+
+/// A live feed's `GET` is a WebSocket handshake (RFC 6455, as actix-http
+/// checks it): its headers are required parameters, and a request without
+/// them is refused with 400.
+fn websocket_handshake(operation: &mut Map<String, Value>) {
+    let header = |name: &str, pattern: &str, description: &str| {
+        json!({"name": name, "in": "header", "required": true, "description": description,
+               "schema": {"type": "string", "pattern": pattern}})
+    };
+    let parameters = operation.entry("parameters").or_insert_with(|| json!([]));
+    if let Some(list) = parameters.as_array_mut() {
+        list.extend([
+            header(
+                "Upgrade",
+                "[Ww][Ee][Bb][Ss][Oo][Cc][Kk][Ee][Tt]",
+                "contains `websocket`",
+            ),
+            header(
+                "Connection",
+                "^[ \t]*[Uu][Pp][Gg][Rr][Aa][Dd][Ee][ \t]*$",
+                "`Upgrade`",
+            ),
+            header("Sec-WebSocket-Version", "^13$", "13"),
+            header(
+                "Sec-WebSocket-Key",
+                "^[A-Za-z0-9+/]{21}[AQgw]==$",
+                "16 random bytes in base64",
+            ),
+        ]);
+    }
+    if let Some(responses) = operation
+        .entry("responses")
+        .or_insert_with(|| json!({}))
+        .as_object_mut()
+    {
+        responses
+            .entry("400")
+            .or_insert_with(|| json!({"description": "`bad_request`: not a WebSocket handshake"}));
+    }
+}
+
+/// Documents `409 unknown_reference` beside the operation's own 409s.
+fn add_unknown_reference(operation: &mut Map<String, Value>) {
+    let text = "`unknown_reference`: a field names nothing (named in `errors`)";
+    if let Some(responses) = operation
+        .get_mut("responses")
+        .and_then(Value::as_object_mut)
+    {
+        let response = responses
+            .entry("409")
+            .or_insert_with(|| json!({"description": ""}));
+        let description = response["description"].as_str().unwrap_or_default();
+        response["description"] = Value::String(if description.is_empty() {
+            text.to_owned()
+        } else {
+            format!("{description}; {text}")
+        });
+    }
+}
+
+/// Merges `extra` into `target`: objects key by key, anything else replaced.
+fn merge(target: &mut Value, extra: Value) {
+    match (target, extra) {
+        (Value::Object(target), Value::Object(extra)) => {
+            for (key, value) in extra {
+                merge(target.entry(key).or_insert(Value::Null), value);
+            }
+        }
+        (target, extra) => *target = extra,
     }
 }
 
@@ -280,5 +429,19 @@ mod tests {
         assert!(shop["responses"]["404"].is_object());
         let health = operation(&doc, "/health", "get");
         assert!(health["responses"]["503"].is_null());
+    }
+
+    #[test]
+    fn required_query_parameters_are_marked_required() {
+        let doc = document();
+        let directory = operation(&doc, "/api/v1/directory/markets", "get");
+        let required: Vec<&str> = directory["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["required"] == true)
+            .filter_map(|p| p["name"].as_str())
+            .collect();
+        assert_eq!(required, ["lat", "lng"], "{directory}");
     }
 }

@@ -49,19 +49,19 @@ use crate::store::DbError;
 pub struct ParticipationInput {
     catalog_id: Option<String>,
     /// Custom opening; absent or null = the distribution's.
-    #[schema(format = DateTime)]
+    #[schema(schema_with = crate::api::schema::date_time_or_null)]
     orders_open_at: Option<String>,
     /// Custom closing; absent or null = the distribution's.
-    #[schema(format = DateTime)]
+    #[schema(schema_with = crate::api::schema::date_time_or_null)]
     orders_close_at: Option<String>,
 }
 
 /// A custom window (`PUT`): absent or null bounds follow the distribution.
 #[derive(Deserialize, ToSchema)]
 pub struct WindowInput {
-    #[schema(format = DateTime)]
+    #[schema(schema_with = crate::api::schema::date_time_or_null)]
     orders_open_at: Option<String>,
-    #[schema(format = DateTime)]
+    #[schema(schema_with = crate::api::schema::date_time_or_null)]
     orders_close_at: Option<String>,
 }
 
@@ -229,7 +229,7 @@ pub async fn create_participation(
         .planning_catalogs(&[catalog_id])
         .await?
         .pop()
-        .ok_or_else(|| ApiError::invalid_field("catalog_id", "no catalog with this id"))?;
+        .ok_or_else(|| ApiError::names_nothing("catalog_id", "no catalog with this id"))?;
     caller.require_producer_member(catalog.producer_id)?;
     let item = NewParticipation {
         distribution_id: distribution.id,

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::auth::Caller;
 use super::problem::ApiError;
+use super::schema;
 use super::state::AppState;
 use super::validate::Collect;
 use crate::api::json::Json;
@@ -20,8 +21,11 @@ use crate::store::DbError;
 
 #[derive(Deserialize, ToSchema)]
 pub struct ProducerInput {
+    #[schema(schema_with = schema::name)]
     name: String,
+    /// One line; blank or `null` for none.
     #[serde(default)]
+    #[schema(schema_with = schema::optional_line2000)]
     description: Option<String>,
 }
 
@@ -44,8 +48,11 @@ impl From<ProducerRecord> for ProducerView {
 
 #[derive(Deserialize, ToSchema)]
 pub struct MemberInput {
+    /// The e-mail of an existing account (404 when none has it).
+    #[schema(schema_with = schema::email)]
     email: String,
     /// Only `collaborator` can be added; there is one owner.
+    #[schema(schema_with = schema::collaborator_role)]
     role: String,
 }
 
@@ -181,7 +188,7 @@ pub async fn add_member(
     };
     check.finish()?;
     let account = state.store.account_by_email(&email).await?.ok_or_else(|| {
-        ApiError::invalid_field(
+        ApiError::names_nothing(
             "email",
             "no account has this email; ask them to sign up first",
         )

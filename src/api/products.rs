@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::auth::Caller;
 use super::problem::ApiError;
 use super::producers::existing_producer;
+use super::schema;
 use super::state::AppState;
 use super::validate::Collect;
 use crate::api::json::Json;
@@ -29,9 +30,12 @@ fn yes() -> bool {
 
 #[derive(Deserialize, ToSchema)]
 pub struct ProductInput {
+    #[schema(schema_with = schema::name)]
     name: String,
     /// The product's unit ("kg", "pièce", "botte").
+    #[schema(schema_with = schema::line32)]
     unit: String,
+    #[schema(schema_with = schema::line100)]
     category: String,
     #[serde(default)]
     organic: bool,
@@ -47,8 +51,11 @@ pub struct ProductInput {
     #[serde(default)]
     fractional: Option<bool>,
     #[serde(default)]
+    #[schema(schema_with = schema::text2000)]
     description: Option<String>,
+    /// An absolute `http(s)://` URL; blank or `null` for none.
     #[serde(default)]
+    #[schema(schema_with = schema::photo_url)]
     photo_url: Option<String>,
 }
 

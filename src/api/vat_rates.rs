@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::auth::Caller;
 use super::problem::ApiError;
 use super::producers::existing_producer;
+use super::schema;
 use super::state::AppState;
 use super::validate::Collect;
 use crate::api::json::Json;
@@ -25,9 +26,10 @@ use crate::store::DbError;
 #[derive(Deserialize, ToSchema)]
 pub struct VatRateInput {
     /// e.g. "Taux réduit".
+    #[schema(schema_with = schema::line100)]
     name: String,
     /// Percent, 0..=100, at most 2 decimals: `"5.5"` or `5.5`.
-    #[schema(value_type = String, example = "5.5")]
+    #[schema(schema_with = schema::percent)]
     rate: RawDecimal,
 }
 

@@ -27,7 +27,7 @@ use crate::store::DbError;
 #[derive(Deserialize, ToSchema)]
 pub struct LinkInput {
     /// The catalog's numeric code, as a string or a number.
-    #[schema(value_type = String, example = "482913")]
+    #[schema(schema_with = crate::api::schema::catalog_code)]
     code: Value,
 }
 
@@ -78,7 +78,7 @@ pub async fn link_catalog(
         .store
         .catalog_by_code(&code)
         .await?
-        .ok_or_else(|| ApiError::invalid_field("code", "no catalog has this code"))?;
+        .ok_or_else(|| ApiError::names_nothing("code", "no catalog has this code"))?;
     state
         .store
         .link_catalog(market_id, catalog.id)

@@ -30,7 +30,7 @@ pub struct StockSetting {
     tracked: bool,
     /// New real stock; omitted = unchanged.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "12")]
+    #[schema(schema_with = crate::api::schema::stock_level)]
     real: Option<RawDecimal>,
 }
 
@@ -115,7 +115,7 @@ pub async fn list_stocks(
     caller.require_producer_member(producer_id)?;
     if let Some(catalog_id) = query.catalog_id {
         if state.store.stock_catalog_owner(catalog_id).await? != Some(producer_id) {
-            return Err(ApiError::invalid_field(
+            return Err(ApiError::names_nothing(
                 "catalog_id",
                 "is not one of this producer's catalogs",
             ));
