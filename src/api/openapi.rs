@@ -156,6 +156,14 @@ pub fn complete(doc: &mut Value) {
                     .and_then(Value::as_str)
                     .map(str::to_owned);
                 let id = id.as_deref();
+                if id == Some("link_catalog") {
+                    // The link answered names the catalog to unlink (schemathesis's
+                    // guess from the names alone picked any catalog id).
+                    operation["responses"]["201"]["links"] = json!({"Unlink": {
+                        "operationId": "unlink_catalog",
+                        "parameters": {"id": "$request.path.id", "catalog_id": "$response.body#/catalog_id"}
+                    }});
+                }
                 if id.is_some_and(|id| UNKNOWN_REFERENCE.contains(&id)) {
                     add_unknown_reference(operation);
                 }

@@ -238,7 +238,7 @@ async fn another_producers_vat_rate_is_refused() {
             token,
         )
         .await
-        .expect_problem(422, "invalid_field");
+        .expect_problem(409, "unknown_reference");
     assert_eq!(fields_of(&problem), vec!["vat_rate_id"]);
     let (label, vat): (String, Uuid) = sqlx::query_as("SELECT label, vat_rate_id FROM offers")
         .fetch_one(&app.db)
