@@ -1,6 +1,6 @@
 //! RFC 9457 problem documents: every error the API returns is an
 //! [`ApiError`], rendered as `application/problem+json` with a stable
-//! snake_case `code` (see `API.md`, "Conventions"). Handlers return
+//! snake_case `code` (see `docs/api.md`, "Conventions"). Handlers return
 //! `Result<_, ApiError>`; store and engine errors convert into it here, so
 //! no handler decides status codes for database trouble by itself.
 
