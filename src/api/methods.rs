@@ -9,8 +9,8 @@
 //! list.
 
 use actix_web::dev::ResourceDef;
-use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest};
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, ResponseError};
 use serde_json::Value;
 
 use super::openapi::METHODS;
@@ -67,16 +67,16 @@ impl MethodTable {
 }
 
 /// The default service: 405 + `Allow` for a known path, else 404.
-pub async fn unmatched(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+pub async fn unmatched(req: HttpRequest) -> actix_web::HttpResponse {
     let allowed = req
         .app_data::<web::Data<AppState>>()
         .map(|state| state.routes.allowed(req.path()))
         .unwrap_or_default();
     if allowed.is_empty() || allowed.iter().any(|m| m == req.method().as_str()) {
-        return Err(ApiError::not_found("no such route"));
+        return ApiError::not_found("no such route").error_response();
     }
     let allow = allowed.join(", ");
-    let mut error = ApiError::new(
+    let mut answer = ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
         "Method not allowed",
@@ -84,9 +84,12 @@ pub async fn unmatched(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiE
             "{} is not served here; this path answers {allow}",
             req.method()
         ),
-    );
-    error.allow = Some(allow);
-    Err(error)
+    )
+    .error_response();
+    if let Ok(value) = header::HeaderValue::from_str(&allow) {
+        answer.headers_mut().insert(header::ALLOW, value);
+    }
+    answer
 }
 
 #[cfg(test)]

@@ -24,8 +24,6 @@ pub struct ApiError {
     pub extra: Map<String, Value>,
     /// Seconds for `Retry-After` (503 answers).
     pub retry_after: Option<u64>,
-    /// The methods for `Allow` (405 answers).
-    pub allow: Option<String>,
 }
 
 impl std::fmt::Display for ApiError {
@@ -48,7 +46,6 @@ impl ApiError {
             detail: detail.into(),
             extra: Map::new(),
             retry_after: None,
-            allow: None,
         }
     }
 
@@ -219,9 +216,7 @@ impl ResponseError for ApiError {
         if let Some(secs) = self.retry_after {
             builder.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
-        if let Some(methods) = &self.allow {
-            builder.insert_header((header::ALLOW, methods.as_str()));
-        }
+
         builder.body(self.body().to_string())
     }
 }

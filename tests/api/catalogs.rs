@@ -232,7 +232,7 @@ async fn bad_entries_are_named_and_nothing_changes() {
             Some(&owner.token),
         )
         .await
-        .expect_problem(422, "invalid_field");
+        .expect_problem(409, "unknown_reference");
     assert_eq!(fields(&problem), vec!["entries[0].offer_id"]);
     let unchanged = app
         .get(&format!("/api/v1/catalogs/{id}"), Some(&owner.token))
