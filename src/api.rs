@@ -42,6 +42,7 @@ pub mod system;
 pub mod upgraded;
 pub mod validate;
 pub mod vat_rates;
+pub mod webapp;
 pub mod ws;
 
 use actix_web::error::JsonPayloadError;

@@ -29,6 +29,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub engine: EngineSettings,
     pub notify: NotifySettings,
+    pub web: WebSettings,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -74,6 +75,20 @@ pub struct LogSettings {
 #[serde(deny_unknown_fields)]
 pub struct AuthSettings {
     pub token_ttl_hours: u32,
+}
+
+/// The web pages: cookies, uploads, platform admins, the map.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebSettings {
+    /// Mark the session and CSRF cookies `Secure` (sent over HTTPS only;
+    /// browsers also accept them from `http://localhost` and `127.0.0.1`).
+    pub secure_cookies: bool,
+    /// Largest photo or logo accepted, in bytes.
+    pub upload_limit_bytes: usize,
+    /// Map tiles for the page vitrine (`{z}/{x}/{y}`); empty: the markets
+    /// are drawn on the bundled outline of France.
+    pub map_tile_url: String,
 }
 
 /// Where an offer's actor is activated (a distribution's actor always

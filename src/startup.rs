@@ -275,5 +275,6 @@ fn application(
         .service(system::ready)
         .into_app()
         .configure(api::pages::configure)
+        .configure(api::webapp::configure)
         .default_service(web::to(api::methods::unmatched))
 }

@@ -17,6 +17,7 @@ use super::validate::Collect;
 use crate::api::json::Json;
 use crate::domain::account::{Email, Password};
 use crate::domain::text::ShortText;
+use crate::store::accounts::AccountRecord;
 use crate::store::DbError;
 
 /// Argon2 memory cost, KiB (OWASP's recommended minimum for argon2id).
@@ -71,22 +72,7 @@ pub async fn sign_up(
     let (Some(email), Some(password), Some(name)) = (email, password, name) else {
         return Err(check.into_error());
     };
-    let hash = hash_password_in_turn(password, PASSWORD_HASH_MEMORY_KIB)
-        .await
-        .map_err(|reason| {
-            tracing::error!(%reason, "password hashing failed");
-            ApiError::internal()
-        })?;
-    let account = state
-        .store
-        .create_account(&email, name.as_str(), &hash)
-        .await
-        .map_err(|e| match e {
-            DbError::Conflict(_) => {
-                ApiError::conflict_with("email_taken", "an account with this email already exists")
-            }
-            other => other.into(),
-        })?;
+    let account = register(&state, &email, password, &name).await?;
     Ok(HttpResponse::Created().json(AccountView {
         id: account.id,
         email: account.email,
@@ -104,28 +90,9 @@ pub async fn login(
     body: Json<Login>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let refused = || ApiError::unauthorized("unknown email or wrong password");
-    let email = Email::parse(&body.email, "email").map_err(|_| refused())?;
-    let failed = |reason: String| {
-        tracing::error!(%reason, "password verification failed");
-        ApiError::internal()
-    };
-    // An unknown email is checked against a decoy, as long as a real one.
-    let (account_id, stored) = match state.store.credentials(&email).await? {
-        Some((account_id, stored)) => (Some(account_id), stored),
-        None => (
-            None,
-            decoy_hash_in_turn(PASSWORD_HASH_MEMORY_KIB)
-                .await
-                .map_err(failed)?,
-        ),
-    };
-    let matches = verify_password_in_turn(body.password, stored)
-        .await
-        .map_err(failed)?;
-    let Some(account_id) = account_id.filter(|_| matches) else {
-        return Err(refused());
-    };
+    let account_id = verify_login(&state, &body.email, body.password)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("unknown email or wrong password"))?;
     let token = issue_token();
     let expires_at =
         state.clock.now() + Duration::hours(i64::from(state.settings.auth.token_ttl_hours));
@@ -189,6 +156,64 @@ pub struct MeView {
 pub struct MembershipView {
     producer_id: Uuid,
     role: String,
+}
+
+/// Creates an account (the password hashed with argon2id, in turn);
+/// `409 email_taken` when the address has an account. Shared by the JSON
+/// sign-up and the sign-up page.
+pub async fn register(
+    state: &AppState,
+    email: &Email,
+    password: Password,
+    name: &ShortText,
+) -> Result<AccountRecord, ApiError> {
+    let hash = hash_password_in_turn(password, PASSWORD_HASH_MEMORY_KIB)
+        .await
+        .map_err(|reason| {
+            tracing::error!(%reason, "password hashing failed");
+            ApiError::internal()
+        })?;
+    state
+        .store
+        .create_account(email, name.as_str(), &hash)
+        .await
+        .map_err(|e| match e {
+            DbError::Conflict(_) => {
+                ApiError::conflict_with("email_taken", "an account with this email already exists")
+            }
+            other => other.into(),
+        })
+}
+
+/// The account whose email and password these are, or `None`. An unknown
+/// email is checked against a decoy hash of the same cost, so both refusals
+/// take as long. Shared by the JSON login and the sign-in page.
+pub async fn verify_login(
+    state: &AppState,
+    email: &str,
+    password: String,
+) -> Result<Option<Uuid>, ApiError> {
+    let failed = |reason: String| {
+        tracing::error!(%reason, "password verification failed");
+        ApiError::internal()
+    };
+    let known = match Email::parse(email, "email") {
+        Ok(email) => state.store.credentials(&email).await?,
+        Err(_) => None,
+    };
+    let (account_id, stored) = match known {
+        Some((account_id, stored)) => (Some(account_id), stored),
+        None => (
+            None,
+            decoy_hash_in_turn(PASSWORD_HASH_MEMORY_KIB)
+                .await
+                .map_err(failed)?,
+        ),
+    };
+    let matches = verify_password_in_turn(password, stored)
+        .await
+        .map_err(failed)?;
+    Ok(account_id.filter(|_| matches))
 }
 
 /// Registers this module's routes.

@@ -22,7 +22,7 @@ use super::problem::ApiError;
 struct WebFiles;
 
 /// The policy of every page and asset.
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' blob:; \
+pub(crate) const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' blob:; \
                    img-src 'self' data: https:; connect-src 'self'; font-src 'self'; \
                    object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 

@@ -68,7 +68,28 @@ struct TokenOwnerRow {
     market_ids: Vec<Uuid>,
 }
 
+/// The spaces an account may manage.
+#[derive(Debug, Clone, Default)]
+pub struct AccountRoles {
+    pub producers: Vec<Uuid>,
+    pub markets: Vec<Uuid>,
+}
+
 impl Store {
+    /// The producers an account is a member of and the markets it administers.
+    pub async fn account_roles(&self, account_id: Uuid) -> DbResult<AccountRoles> {
+        let (producers, markets) = sqlx::query_as::<_, (Vec<Uuid>, Vec<Uuid>)>(
+            "SELECT COALESCE(ARRAY(SELECT producer_id FROM producer_members
+                                    WHERE account_id = $1 ORDER BY producer_id), '{}'),
+                    COALESCE(ARRAY(SELECT market_id FROM market_admins
+                                    WHERE account_id = $1 ORDER BY market_id), '{}')",
+        )
+        .bind(account_id)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(AccountRoles { producers, markets })
+    }
+
     /// Creates an account; `Conflict` when the email is taken.
     pub async fn create_account(
         &self,

@@ -211,6 +211,16 @@ impl Store {
         .await?)
     }
 
+    /// Several markets, by name (an admin's list).
+    pub async fn markets_by_ids(&self, ids: &[Uuid]) -> DbResult<Vec<MarketRecord>> {
+        Ok(sqlx::query_as::<_, MarketRecord>(&format!(
+            "SELECT {MARKET_COLUMNS} FROM markets WHERE id = ANY($1) ORDER BY name, id"
+        ))
+        .bind(ids)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
     /// Directory candidates: every market, or those of one usual weekday.
     pub async fn markets_on_weekday(&self, weekday: Option<i16>) -> DbResult<Vec<MarketRecord>> {
         Ok(sqlx::query_as::<_, MarketRecord>(&format!(

@@ -24,3 +24,5 @@ mod recovery;
 mod stock;
 mod storefront;
 mod system;
+mod web;
+mod web_client;

@@ -284,6 +284,73 @@ impl Browser {
             .expect("Enter");
     }
 
+    /// The path (and query) of the page shown.
+    pub async fn path(&self) -> String {
+        let value = self
+            .eval("return location.pathname + location.search;", vec![])
+            .await;
+        value.as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Waits (bounded) until a page whose path satisfies `wanted` has loaded.
+    pub async fn wait_path(&self, what: &str, wanted: impl Fn(&str) -> bool) -> String {
+        let (value, _) = self
+            .wait_for(
+                what,
+                Duration::from_secs(15),
+                "return document.readyState === 'complete' ? location.pathname + location.search : null;",
+                vec![],
+                |v| v.as_str().is_some_and(&wanted),
+            )
+            .await;
+        value.as_str().unwrap_or_default().to_owned()
+    }
+
+    /// The text of the first element matched by `css` (`None` when absent).
+    pub async fn text(&self, css: &str) -> Option<String> {
+        let value = self
+            .eval(
+                "const e = document.querySelector(arguments[0]); return e ? e.textContent.trim() : null;",
+                vec![json!(css)],
+            )
+            .await;
+        value.as_str().map(str::to_owned)
+    }
+
+    /// Fills the fields of a form (`name` → text) and submits it with
+    /// Enter in its last field, as a keyboard user would; waits for the
+    /// next page.
+    pub async fn fill_and_submit(&self, fields: &[(&str, &str)]) {
+        let before = self.eval("return performance.timeOrigin;", vec![]).await;
+        for (name, text) in fields {
+            self.type_into(&format!("[name='{name}']"), text).await;
+        }
+        self.active_key_enter().await;
+        self.wait_for(
+            "the next page",
+            Duration::from_secs(15),
+            "return document.readyState === 'complete' ? performance.timeOrigin : null;",
+            vec![],
+            |v| !v.is_null() && *v != before,
+        )
+        .await;
+    }
+
+    /// Signs in through `/connexion` of the app at `base` (the real form).
+    pub async fn sign_in_page(&self, base: &str, email: &str, password: &str) -> String {
+        self.goto(&format!("{base}/connexion")).await;
+        self.fill_and_submit(&[("email", email), ("password", password)])
+            .await;
+        self.path().await
+    }
+
+    /// Screenshots of the page shown, phone- and laptop-sized
+    /// (`<name>-phone.png`, `<name>-laptop.png`).
+    pub async fn shots(&self, name: &str) {
+        self.screenshot_at(&format!("{name}-phone"), PHONE).await;
+        self.screenshot_at(&format!("{name}-laptop"), LAPTOP).await;
+    }
+
     pub async fn close(self) {
         let _ = self.client.close().await;
     }

@@ -11,3 +11,4 @@ mod helpers;
 mod driver;
 mod sales;
 mod shop;
+mod web;

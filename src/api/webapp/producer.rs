@@ -1,0 +1,22 @@
+//! The producer's space (`/espace-producteur/{producer_id}/…`), one file
+//! per tab of the guide's menu. Every handler takes an
+//! [`InProducer`](super::kit::InProducer): members only, anyone else sees
+//! a 404.
+
+pub mod dashboard;
+pub mod offers;
+pub mod products;
+pub mod users;
+pub mod vat;
+
+use actix_web::web;
+
+/// Registers the producer space's pages.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    dashboard::configure(cfg);
+    // Before the products: `/produits/tva` is not a product.
+    vat::configure(cfg);
+    products::configure(cfg);
+    offers::configure(cfg);
+    users::configure(cfg);
+}
