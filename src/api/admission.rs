@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 use super::auth::Caller;
 use super::distributions::existing_distribution;
+use super::json::Json;
 use super::orders::order_problem;
 use super::problem::ApiError;
 use super::state::AppState;
@@ -120,10 +121,7 @@ pub struct PopularInput {
 #[utoipa::path(tag = "orders",
     responses((status = 201, body = TicketView, description = "a new ticket"),
         (status = 200, body = TicketView, description = "the caller's ticket, already in"),
-        (status = 401, description = "not signed in"),
-        (status = 404, description = "no distribution with this id"),
-        (status = 409, description = "sale_closed, distribution_cancelled"),
-        (status = 503, description = "the engine is busy; retry shortly")),
+        (status = 409, description = "sale_closed, distribution_cancelled")),
     security(("bearer" = [])))]
 #[post("/distributions/{id}/admission")]
 #[tracing::instrument(name = "join_room", skip_all, fields(distribution = %path, account = %caller.account_id))]
@@ -148,7 +146,6 @@ pub async fn join_room(
 /// Where the caller's ticket stands.
 #[utoipa::path(tag = "orders",
     responses((status = 200, body = TicketView),
-        (status = 401, description = "not signed in"),
         (status = 404, description = "no such distribution, or no such ticket of the caller's")),
     security(("bearer" = [])))]
 #[get("/distributions/{id}/admission/{ticket}")]
@@ -169,8 +166,7 @@ pub async fn ticket_status(
 }
 
 /// The distribution's waiting room at a glance (no account needed).
-#[utoipa::path(tag = "orders",
-    responses((status = 200, body = RoomView), (status = 404, description = "no distribution with this id")))]
+#[utoipa::path(tag = "orders", responses((status = 200, body = RoomView)))]
 #[get("/distributions/{id}/waiting-room")]
 #[tracing::instrument(name = "waiting_room", skip_all, fields(distribution = %path))]
 pub async fn waiting_room(
@@ -190,11 +186,7 @@ pub async fn waiting_room(
 /// distribution's market admins only.
 #[utoipa::path(tag = "distributions", request_body = PopularInput,
     responses((status = 200, body = RoomView),
-        (status = 401, description = "not signed in"),
-        (status = 403, description = "not an admin of the distribution's market"),
-        (status = 404, description = "no distribution with this id"),
-        (status = 415, description = "the body is not JSON"),
-        (status = 422, description = "invalid_field: popular must be a boolean")),
+        (status = 403, description = "not an admin of the distribution's market")),
     security(("bearer" = [])))]
 #[put("/distributions/{id}/waiting-room")]
 #[tracing::instrument(name = "set_popular", skip_all, fields(distribution = %path, account = %caller.account_id))]
@@ -202,7 +194,7 @@ pub async fn mark_popular(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<PopularInput>,
+    body: Json<PopularInput>,
 ) -> Result<web::Json<RoomView>, ApiError> {
     let distribution = existing_distribution(&state, *path).await?;
     caller.require_market_admin(distribution.market_id)?;

@@ -9,13 +9,13 @@
 use actix_web::{delete, get, put, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::admission::admission_ticket;
 use super::auth::Caller;
-use super::orders::{order_problem, parse_lines};
+use super::json::Json;
+use super::orders::{order_problem, parse_lines, LineInput};
 use super::problem::ApiError;
 use super::state::AppState;
 use crate::domain::cart::CartView;
@@ -25,21 +25,8 @@ use crate::domain::cart::CartView;
 pub struct CartInput {
     /// One line per offer (repeated offers are added up); no line empties
     /// the basket.
-    #[schema(value_type = Vec<CartLineInput>, max_items = 200)]
-    lines: Vec<Value>,
-}
-
-/// One line of a basket (documentation of [`CartInput`]'s lines).
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct CartLineInput {
-    /// An offer sold in this distribution, its sale open.
-    offer_id: Uuid,
-    /// How many units to hold: more than 0, at most 1,000,000, at most 3
-    /// decimals, whole unless the product is sold by weight (a string or a
-    /// number).
-    #[schema(value_type = String, pattern = r"^[0-9]{1,7}(\.[0-9]{1,3})?$", example = "2")]
-    quantity: String,
+    #[schema(max_items = 200)]
+    lines: Vec<LineInput>,
 }
 
 /// A basket as its customer sees it.
@@ -70,14 +57,11 @@ pub struct CartLineDocument {
 /// `quantity`); held units count as taken for everyone else until
 /// `expires_at`.
 #[utoipa::path(tag = "orders", request_body = CartInput,
+    params(("Admission-Ticket" = Option<Uuid>, Header,
+        description = "the caller's waiting-room ticket, needed (admitted) while the sale's waiting room is active")),
     responses((status = 200, body = CartDocument, description = "the basket and what it holds"),
-        (status = 401, description = "not signed in"),
-        (status = 404, description = "no distribution with this id"),
-        (status = 409, description = "sale_not_open, sale_closed, distribution_cancelled, order_in_progress (another change of the caller's order or basket is being recorded)"),
-        (status = 413, description = "the body is too large"),
-        (status = 415, description = "the body is not JSON"),
-        (status = 422, description = "invalid_field: each bad line named (`lines[i].offer_id`, `lines[i].quantity`)"),
-        (status = 503, description = "the engine is busy; retry shortly")),
+        (status = 409, description = "sale_not_open, sale_closed, distribution_cancelled, order_in_progress (another change of the caller's order or basket is being recorded), not_admitted (the waiting room is active and the caller is not admitted: `position`, `estimated_wait_s`)"),
+        (status = 422, description = "invalid_field: each bad line named (`lines[i].offer_id`, `lines[i].quantity`), or the Admission-Ticket")),
     security(("bearer" = [])))]
 #[put("/distributions/{id}/cart")]
 #[tracing::instrument(name = "put_cart", skip_all, fields(distribution = %path, account = %caller.account_id))]
@@ -86,7 +70,7 @@ pub async fn put_cart(
     caller: Caller,
     path: web::Path<Uuid>,
     req: HttpRequest,
-    body: web::Json<CartInput>,
+    body: Json<CartInput>,
 ) -> Result<web::Json<CartView>, ApiError> {
     let lines = parse_lines(&body.lines)?;
     let ticket = admission_ticket(&req)?;
@@ -101,10 +85,7 @@ pub async fn put_cart(
 /// The caller's basket in a distribution, with what each line holds (empty
 /// when there is none or its holds ran out).
 #[utoipa::path(tag = "orders",
-    responses((status = 200, body = CartDocument),
-        (status = 401, description = "not signed in"),
-        (status = 404, description = "no distribution with this id"),
-        (status = 503, description = "the engine is busy; retry shortly")),
+    responses((status = 200, body = CartDocument)),
     security(("bearer" = [])))]
 #[get("/distributions/{id}/cart")]
 #[tracing::instrument(name = "get_cart", skip_all, fields(distribution = %path, account = %caller.account_id))]
@@ -124,10 +105,7 @@ pub async fn get_cart(
 /// Empties the caller's basket and releases what it held.
 #[utoipa::path(tag = "orders",
     responses((status = 204, description = "emptied (also when it was empty)"),
-        (status = 401, description = "not signed in"),
-        (status = 404, description = "no distribution with this id"),
-        (status = 409, description = "order_in_progress: another change of the caller's order or basket is being recorded"),
-        (status = 503, description = "the engine is busy; retry shortly")),
+        (status = 409, description = "order_in_progress: another change of the caller's order or basket is being recorded")),
     security(("bearer" = [])))]
 #[delete("/distributions/{id}/cart")]
 #[tracing::instrument(name = "delete_cart", skip_all, fields(distribution = %path, account = %caller.account_id))]

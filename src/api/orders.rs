@@ -4,7 +4,7 @@
 //! documents below.
 
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -14,9 +14,11 @@ use super::admission::admission_ticket;
 use super::auth::Caller;
 use super::problem::ApiError;
 use super::state::AppState;
+use super::validate::Collect;
+use crate::api::json::Json;
 use crate::domain::admission::NotAdmitted;
-use crate::domain::decimal::parse_decimal;
 use crate::domain::error::FieldError;
+use crate::domain::offer::RawDecimal;
 use crate::domain::order::{OrderStatus, OrderView};
 use crate::domain::sale::{OrderChange, RequestedLine, SaleRefusal};
 use crate::engine::error::OrderError;
@@ -27,58 +29,53 @@ use crate::store::sale::OrderRecord;
 /// Most lines in one request.
 const MAX_LINES: usize = 200;
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, Serialize, ToSchema)]
 pub struct OrderInput {
-    /// `[{offer_id, quantity}]`; quantity as a decimal string or number.
-    #[schema(value_type = Vec<Object>)]
-    lines: Vec<Value>,
+    /// 1 to 200 lines; an offer may appear once.
+    #[schema(min_items = 1, max_items = 200)]
+    lines: Vec<LineInput>,
 }
 
-/// Parses the lines of an order or a basket, naming every bad field.
-pub(super) fn parse_lines(input: &[Value]) -> Result<Vec<RequestedLine>, ApiError> {
+/// One line: an offer of the distribution and how many.
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct LineInput {
+    /// Read as text so every bad line is named at once.
+    #[schema(schema_with = crate::api::schema::id)]
+    offer_id: String,
+    /// Whole units unless the product is sold in fractions.
+    #[schema(schema_with = crate::api::schema::quantity)]
+    quantity: RawDecimal,
+}
+
+/// Reads the lines of an order or a basket, naming every bad one.
+pub(super) fn parse_lines(input: &[LineInput]) -> Result<Vec<RequestedLine>, ApiError> {
     if input.len() > MAX_LINES {
         return Err(ApiError::invalid_field(
             "lines",
             format!("at most {MAX_LINES} lines per request"),
         ));
     }
-    let mut errors = Vec::new();
-    let mut lines = Vec::new();
-    for (i, raw) in input.iter().enumerate() {
-        let offer = raw
-            .get("offer_id")
-            .and_then(Value::as_str)
-            .and_then(|s| s.parse::<Uuid>().ok());
-        let quantity = match raw.get("quantity") {
-            Some(Value::String(s)) => parse_decimal(s, &format!("lines[{i}].quantity")),
-            Some(Value::Number(n)) => {
-                parse_decimal(&n.to_string(), &format!("lines[{i}].quantity"))
+    let mut check = Collect::default();
+    let lines: Vec<RequestedLine> = input
+        .iter()
+        .enumerate()
+        .filter_map(|(i, line)| {
+            let offer_id = crate::api::json::parse_id(&line.offer_id);
+            if offer_id.is_none() {
+                check.push(FieldError::new(
+                    format!("lines[{i}].offer_id"),
+                    crate::api::json::NOT_A_VALID_ID,
+                ));
             }
-            _ => Err(FieldError::new(
-                format!("lines[{i}].quantity"),
-                "is required (a decimal number)",
-            )),
-        };
-        match (offer, quantity) {
-            (Some(offer_id), Ok(quantity)) => lines.push(RequestedLine { offer_id, quantity }),
-            (offer, quantity) => {
-                if offer.is_none() {
-                    errors.push(FieldError::new(
-                        format!("lines[{i}].offer_id"),
-                        "is required (an offer id)",
-                    ));
-                }
-                if let Err(e) = quantity {
-                    errors.push(e);
-                }
-            }
-        }
-    }
-    if errors.is_empty() {
-        Ok(lines)
-    } else {
-        Err(ApiError::invalid_fields(errors))
-    }
+            let quantity = check.field(line.quantity.parse(&format!("lines[{i}].quantity")));
+            Some(RequestedLine {
+                offer_id: offer_id?,
+                quantity: quantity?,
+            })
+        })
+        .collect();
+    check.finish()?;
+    Ok(lines)
 }
 
 /// The `Idempotency-Key` of a request, bound to the caller and the request.
@@ -178,7 +175,6 @@ pub fn order_problem(error: OrderError) -> ApiError {
     }
 }
 
-/// The caller as the engine knows them, with their waiting-room ticket.
 /// `409 not_admitted`: the sale opens through its waiting room and the
 /// caller is not in (yet, or any more), with where their ticket stands.
 fn not_admitted(refusal: NotAdmitted) -> ApiError {
@@ -209,6 +205,7 @@ fn not_admitted(refusal: NotAdmitted) -> ApiError {
     }
 }
 
+/// The caller as the engine knows them, with their waiting-room ticket.
 fn customer(caller: &Caller, req: &HttpRequest) -> Result<Customer, ApiError> {
     Ok(Customer {
         id: caller.account_id,
@@ -219,9 +216,12 @@ fn customer(caller: &Caller, req: &HttpRequest) -> Result<Customer, ApiError> {
 
 /// Places an order, or adds lines to the caller's order in this distribution.
 #[utoipa::path(tag = "orders", request_body = OrderInput,
-    params(("Idempotency-Key" = Option<String>, Header, description = "retries with the same key return the first answer")),
+    params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200, pattern = "^[!-~]([ -~]{0,198}[!-~])?$",
+        description = "1 to 200 visible ASCII characters; retries with the same key return the first answer"),
+        ("Admission-Ticket" = Option<Uuid>, Header,
+        description = "the caller's waiting-room ticket, needed (admitted) while the sale's waiting room is active")),
     responses((status = 201, description = "the order after the change"),
-        (status = 409, description = "insufficient_stock, sale_not_open, sale_closed"),
+        (status = 409, description = "insufficient_stock, sale_not_open, sale_closed, not_admitted (the waiting room is active and the caller is not admitted: `position`, `estimated_wait_s`)"),
         (status = 422), (status = 404), (status = 503)),
     security(("bearer" = [])))]
 #[post("/distributions/{id}/orders")]
@@ -231,7 +231,7 @@ pub async fn place_order(
     caller: Caller,
     path: web::Path<Uuid>,
     req: HttpRequest,
-    body: web::Json<OrderInput>,
+    body: Json<OrderInput>,
 ) -> Result<HttpResponse, ApiError> {
     let distribution_id = *path;
     let lines = parse_lines(&body.lines)?;
@@ -286,6 +286,8 @@ pub(super) fn record_view(record: &OrderRecord) -> OrderView {
 
 /// Replaces the lines of the caller's order (until the sale closes).
 #[utoipa::path(tag = "orders", request_body = OrderInput,
+    params(("Admission-Ticket" = Option<Uuid>, Header,
+        description = "the caller's waiting-room ticket, needed (admitted) while the sale's waiting room is active")),
     responses((status = 200), (status = 404), (status = 409), (status = 422), (status = 503)),
     security(("bearer" = [])))]
 #[patch("/orders/{id}")]
@@ -295,7 +297,7 @@ pub async fn change_order(
     caller: Caller,
     path: web::Path<Uuid>,
     req: HttpRequest,
-    body: web::Json<OrderInput>,
+    body: Json<OrderInput>,
 ) -> Result<web::Json<OrderView>, ApiError> {
     let record = own_order(&state, &caller, *path).await?;
     if record.status == OrderStatus::Cancelled {
