@@ -9,6 +9,7 @@ import { el, formatCents, formatCountdown, formatDate, formatDay, formatHour, fo
 import {
   LOW_STOCK, UNIT, basketChanged, cancelled, heldOf, holdLines, isOpen, maxFor, offerName, orderedOf, state,
 } from "/assets/shop-state.js";
+import { admitted } from "/assets/shop-room.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -146,14 +147,18 @@ export function updateOfferCard(offer, card = null) {
   const button = node.querySelector("button.add");
   const open = isOpen(offer);
   const full = inBasket + UNIT > maxFor(offer);
-  button.disabled = !open || full || state.busy;
+  const waiting = open && !admitted();
+  button.disabled = !open || full || state.busy || waiting;
   const name = offerName(offer);
   button.setAttribute("aria-label", !open
     ? `${name} : pas en vente en ce moment`
     : full
       ? `${name} : ${offer.available <= 0 && !orderedOf(offer.offer_id) ? "épuisé" : "plus de stock disponible"}`
       : `Ajouter ${name} au panier`);
-  button.textContent = !open ? (cancelled() || state.catalogs.get(offer.catalog_id)?.status === "closed" ? "Vente close" : "Bientôt") : "Ajouter";
+  button.textContent = !open
+    ? (cancelled() || state.catalogs.get(offer.catalog_id)?.status === "closed" ? "Vente close" : "Bientôt")
+    : waiting ? "En attente" : "Ajouter";
+  if (waiting) button.setAttribute("aria-label", `${name} : votre tour dans la file n'est pas encore venu`);
   const note = node.querySelector('[data-role="in-basket"]');
   note.textContent = inBasket ? `${formatQty(inBasket)} dans ${state.myOrder ? "votre commande" : "le panier"}` : "";
   note.hidden = !inBasket;

@@ -5,8 +5,11 @@
 // signed-in customer (PUT …/cart after each change, one request at a time;
 // what could not be held is explained and the basket brought down to it; a
 // countdown shows how long it is held), and places, changes or cancels the
-// customer's order (which consumes the holds). Refusals are explained in
-// plain French and the basket is corrected, never emptied.
+// customer's order (which consumes the holds). A popular sale opens
+// through a waiting room (shop-room.js): a signed-in customer takes a place
+// in the line, sees it move live, and every call that takes stock carries
+// the ticket once admitted. Refusals are explained in plain French and the
+// basket is corrected, never emptied.
 
 import { askToSignIn, renderAccount, signOut } from "/assets/auth.js";
 import {
@@ -22,11 +25,15 @@ import {
   availabilityBadge, hideMessage, renderBasket, renderCountdown, renderHold, renderIntro, renderProducts,
   showMessage, updateAllOffers, updateOfferCard,
 } from "/assets/shop-view.js";
+import {
+  admitted, applyRoom, joinRoom, loadTicket, refreshTicket, renderRoom, room, roomActive, ticketHeaders,
+} from "/assets/shop-room.js";
 
 const $ = (selector) => document.querySelector(selector);
 
 function renderAll() {
   keepFocus(() => {
+    renderRoom();
     renderIntro();
     renderProducts();
     renderBasket();
@@ -37,6 +44,7 @@ function renderAll() {
 
 function refreshBasket() {
   keepFocus(() => {
+    renderRoom();
     renderBasket();
     updateAllOffers();
     renderHold();
@@ -92,6 +100,7 @@ async function afterSignIn(session, { hold = true } = {}) {
   await loadMyOrder();
   const outcome = reconcileBasket();
   await loadCart();
+  await enterRoom();
   if (hold) scheduleHold();
   refreshBasket();
   if (outcome === "merged") {
@@ -114,6 +123,7 @@ async function load() {
     return false;
   }
   applyShop(shop.body);
+  applyRoom(shop.body.admission);
   for (const p of products.ok ? products.body : []) state.details.set(p.id, p);
   const market = await api("GET", `/api/v1/markets/${shop.body.distribution.market_id}`, undefined, { token: null });
   if (market.ok) {
@@ -130,11 +140,42 @@ async function load() {
   await loadMyOrder();
   reconcileBasket();
   await loadCart();
+  await enterRoom();
   state.loaded = true;
   renderAccountArea();
   renderAll();
   scheduleHold();
   return true;
+}
+
+// ---------------------------------------------------------------- waiting room
+
+/** A signed-in customer of a popular sale takes (or finds) their place. */
+async function enterRoom() {
+  if (!state.session) return;
+  await loadTicket();
+  if (roomActive() && !room.ticket) await joinRoom();
+}
+
+/** The customer's turn came: what they wanted is held at once. */
+function admittedNow() {
+  renderRoom();
+  refreshBasket();
+  scheduleHold();
+}
+
+/** The server says the customer is not in: read their ticket again (or take one). */
+async function notAdmitted() {
+  if (room.ticket) await refreshTicket();
+  if (!room.ticket || room.ticket.expired) {
+    // An expired place is not retaken without the customer's say.
+    if (!room.ticket) await joinRoom();
+  }
+  if (!roomActive()) {
+    const now = await api("GET", `/api/v1/distributions/${distributionId}/waiting-room`, undefined, { token: null });
+    if (now.ok && now.body.active) applyRoom(now.body);
+  }
+  renderRoom();
 }
 
 // ---------------------------------------------------------------- holds
@@ -171,10 +212,11 @@ async function syncHold() {
   }
   const lines = holdLines();
   if (!lines.length && state.heldUntil === null) return;
+  if (lines.length && !admitted()) return; // held once the customer's turn comes
   state.holding = true;
-  const answer = await api("PUT", cartPath(), { lines });
+  const answer = await api("PUT", cartPath(), { lines }, { headers: ticketHeaders() });
   state.holding = false;
-  heldAnswer(answer);
+  await heldAnswer(answer);
   if (state.holdAgain) {
     state.holdAgain = false;
     scheduleHold();
@@ -182,7 +224,7 @@ async function syncHold() {
 }
 
 /** Takes in a hold's answer: what could not be held leaves the basket, explained. */
-function heldAnswer(answer) {
+async function heldAnswer(answer) {
   if (answer.ok) {
     applyCart(answer.body);
     const short = [];
@@ -208,6 +250,8 @@ function heldAnswer(answer) {
     }
   } else if (answer.status === 409 && answer.body?.code === "order_in_progress") {
     state.holdAgain = true;
+  } else if (answer.status === 409 && answer.body?.code === "not_admitted") {
+    await notAdmitted();
   } else if (answer.status === 401) {
     clearSession();
     state.session = null;
@@ -232,6 +276,7 @@ function onLive(message) {
   switch (message.type) {
     case "snapshot":
       applyShop(message.shop || message);
+      applyRoom(message.admission);
       renderAll();
       break;
     case "availability": {
@@ -245,6 +290,17 @@ function onLive(message) {
       const badge = availabilityBadge(offer);
       if (badge && (badge[1] !== "ok" || state.basket.has(offer.offer_id))) {
         announce(`${offerName(offer)} : ${badge[0]}.`);
+      }
+      break;
+    }
+    case "admission": {
+      const before = admitted();
+      applyRoom(message);
+      if (!before && admitted()) admittedNow();
+      else renderRoom();
+      // The draw took place: the customer's place is known now.
+      if (message.drawn && room.ticket && room.ticket.position == null) {
+        refreshTicket().then(() => (admitted() ? admittedNow() : renderRoom()));
       }
       break;
     }
@@ -314,9 +370,9 @@ async function submit() {
     const sig = signature(state.basket);
     if (state.pendingKey?.sig !== sig) state.pendingKey = { sig, key: randomKey() };
     answer = await api("POST", `/api/v1/distributions/${distributionId}/orders`, { lines },
-      { headers: { "Idempotency-Key": state.pendingKey.key } });
+      { headers: { "Idempotency-Key": state.pendingKey.key, ...ticketHeaders() } });
   } else {
-    answer = await api("PATCH", `/api/v1/orders/${state.myOrder.id}`, { lines });
+    answer = await api("PATCH", `/api/v1/orders/${state.myOrder.id}`, { lines }, { headers: ticketHeaders() });
   }
   state.busy = false;
   // The order consumed what was held; a refused one left the holds as they were.
@@ -415,6 +471,11 @@ async function refused(answer) {
       showMessage("error", "Cette distribution a été annulée : aucune commande n'est plus possible.");
       renderAll();
       break;
+    case "not_admitted":
+      await notAdmitted();
+      showMessage("error", "Cette vente passe par une salle d'attente : votre tour n'est pas encore venu.", [],
+        "Votre panier est conservé : vous pourrez commander dès que votre tour viendra.");
+      break;
     case "order_in_progress":
       showMessage("error", "Une autre modification de votre commande est en cours d'enregistrement.", [],
         "Rien n'a changé ici : réessayez dans un instant.");
@@ -481,6 +542,12 @@ document.addEventListener("click", (event) => {
     case "hold":
       syncHold();
       break;
+    case "join":
+      joinRoom().then(() => {
+        renderRoom();
+        if (admitted()) admittedNow();
+      });
+      break;
     case "dismiss":
       hideMessage();
       break;
@@ -497,10 +564,16 @@ window.addEventListener("storage", (event) => {
   }
 });
 
+let ticks = 0;
 setInterval(() => {
   if (!state.loaded) return;
   if (state.heldUntil !== null && Date.now() >= state.heldUntil) holdsRanOut();
   else renderHold();
+  // In line: the ticket's standing is read again every five seconds.
+  ticks += 1;
+  if (ticks % 20 === 0 && roomActive() && room.ticket && !admitted()) {
+    refreshTicket().then(() => (admitted() ? admittedNow() : renderRoom()));
+  }
   if (advanceStatuses()) {
     // A confirmation saying "until closing" is stale once closed.
     if ($("#message").dataset.kind === "success") hideMessage();

@@ -10,6 +10,7 @@ mod helpers;
 
 mod driver;
 mod holds;
+mod room;
 mod sales;
 mod shop;
 mod web;

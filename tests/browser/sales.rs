@@ -122,6 +122,7 @@ pub fn chevrerie() -> Vec<Product> {
 /// (negative: already open) and close `closes_in` from now.
 pub struct LiveSale {
     pub farms: Vec<ProducerSetup>,
+    pub market: fixtures::MarketSetup,
     pub distribution_id: Uuid,
     pub window: Window,
 }
@@ -147,6 +148,7 @@ pub async fn live_sale(
     }
     LiveSale {
         farms,
+        market,
         distribution_id,
         window,
     }
