@@ -15,7 +15,9 @@ use crate::domain::planning::{effective_window, DistributionStatus};
 use crate::domain::window::DistributionTimes;
 
 /// The columns every distribution query selects.
-const COLUMNS: &str = "d.id, d.market_id, d.place, d.starts_at, d.ends_at, d.orders_open_at,
+/// A [`DistributionRecord`]'s columns (table alias `d`).
+pub(crate) const COLUMNS: &str =
+    "d.id, d.market_id, d.place, d.starts_at, d.ends_at, d.orders_open_at,
      d.orders_close_at, d.series_id, d.cancelled_at, d.validated_at, d.popular";
 
 const CONFIRMED_ORDERS: &str =

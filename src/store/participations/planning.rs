@@ -57,8 +57,7 @@ impl Store {
         filter: &PlanningFilter,
         limit: i64,
     ) -> DbResult<Vec<PlanningRow>> {
-        let columns = "d.id, d.market_id, d.place, d.starts_at, d.ends_at, d.orders_open_at,
-             d.orders_close_at, d.series_id, d.cancelled_at, d.validated_at";
+        let columns = crate::store::distributions::COLUMNS;
         Ok(sqlx::query_as::<_, PlanningRow>(&format!(
             "WITH pairs AS (
                 SELECT d.id AS distribution_id, mc.catalog_id
