@@ -1,6 +1,9 @@
 //! Engine benchmarks (`cargo bench --bench engine`), on a private
 //! PostgreSQL cluster under `target/bench-cluster`:
 //!
+//! - `ledger/expire_100000_holds`: a stock ledger's expiry sweep releasing
+//!   100,000 baskets' holds, all due, in deadline order (pure, no database;
+//!   the target is under 100 ms);
 //! - `offer_actor/reserve_release`: one take begun on a live offer actor's
 //!   ledger and aborted (in-process message round trips);
 //! - `writer/commit_100_orders`: the group-commit statement set for a batch
@@ -20,13 +23,14 @@ use std::time::{Duration, Instant};
 
 use actix::System;
 use chrono::Utc;
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use etal::api::ws::messages::JsonEvents;
 use etal::configuration::{Settings, Sources};
 use etal::domain::money::Money;
 use etal::domain::order::{OrderChangeKind, OrderLine};
 use etal::domain::quantity::Quantity;
-use etal::domain::stock::StockChange;
+use etal::domain::cart::CartKey;
+use etal::domain::stock::{Ledger, StockChange};
 use etal::domain::vat::VatRate;
 use etal::engine::clock::SystemClock;
 use etal::engine::offer_actor::{Abort, Begin, GetStock};
@@ -362,5 +366,37 @@ fn benches(c: &mut Criterion) {
     engine.stop();
 }
 
-criterion_group!(engine, benches);
+/// The expiry sweep of one ledger holding 100,000 baskets' holds (one unit
+/// each, deadlines a millisecond apart), all due at once.
+fn ledger(c: &mut Criterion) {
+    const HOLDS: usize = 100_000;
+    let start = Utc::now();
+    let mut full: Ledger<CartKey> = Ledger::new(true, Decimal::from(10_000_000), Decimal::ZERO);
+    for i in 0..HOLDS {
+        let holder = CartKey {
+            distribution_id: Uuid::new_v4(),
+            customer_id: Uuid::new_v4(),
+        };
+        let deadline = start + chrono::Duration::milliseconds(i as i64);
+        full.hold(holder, Quantity::ONE, true, deadline);
+    }
+    let due = start + chrono::Duration::days(1);
+    let mut group = c.benchmark_group("ledger");
+    group.throughput(Throughput::Elements(HOLDS as u64));
+    group.sample_size(10);
+    group.bench_function("expire_100000_holds", |b| {
+        b.iter_batched(
+            || full.clone(),
+            |mut ledger| {
+                let released = ledger.expire(due);
+                assert_eq!(released.len(), HOLDS);
+                ledger
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(engine, ledger, benches);
 criterion_main!(engine);
