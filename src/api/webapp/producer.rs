@@ -3,6 +3,7 @@
 //! [`InProducer`](super::kit::InProducer): members only, anyone else sees
 //! a 404.
 
+pub mod catalogs;
 pub mod dashboard;
 pub mod offers;
 pub mod products;
@@ -19,4 +20,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     products::configure(cfg);
     offers::configure(cfg);
     users::configure(cfg);
+    catalogs::configure(cfg);
 }
