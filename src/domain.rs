@@ -6,6 +6,7 @@ pub mod account;
 pub mod decimal;
 pub mod error;
 pub mod geo;
+pub mod legal;
 pub mod market;
 pub mod money;
 pub mod offer;

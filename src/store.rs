@@ -21,6 +21,7 @@ pub mod offers;
 pub mod order_writes;
 pub mod outbox;
 pub mod participations;
+pub mod producer_profile;
 pub mod producers;
 pub mod products;
 pub mod public;

@@ -7,6 +7,7 @@ pub mod catalogs;
 pub mod dashboard;
 pub mod offers;
 pub mod products;
+pub mod settings;
 pub mod users;
 pub mod vat;
 
@@ -21,4 +22,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     offers::configure(cfg);
     users::configure(cfg);
     catalogs::configure(cfg);
+    settings::configure(cfg);
 }
