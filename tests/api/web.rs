@@ -6,6 +6,7 @@
 
 mod catalogs;
 mod products;
+mod settings;
 mod users;
 
 use sqlx::Row;
