@@ -203,12 +203,18 @@ async fn admin(settings: Settings, action: AdminAction) -> Result<(), String> {
     store.migrate().await.map_err(|e| e.to_string())?;
     let outcome = match action {
         AdminAction::Grant { email } => match store.grant_platform_admin(&email).await {
-            Ok(true) => Ok(println!("{email} is a platform admin")),
+            Ok(true) => {
+                println!("{email} is a platform admin");
+                Ok(())
+            }
             Ok(false) => Err(format!("no account has the email {email}")),
             Err(e) => Err(e.to_string()),
         },
         AdminAction::Revoke { email } => match store.revoke_platform_admin(&email).await {
-            Ok(true) => Ok(println!("{email} is no longer a platform admin")),
+            Ok(true) => {
+                println!("{email} is no longer a platform admin");
+                Ok(())
+            }
             Ok(false) => Err(format!("{email} was not a platform admin")),
             Err(e) => Err(e.to_string()),
         },
