@@ -7,6 +7,7 @@
 mod catalogs;
 mod products;
 mod settings;
+mod stock;
 mod users;
 
 use sqlx::Row;

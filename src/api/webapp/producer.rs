@@ -8,6 +8,7 @@ pub mod dashboard;
 pub mod offers;
 pub mod products;
 pub mod settings;
+pub mod stock;
 pub mod users;
 pub mod vat;
 
@@ -16,8 +17,9 @@ use actix_web::web;
 /// Registers the producer space's pages.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     dashboard::configure(cfg);
-    // Before the products: `/produits/tva` is not a product.
+    // Before the products: `/produits/tva` and `/produits/stocks` are not products.
     vat::configure(cfg);
+    stock::configure(cfg);
     products::configure(cfg);
     offers::configure(cfg);
     users::configure(cfg);
