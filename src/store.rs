@@ -27,6 +27,7 @@ pub mod products;
 pub mod public;
 pub mod recaps;
 pub mod sale;
+pub mod sales_so_far;
 pub mod settlement;
 pub mod storefront;
 pub mod vat_rates;

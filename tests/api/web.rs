@@ -5,6 +5,7 @@
 //! pages (home, catalog share link).
 
 mod catalogs;
+mod dashboard;
 mod products;
 mod settings;
 mod stock;
