@@ -91,6 +91,44 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Fills what is missing of a producer's looks (the demo): a short
+    /// presentation, a logo, a portrait, legal information.
+    pub async fn dress_producer(
+        &self,
+        id: Uuid,
+        short_description: &str,
+        logo: Option<Uuid>,
+        portrait: Option<Uuid>,
+        legal: Option<&LegalInfo>,
+    ) -> DbResult<()> {
+        sqlx::query(
+            "UPDATE producers SET short_description = COALESCE(short_description, $2),
+                    logo_image_id = COALESCE(logo_image_id, $3),
+                    portrait_image_id = COALESCE(portrait_image_id, $4)
+              WHERE id = $1",
+        )
+        .bind(id)
+        .bind(short_description)
+        .bind(logo)
+        .bind(portrait)
+        .execute(self.pool())
+        .await?;
+        if let Some(legal) = legal {
+            self.set_legal_info(id, legal).await?;
+        }
+        Ok(())
+    }
+
+    /// Sets a product's photo unless it has one.
+    pub async fn set_photo_if_missing(&self, product_id: Uuid, url: &str) -> DbResult<()> {
+        sqlx::query("UPDATE products SET photo_url = $2 WHERE id = $1 AND photo_url IS NULL")
+            .bind(product_id)
+            .bind(url)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
     pub async fn is_platform_admin(&self, account_id: Uuid) -> DbResult<bool> {
         let found: Option<(Uuid,)> =
             sqlx::query_as("SELECT account_id FROM platform_admins WHERE account_id = $1")
