@@ -307,6 +307,15 @@ mod tests {
         for bad in ["ftp://x", "https://", "img.jpg", "https://a b"] {
             assert_eq!(photo_url(bad, "photo_url").unwrap_err().field, "photo_url");
         }
+        // A photo uploaded to this site, and nothing else of the site.
+        let id = uuid::Uuid::new_v4();
+        assert_eq!(
+            photo_url(&uploaded_photo_url(id), "photo_url").unwrap().as_str(),
+            format!("/images/{id}/affichage")
+        );
+        for bad in ["/images/x/affichage", "/images/../affichage", "/etc/passwd"] {
+            assert!(photo_url(bad, "photo_url").is_err(), "{bad}");
+        }
     }
 
     #[test]
