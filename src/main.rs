@@ -199,8 +199,12 @@ async fn admin(settings: Settings, action: AdminAction) -> Result<(), String> {
     let database = resolve_database(&settings)
         .await
         .map_err(|e| e.to_string())?;
-    let store = Store::connect_lazy(&database.url, 2, std::time::Duration::from_secs(10))
-        .map_err(|e| e.to_string())?;
+    let store = Store::connect_lazy(
+        database.url.expose_secret(),
+        2,
+        std::time::Duration::from_secs(10),
+    )
+    .map_err(|e| e.to_string())?;
     store.migrate().await.map_err(|e| e.to_string())?;
     let outcome = match action {
         AdminAction::Grant { email } => match store.grant_platform_admin(&email).await {

@@ -294,7 +294,9 @@ mod tests {
         // A photo uploaded to this site, and nothing else of the site.
         let id = uuid::Uuid::new_v4();
         assert_eq!(
-            photo_url(&uploaded_photo_url(id), "photo_url").unwrap().as_str(),
+            photo_url(&uploaded_photo_url(id), "photo_url")
+                .unwrap()
+                .as_str(),
             format!("/images/{id}/affichage")
         );
         for bad in ["/images/x/affichage", "/images/../affichage", "/etc/passwd"] {

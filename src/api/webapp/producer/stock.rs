@@ -18,8 +18,11 @@ use crate::api::webapp::kit::form::{decimal_input, french};
 use crate::api::webapp::kit::fr;
 use crate::api::webapp::kit::{Chrome, FormState, InProducer, PageError, Posted, ProducerTab};
 use crate::domain::decimal::parse_decimal;
-use crate::domain::offer::{real_stock, StockFigures};
+use crate::domain::offer::real_stock;
+use crate::domain::quantity::StockLevel;
+use crate::domain::stock::StockFigures;
 use crate::store::offers::StockRow;
+use crate::store::DbError;
 
 struct StockLine {
     offer_id: Uuid,
@@ -58,11 +61,7 @@ fn base(space: &InProducer) -> String {
 }
 
 fn line(row: &StockRow, typed: Option<(&bool, &String)>, error: Option<String>) -> StockLine {
-    let figures = StockFigures {
-        tracked: row.tracked,
-        real: row.real,
-        ordered: row.ordered,
-    };
+    let figures = StockFigures::stored(row.tracked, row.real, row.ordered);
     let available = figures.available();
     StockLine {
         offer_id: row.offer_id,
@@ -200,9 +199,11 @@ async fn save(
             .store
             .set_offer_stock(offer_id, on, level, Some(space.caller.account_id))
             .await?;
+        // Committed: the offer's live actor (if any) takes the new figures now.
+        let level = StockLevel::parse(stock.real, "real").map_err(DbError::corrupt)?;
         state
             .engine
-            .stock_changed(stock.offer_id, stock.tracked, stock.real);
+            .stock_changed(stock.offer_id, stock.tracked, level);
     }
     let message = match count {
         0 => "Aucun changement.".to_owned(),
