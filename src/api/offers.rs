@@ -23,8 +23,10 @@ use uuid::Uuid;
 use super::auth::Caller;
 use super::problem::ApiError;
 use super::products::managed_product;
+use super::schema;
 use super::state::AppState;
 use super::validate::Collect;
+use crate::api::json::Json;
 use crate::domain::error::FieldError;
 use crate::domain::money::Money;
 use crate::domain::offer::{real_stock, OfferPrice, OfferSpec, RawDecimal};
@@ -35,22 +37,28 @@ use crate::store::offers::{OfferRecord, OfferSave};
 
 #[derive(Deserialize, ToSchema)]
 pub struct InitialStock {
-    #[schema(value_type = String, example = "12")]
+    /// Whole units unless the product is sold in fractions.
+    #[schema(schema_with = schema::stock_level)]
     real: RawDecimal,
 }
 
 /// A new offer; without `stock` it is unlimited.
 #[derive(Deserialize, ToSchema)]
 pub struct OfferInput {
+    #[schema(schema_with = schema::line100)]
     label: String,
-    #[schema(value_type = String, example = "10")]
+    #[schema(schema_with = schema::quantity)]
     quantity: RawDecimal,
+    #[schema(schema_with = schema::line32)]
     unit: String,
     /// Price incl. VAT for `quantity` `unit`.
-    #[schema(value_type = String, example = "20.00")]
+    #[schema(schema_with = schema::money)]
     price: RawDecimal,
-    vat_rate_id: String,
+    /// One of the producer's VAT rates (404 otherwise).
+    #[serde(deserialize_with = "crate::api::json::id")]
+    vat_rate_id: Uuid,
     #[serde(default)]
+    #[schema(schema_with = schema::optional_line100)]
     reference: Option<String>,
     #[serde(default)]
     stock: Option<InitialStock>,
@@ -59,14 +67,19 @@ pub struct OfferInput {
 /// Replaces an offer's fields. Stock is changed with `PUT /offers/{id}/stock`.
 #[derive(Deserialize, ToSchema)]
 pub struct OfferUpdate {
+    #[schema(schema_with = schema::line100)]
     label: String,
-    #[schema(value_type = String, example = "10")]
+    #[schema(schema_with = schema::quantity)]
     quantity: RawDecimal,
+    #[schema(schema_with = schema::line32)]
     unit: String,
-    #[schema(value_type = String, example = "20.00")]
+    #[schema(schema_with = schema::money)]
     price: RawDecimal,
-    vat_rate_id: String,
+    /// One of the producer's VAT rates (404 otherwise).
+    #[serde(deserialize_with = "crate::api::json::id")]
+    vat_rate_id: Uuid,
     #[serde(default)]
+    #[schema(schema_with = schema::optional_line100)]
     reference: Option<String>,
     /// Omitted = unchanged; `false` also removes the offer from catalogs.
     #[serde(default)]
@@ -166,7 +179,7 @@ fn offer_view(o: OfferRecord) -> Result<OfferView, ApiError> {
 fn parse_offer(
     (label, quantity, unit, price): (&str, &RawDecimal, &str, &RawDecimal),
     reference: Option<&str>,
-    vat_rate_id: &str,
+    vat_rate_id: Uuid,
     check: &mut Collect,
 ) -> Option<(OfferSpec, Uuid)> {
     let spec = match OfferSpec::parse(label, quantity, unit, price, reference) {
@@ -176,11 +189,7 @@ fn parse_offer(
             None
         }
     };
-    let vat_rate_id =
-        check.field(vat_rate_id.trim().parse::<Uuid>().map_err(|_| {
-            FieldError::new("vat_rate_id", "must be the id of one of your VAT rates")
-        }));
-    Some((spec?, vat_rate_id?))
+    Some((spec?, vat_rate_id))
 }
 
 fn saved(outcome: OfferSave) -> Result<OfferChangeView, ApiError> {
@@ -192,7 +201,7 @@ fn saved(outcome: OfferSave) -> Result<OfferChangeView, ApiError> {
             offer: offer_view(*offer)?,
             removed_from_catalogs,
         }),
-        OfferSave::ForeignVatRate => Err(ApiError::invalid_field(
+        OfferSave::ForeignVatRate => Err(ApiError::names_nothing(
             "vat_rate_id",
             "is not one of this producer's VAT rates",
         )),
@@ -247,14 +256,14 @@ pub async fn create_offer(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<OfferInput>,
+    body: Json<OfferInput>,
 ) -> Result<HttpResponse, ApiError> {
     let product = managed_product(&state, &caller, *path).await?;
     let mut check = Collect::default();
     let parsed = parse_offer(
         (&body.label, &body.quantity, &body.unit, &body.price),
         body.reference.as_deref(),
-        &body.vat_rate_id,
+        body.vat_rate_id,
         &mut check,
     );
     let stock: Option<Option<StockLevel>> = match &body.stock {
@@ -310,14 +319,14 @@ pub async fn update_offer(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<OfferUpdate>,
+    body: Json<OfferUpdate>,
 ) -> Result<web::Json<OfferChangeView>, ApiError> {
     let offer = managed_offer(&state, &caller, *path).await?;
     let mut check = Collect::default();
     let parsed = parse_offer(
         (&body.label, &body.quantity, &body.unit, &body.price),
         body.reference.as_deref(),
-        &body.vat_rate_id,
+        body.vat_rate_id,
         &mut check,
     );
     if body.stock.is_some() {

@@ -60,6 +60,15 @@ impl RawDecimal {
     }
 }
 
+impl Serialize for RawDecimal {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            RawDecimal::Number(text) | RawDecimal::Text(text) => serializer.serialize_str(text),
+            RawDecimal::Invalid => serializer.serialize_none(),
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for RawDecimal {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         Ok(match serde_json::Value::deserialize(deserializer)? {

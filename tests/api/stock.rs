@@ -404,7 +404,7 @@ async fn stock_page_filters_by_catalog() {
         let problem = app
             .get(&format!("{path}?catalog_id={catalog}"), token)
             .await
-            .expect_problem(422, "invalid_field");
+            .expect_problem(409, "unknown_reference");
         assert_eq!(problem["errors"][0]["field"], "catalog_id");
     }
     app.get(&format!("{path}?catalog_id=nope"), token)
