@@ -148,7 +148,7 @@ pub fn uploaded_photo_url(image_id: uuid::Uuid) -> String {
 fn uploaded_photo_path(url: &str) -> bool {
     url.strip_prefix("/images/")
         .and_then(|rest| rest.strip_suffix("/affichage"))
-        .is_some_and(|id| uuid::Uuid::parse_str(id).is_ok())
+        .is_some_and(|id| id.len() == 36 && uuid::Uuid::parse_str(id).is_ok())
 }
 
 /// A validated product: what `POST`/`PUT` of a product store.
@@ -308,7 +308,13 @@ mod tests {
                 .as_str(),
             format!("/images/{id}/affichage")
         );
-        for bad in ["/images/x/affichage", "/images/../affichage", "/etc/passwd"] {
+        let simple = format!("/images/{}/affichage", id.simple());
+        for bad in [
+            "/images/x/affichage",
+            "/images/../affichage",
+            "/etc/passwd",
+            &simple,
+        ] {
             assert!(photo_url(bad, "photo_url").is_err(), "{bad}");
         }
     }
