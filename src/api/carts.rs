@@ -14,10 +14,10 @@ use uuid::Uuid;
 
 use super::admission::admission_ticket;
 use super::auth::Caller;
-use super::json::Json;
 use super::orders::{order_problem, parse_lines, LineInput};
 use super::problem::ApiError;
 use super::state::AppState;
+use crate::api::json::Json;
 use crate::domain::cart::CartView;
 
 /// A basket: the whole of it.

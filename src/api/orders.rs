@@ -36,7 +36,7 @@ pub struct OrderInput {
     lines: Vec<LineInput>,
 }
 
-/// One line: an offer of the distribution and how many.
+/// One line: an offer of the distribution and how many (orders and baskets).
 #[derive(Deserialize, Serialize, ToSchema)]
 pub struct LineInput {
     /// Read as text so every bad line is named at once.
@@ -47,7 +47,7 @@ pub struct LineInput {
     quantity: RawDecimal,
 }
 
-/// Reads the lines of an order or a basket, naming every bad one.
+/// Parses the lines of an order or a basket, naming every bad field.
 pub(super) fn parse_lines(input: &[LineInput]) -> Result<Vec<RequestedLine>, ApiError> {
     if input.len() > MAX_LINES {
         return Err(ApiError::invalid_field(
