@@ -122,21 +122,16 @@ pub async fn authenticate(
         .ok_or_else(|| ApiError::unauthorized("the token is unknown, expired or revoked"))
 }
 
-/// The caller if the request names one, for public answers that show more
-/// to a signed-in customer: `None` without a token, and for a token that
-/// is unknown, expired or revoked too (the answer stays the public one);
-/// an error only when the database cannot tell.
+/// The caller if the request names one: `None` without a token, 401 for a
+/// token that is unknown, expired or revoked (public answers that show more
+/// to a signed-in customer).
 pub async fn optional_caller(
     state: &AppState,
     req: &HttpRequest,
 ) -> Result<Option<Caller>, ApiError> {
     match token_of(req) {
         None => Ok(None),
-        token => match authenticate(state, token).await {
-            Ok(caller) => Ok(Some(caller)),
-            Err(e) if e.status.as_u16() == 401 => Ok(None),
-            Err(e) => Err(e),
-        },
+        token => authenticate(state, token).await.map(Some),
     }
 }
 

@@ -13,9 +13,9 @@ use crate::domain::shop::ShopView;
 
 /// What is on sale in a distribution, with live availability (held units
 /// count as taken). No account needed; a signed-in customer also sees what
-/// their basket holds of each offer (`held`; a token that names nobody
-/// gets the public document).
+/// their basket holds of each offer (`held`).
 #[utoipa::path(tag = "orders", responses((status = 200, description = "the shop document"),
+    (status = 401, description = "the token sent is unknown, expired or revoked"),
     (status = 404)))]
 #[get("/distributions/{id}/shop")]
 #[tracing::instrument(name = "shop", skip_all, fields(distribution = %path))]

@@ -60,6 +60,7 @@ impl CatchUp for Snapshot {
     responses(
     (status = 101, description = "WebSocket: snapshot, then live changes"),
     (status = 400, description = "not a WebSocket handshake"),
+    (status = 401, description = "the token is unknown, expired or revoked"),
     (status = 404), (status = 503, description = "too many live connections")))]
 #[get("/ws/distributions/{id}")]
 #[tracing::instrument(name = "ws_storefront", skip_all, fields(distribution = %path))]
