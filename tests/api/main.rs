@@ -21,6 +21,7 @@ mod participations;
 mod products;
 mod recaps;
 mod recovery;
+mod shutdown;
 mod stock;
 mod storefront;
 mod system;
