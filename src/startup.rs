@@ -105,12 +105,17 @@ impl Application {
     ) -> Result<Self, StartError> {
         let database = resolve_database(&settings).await?;
         let lock = EngineLock::acquire(&database.url).await?;
-        let store = Store::connect_lazy(
+        // Migrations may wait for a database that is still starting; serving
+        // never waits longer than `acquire_timeout_ms` for a connection.
+        let migrations = Store::connect_lazy(
             &database.url,
-            settings.database.max_connections,
+            2,
             Duration::from_secs(settings.database.connect_timeout_secs),
         )?;
-        store.migrate().await?;
+        migrations.migrate().await?;
+        migrations.close().await;
+        let acquire = Duration::from_millis(settings.database.acquire_timeout_ms);
+        let store = Store::connect_lazy(&database.url, settings.database.max_connections, acquire)?;
 
         let address = settings.server.listen.to_string();
         let listener =
@@ -128,11 +133,8 @@ impl Application {
         let openapi_json = openapi.to_string();
         // The order writer has connections of its own: a rush of requests
         // must never make committing orders wait for the request pool.
-        let writer_store = Store::connect_lazy(
-            &database.url,
-            settings.engine.writer_connections,
-            Duration::from_secs(settings.database.connect_timeout_secs),
-        )?;
+        let writer_store =
+            Store::connect_lazy(&database.url, settings.engine.writer_connections, acquire)?;
         let engine = Engine::start(store.clone(), writer_store, clock.clone(), &settings.engine);
         crate::engine::jobs::Jobs::new(engine.clone(), &settings).spawn();
         let state = AppState {

@@ -17,6 +17,7 @@ mod live_feeds;
 mod live_limits;
 mod markets;
 mod ordering;
+mod outage;
 mod participations;
 mod products;
 mod recaps;

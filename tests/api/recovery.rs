@@ -205,6 +205,7 @@ async fn with_the_database_gone_orders_get_503_and_nothing_is_half_written() {
     let proxy = SocketProxy::start(cluster().socket_dir()).await;
     let mut settings = test_settings(&proxy.url_for(&target));
     settings.database.connect_timeout_secs = 2;
+    settings.database.acquire_timeout_ms = 2_000;
     let app = spawn_app_with(settings, chrono::Utc::now()).await;
     let sale = open_sale(&app, &[offer("Miel", "9.00", Some(1000))]).await;
     let honey = sale.producer.offers[0];
