@@ -29,8 +29,9 @@ use super::validate::Collect;
 use crate::api::json::Json;
 use crate::domain::error::FieldError;
 use crate::domain::money::Money;
-use crate::domain::offer::{real_stock, OfferPrice, OfferSpec, RawDecimal, StockFigures};
+use crate::domain::offer::{real_stock, OfferPrice, OfferSpec, RawDecimal};
 use crate::domain::quantity::StockLevel;
+use crate::domain::stock::StockFigures;
 use crate::domain::vat::VatRate;
 use crate::store::offers::{OfferRecord, OfferSave};
 
