@@ -14,6 +14,7 @@ pub mod accounts;
 pub mod after_sale;
 pub mod auth;
 pub mod board;
+pub mod carts;
 pub mod catalogs;
 pub mod credentials;
 pub mod dashboard;
@@ -58,6 +59,7 @@ use problem::ApiError;
 /// route's meaning.
 pub fn api_v1(cfg: &mut ServiceConfig) {
     orders::configure(cfg);
+    carts::configure(cfg);
     shop::configure(cfg);
     accounts::configure(cfg);
     producers::configure(cfg);

@@ -99,7 +99,12 @@ pub struct StockView {
     #[serde(with = "crate::domain::decimal::string")]
     #[schema(value_type = String)]
     ordered: Decimal,
-    /// `real − ordered` when tracked (may be negative); `null` = unlimited.
+    /// What customers' baskets hold of it for a few minutes.
+    #[serde(with = "crate::domain::decimal::string")]
+    #[schema(value_type = String)]
+    held: Decimal,
+    /// `real − ordered − held` when tracked (may be negative); `null` =
+    /// unlimited.
     #[serde(with = "crate::domain::decimal::string_option")]
     #[schema(value_type = Option<String>)]
     available: Option<Decimal>,
@@ -111,9 +116,20 @@ impl From<StockFigures> for StockView {
             tracked: s.tracked,
             real: s.real,
             ordered: s.ordered,
+            held: s.held,
             available: s.available(),
         }
     }
+}
+
+/// An offer's stored figures with what baskets hold of it right now.
+pub(crate) fn with_held(
+    state: &AppState,
+    offer_id: Uuid,
+    mut figures: StockFigures,
+) -> StockFigures {
+    figures.held = state.engine.live_held(offer_id);
+    figures
 }
 
 #[derive(Serialize, ToSchema)]
@@ -148,8 +164,8 @@ pub struct OfferChangeView {
     offer: OfferView,
     removed_from_catalogs: u64,
 }
-fn offer_view(o: OfferRecord) -> Result<OfferView, ApiError> {
-    let stock = o.stock().into();
+fn offer_view(state: &AppState, o: OfferRecord) -> Result<OfferView, ApiError> {
+    let stock = with_held(state, o.id, o.stock()).into();
     let (Ok(price), Ok(rate)) = (
         Money::parse(o.price, "price"),
         VatRate::parse(o.vat_rate, "vat_rate"),
@@ -192,13 +208,13 @@ fn parse_offer(
     Some((spec?, vat_rate_id))
 }
 
-fn saved(outcome: OfferSave) -> Result<OfferChangeView, ApiError> {
+fn saved(state: &AppState, outcome: OfferSave) -> Result<OfferChangeView, ApiError> {
     match outcome {
         OfferSave::Saved {
             offer,
             removed_from_catalogs,
         } => Ok(OfferChangeView {
-            offer: offer_view(*offer)?,
+            offer: offer_view(state, *offer)?,
             removed_from_catalogs,
         }),
         OfferSave::ForeignVatRate => Err(ApiError::names_nothing(
@@ -241,7 +257,7 @@ pub async fn list_offers(
     Ok(web::Json(
         offers
             .into_iter()
-            .map(offer_view)
+            .map(|o| offer_view(&state, o))
             .collect::<Result<_, _>>()?,
     ))
 }
@@ -290,7 +306,7 @@ pub async fn create_offer(
             Some(caller.account_id),
         )
         .await?;
-    Ok(HttpResponse::Created().json(saved(outcome)?.offer))
+    Ok(HttpResponse::Created().json(saved(&state, outcome)?.offer))
 }
 
 /// One offer (members only).
@@ -305,7 +321,7 @@ pub async fn get_offer(
     path: web::Path<Uuid>,
 ) -> Result<web::Json<OfferView>, ApiError> {
     let offer = managed_offer(&state, &caller, *path).await?;
-    Ok(web::Json(offer_view(offer)?))
+    Ok(web::Json(offer_view(&state, offer)?))
 }
 
 /// Replaces an offer's label, quantity, unit, price, VAT rate and
@@ -343,7 +359,7 @@ pub async fn update_offer(
         .store
         .update_offer(offer.id, &spec, vat_rate_id, body.active)
         .await?;
-    Ok(web::Json(saved(outcome)?))
+    Ok(web::Json(saved(&state, outcome)?))
 }
 
 /// Deactivates an offer (it stays for the orders that refer to it) and
@@ -365,7 +381,7 @@ pub async fn delete_offer(
         .await?
         .ok_or_else(|| ApiError::not_found("no offer with this id"))?;
     Ok(web::Json(OfferChangeView {
-        offer: offer_view(offer)?,
+        offer: offer_view(&state, offer)?,
         removed_from_catalogs: removed,
     }))
 }

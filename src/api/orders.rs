@@ -34,7 +34,7 @@ pub struct OrderInput {
     lines: Vec<LineInput>,
 }
 
-/// One line: an offer of the distribution and how many.
+/// One line: an offer of the distribution and how many (orders and baskets).
 #[derive(Deserialize, Serialize, ToSchema)]
 pub struct LineInput {
     /// Read as text so every bad line is named at once.
@@ -45,9 +45,9 @@ pub struct LineInput {
     quantity: RawDecimal,
 }
 
-/// Reads the quantities, naming every bad one.
-fn parse_lines(input: &OrderInput) -> Result<Vec<RequestedLine>, ApiError> {
-    if input.lines.len() > MAX_LINES {
+/// Parses the lines of an order or a basket, naming every bad field.
+pub(super) fn parse_lines(input: &[LineInput]) -> Result<Vec<RequestedLine>, ApiError> {
+    if input.len() > MAX_LINES {
         return Err(ApiError::invalid_field(
             "lines",
             format!("at most {MAX_LINES} lines per request"),
@@ -55,7 +55,6 @@ fn parse_lines(input: &OrderInput) -> Result<Vec<RequestedLine>, ApiError> {
     }
     let mut check = Collect::default();
     let lines: Vec<RequestedLine> = input
-        .lines
         .iter()
         .enumerate()
         .filter_map(|(i, line)| {
@@ -198,7 +197,7 @@ pub async fn place_order(
     body: Json<OrderInput>,
 ) -> Result<HttpResponse, ApiError> {
     let distribution_id = *path;
-    let lines = parse_lines(&body)?;
+    let lines = parse_lines(&body.lines)?;
     let key = idempotency_key(&req, &caller, distribution_id, &body)?;
     let view = state
         .engine
@@ -267,7 +266,7 @@ pub async fn change_order(
             "this order was cancelled",
         ));
     }
-    let lines = parse_lines(&body)?;
+    let lines = parse_lines(&body.lines)?;
     let view = state
         .engine
         .change_order(

@@ -267,7 +267,7 @@ async fn guide_potatoes_prices_are_split_half_up() {
     // No `stock` = unlimited.
     assert_eq!(
         sac["stock"],
-        json!({"tracked": false, "real": "0", "ordered": "0", "available": null})
+        json!({"tracked": false, "real": "0", "ordered": "0", "held": "0", "available": null})
     );
 
     let token = Some(farm.owner.token.as_str());

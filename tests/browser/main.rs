@@ -9,6 +9,7 @@ mod fixtures;
 mod helpers;
 
 mod driver;
+mod holds;
 mod sales;
 mod shop;
 mod web;

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{managed_offer, StockView};
+use super::{managed_offer, with_held, StockView};
 use crate::api::auth::Caller;
 use crate::api::json::Json;
 use crate::api::problem::ApiError;
@@ -97,7 +97,7 @@ pub async fn set_offer_stock(
         .stock_changed(stock.offer_id, stock.tracked, level);
     Ok(web::Json(OfferStockView {
         offer_id: stock.offer_id,
-        stock: stock.figures().into(),
+        stock: with_held(&state, stock.offer_id, stock.figures()).into(),
     }))
 }
 
@@ -135,7 +135,12 @@ pub async fn list_stocks(
                 label: r.label,
                 quantity: r.quantity.normalize(),
                 unit: r.unit,
-                stock: StockFigures::stored(r.tracked, r.real, r.ordered).into(),
+                stock: with_held(
+                    &state,
+                    r.offer_id,
+                    StockFigures::stored(r.tracked, r.real, r.ordered),
+                )
+                .into(),
             })
             .collect(),
     ))
