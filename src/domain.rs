@@ -8,6 +8,7 @@ pub mod decimal;
 pub mod error;
 pub mod french;
 pub mod geo;
+pub mod legal;
 pub mod market;
 pub mod money;
 pub mod offer;

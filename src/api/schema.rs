@@ -95,13 +95,15 @@ pub fn optional_line100() -> RefOr<Schema> {
     from_json(optional_line_schema(100))
 }
 
-/// A photo's address ([`crate::domain::offer::photo_url`]): blank, `null`
-/// or an absolute `http(s)://` URL without blanks, 2048 characters.
+/// A photo's address ([`crate::domain::offer::photo_url`]): blank, `null`,
+/// an absolute `http(s)://` URL without blanks (2048 characters), or the
+/// path of a photo uploaded through the web pages (`/images/{id}/affichage`).
 pub fn photo_url() -> RefOr<Schema> {
+    let uploaded = "/images/[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/affichage";
     from_json(json!({
         "type": ["string", "null"],
         "maxLength": 2048,
-        "pattern": format!("^{BLANK}*([Hh][Tt][Tt][Pp][Ss]?://{VISIBLE}+)?{BLANK}*$"),
+        "pattern": format!("^{BLANK}*([Hh][Tt][Tt][Pp][Ss]?://{VISIBLE}+|{uploaded})?{BLANK}*$"),
         "example": "https://photos.example/poulet.jpg",
     }))
 }
