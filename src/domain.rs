@@ -7,6 +7,7 @@ pub mod admission;
 pub mod cart;
 pub mod decimal;
 pub mod error;
+pub mod french;
 pub mod geo;
 pub mod legal;
 pub mod market;
