@@ -13,7 +13,7 @@
 //! Layers, arrows pointing down: the protocols that `impl Engine`
 //! ([`ordering`], [`carts`], [`admission`], [`stock_moves`], [`shop`],
 //! [`storefront`], [`after_sale`], [`jobs`]) use this handle; the handle holds the actors, the writer, the
-//! hub and the idempotency keys; those know only the domain, the store and
+//! hub, the idempotency keys and the customers' [`lanes`]; those know only the domain, the store and
 //! [`error`].
 
 pub mod admission;
@@ -25,6 +25,7 @@ pub mod error;
 pub mod events;
 pub mod idempotency;
 pub mod jobs;
+pub mod lanes;
 pub mod notifier;
 pub mod offer_actor;
 pub mod ordering;
@@ -50,6 +51,7 @@ use distribution_actor::DistributionActor;
 use error::OrderError;
 use events::{EventEncoder, EventHub};
 use idempotency::Idempotency;
+use lanes::Lanes;
 use offer_actor::{Holding, OfferActor};
 use writer::{OrderWriter, WriterLimits};
 
@@ -74,6 +76,8 @@ struct EngineInner {
     admission: AdmissionRules,
     arbiters: Vec<Arbiter>,
     idempotency: Idempotency,
+    /// One change of a customer's order or basket at a time, in turn.
+    lanes: Lanes,
     idle_after: Duration,
     placement: ActorPlacement,
     mailbox_capacity: usize,
@@ -122,6 +126,7 @@ impl Engine {
                 admission,
                 arbiters,
                 idempotency: Idempotency::default(),
+                lanes: Lanes::default(),
                 idle_after: Duration::from_secs(settings.idle_passivate_secs),
                 placement: settings.actor_placement,
                 mailbox_capacity: settings.mailbox_capacity,

@@ -195,6 +195,8 @@ async function loadCart() {
 }
 
 let holdTimer = null;
+/** The hold under way (its request and the page taking in its answer), if any. */
+let holdUnderWay = null;
 
 /** Holds the basket shortly (changes in quick succession make one request). */
 function scheduleHold() {
@@ -214,9 +216,16 @@ async function syncHold() {
   if (!lines.length && state.heldUntil === null) return;
   if (lines.length && !admitted()) return; // held once the customer's turn comes
   state.holding = true;
-  const answer = await api("PUT", cartPath(), { lines }, { headers: ticketHeaders() });
-  state.holding = false;
-  await heldAnswer(answer);
+  holdUnderWay = (async () => {
+    const answer = await api("PUT", cartPath(), { lines }, { headers: ticketHeaders() });
+    state.holding = false;
+    await heldAnswer(answer);
+  })();
+  try {
+    await holdUnderWay;
+  } finally {
+    holdUnderWay = null;
+  }
   if (state.holdAgain) {
     state.holdAgain = false;
     scheduleHold();
@@ -360,11 +369,18 @@ async function submit() {
       return; // let them check first
     }
   }
-  const lines = basketLines();
-  if (!lines.length) return;
-  const creating = !state.myOrder;
+  if (!basketLines().length) return;
   clearTimeout(holdTimer);
   setBusy(true);
+  // A hold already sent is answered first: the order then consumes it, and
+  // orders what the hold brought the basket down to.
+  if (holdUnderWay) await holdUnderWay.catch(() => {});
+  const lines = basketLines();
+  if (!lines.length) {
+    setBusy(false);
+    return;
+  }
+  const creating = !state.myOrder;
   let answer;
   if (creating) {
     const sig = signature(state.basket);

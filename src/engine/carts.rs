@@ -42,6 +42,14 @@ impl Engine {
     ) -> Result<CartView, OrderError> {
         let engine = self.clone();
         let task = actix::spawn(async move {
+            let _turn = engine
+                .inner
+                .lanes
+                .enter(CartKey {
+                    distribution_id,
+                    customer_id,
+                })
+                .await;
             engine
                 .put_cart_now(distribution_id, customer_id, lines, admission_ticket)
                 .await
@@ -196,6 +204,11 @@ impl Engine {
         distribution_id: Uuid,
         customer_id: Uuid,
     ) -> Result<(), OrderError> {
+        let holder = CartKey {
+            distribution_id,
+            customer_id,
+        };
+        let _turn = self.inner.lanes.enter(holder).await;
         let distribution = self.distribution(distribution_id);
         let dropped = self
             .ask(&distribution, DropCart { customer_id })
@@ -203,10 +216,6 @@ impl Engine {
             .map_err(OrderError::Refused)?;
         if let Some(cart) = dropped {
             let offers: Vec<Uuid> = cart.lines.iter().map(|l| l.offer_id).collect();
-            let holder = CartKey {
-                distribution_id,
-                customer_id,
-            };
             self.release_holds(holder, &offers);
         }
         Ok(())

@@ -47,6 +47,8 @@ impl Engine {
     ///
     /// The work runs in its own task: a client that disconnects half-way
     /// cannot leave reservations behind, the protocol always completes.
+    /// It waits for the customer's change of order or basket under way
+    /// ([`super::lanes`]).
     pub async fn change_order(
         &self,
         distribution_id: Uuid,
@@ -57,6 +59,16 @@ impl Engine {
         let engine = self.clone();
         let started = std::time::Instant::now();
         let task = actix::spawn(async move {
+            // The customer's changes take turns (a hold sent just before
+            // waits its turn instead of refusing this one).
+            let _turn = engine
+                .inner
+                .lanes
+                .enter(CartKey {
+                    distribution_id,
+                    customer_id: customer.id,
+                })
+                .await;
             let Some(key) = key else {
                 return engine.apply(distribution_id, &customer, change, None).await;
             };

@@ -1,7 +1,9 @@
 //! Baskets under real concurrency and across a restart: hundreds of
 //! customers race for the last unit (one basket holds it, and only its
 //! owner can then order it — checked against the ledger's live figures and
-//! the database), and a restart forgets every hold while stock stays right.
+//! the database), a customer's hold and order sent together take turns
+//! instead of refusing each other, and a restart forgets every hold while
+//! stock stays right.
 
 use chrono::Utc;
 use etal::engine::clock::Clock;
@@ -111,4 +113,54 @@ async fn a_restart_forgets_every_hold_and_stock_is_right() {
         .expect(200);
     assert_eq!(held(&again, chicken).as_deref(), Some("2"));
     restarted.stop().await;
+}
+
+/// A shop page sends the basket's hold and, a moment later, the order: the
+/// two of one customer meet in the engine. The order must wait for the
+/// hold (and then consume it), never be refused because of it — nor the
+/// hold because of the order.
+#[actix_web::test]
+async fn a_customers_hold_and_order_sent_together_take_turns() {
+    let _heavy = crate::helpers::heavy().await;
+    let app = crate::helpers::spawn_app().await;
+    let sale = open_sale(&app, &[offer("Poulet", "12.00", Some(1_000))]).await;
+    let chicken = sale.producer.offers[0];
+    let d = sale.distribution_id;
+    let crowd = customers(&app, 150).await;
+
+    let both = join_all(crowd.iter().map(|c| async {
+        let hold = put_cart(&app, d, c, &[(chicken, "2")]);
+        let placed = order(&app, d, c, &[(chicken, "2")]);
+        futures_util::join!(hold, placed)
+    }))
+    .await;
+    let mut held_then_ordered = 0;
+    for (customer, (hold, placed)) in crowd.iter().zip(both) {
+        assert_eq!(
+            (hold.status.as_u16(), placed.status.as_u16()),
+            (200, 201),
+            "customer {}: hold {} / order {}",
+            customer.name,
+            hold.body,
+            placed.body
+        );
+        // Whichever came first, the basket ends consistent: an order
+        // after the hold consumed it; a hold after the order holds anew.
+        let cart = app
+            .get(&cart_path(d), Some(&customer.token))
+            .await
+            .expect(200);
+        match held(&cart, chicken).as_deref() {
+            None => held_then_ordered += 1,
+            Some("2") => {}
+            other => panic!("basket of {} holds {other:?}: {cart}", customer.name),
+        }
+    }
+    assert_eq!(sold(&app, chicken).await, Decimal::from(300));
+    let still_held = Decimal::from(2 * (150 - held_then_ordered));
+    assert_eq!(
+        shop_available(&app, d, chicken).await,
+        Some((Decimal::from(700) - still_held).to_string()),
+        "1,000 in stock, 300 ordered, {still_held} held"
+    );
 }
