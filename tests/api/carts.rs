@@ -3,8 +3,10 @@
 //! everyone else (live), a customer sees what their basket holds, an order
 //! consumes its basket, a hold that runs out is released once and pushed,
 //! the producer lowering stock cuts the latest baskets first, and every
-//! refusal is a problem document. The races and the restart are in `race`.
+//! refusal is a problem document. The races and the restart are in `race`,
+//! a closing sale giving its holds back in `closing`.
 
+mod closing;
 mod race;
 
 use chrono::{DateTime, Duration, Utc};
