@@ -26,7 +26,8 @@ use crate::report::{
     AvailabilityReport, LoadReport, OpReport, RunReport, ScenarioReport, SecondReport,
 };
 use crate::scenario::ScenarioSpec;
-use crate::watchers::{WatchShared, UNKNOWN, UNLIMITED};
+use crate::storefront_frame::UNLIMITED;
+use crate::watchers::{WatchShared, UNKNOWN};
 use crate::workload::Workload;
 
 /// What a run is asked to do.

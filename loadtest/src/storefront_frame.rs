@@ -13,7 +13,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::checkout::etal::milli;
-use crate::watchers::UNLIMITED;
+
+/// Value of an offer without limited stock (`available: null`), in the
+/// milli-units every availability is kept in.
+pub const UNLIMITED: i64 = i64::MAX;
 
 /// The fields of a frame the watchers use.
 #[derive(Deserialize)]

@@ -36,8 +36,6 @@ use crate::storefront_frame::WireFrame;
 
 /// Value of an offer never seen by a watcher.
 pub const UNKNOWN: i64 = i64::MIN;
-/// Value of an offer without limited stock (`available: null`).
-pub const UNLIMITED: i64 = i64::MAX;
 
 /// What every watcher shares with the run.
 pub struct WatchShared {
@@ -422,6 +420,7 @@ impl Watchers {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storefront_frame::UNLIMITED;
 
     #[test]
     fn frames_update_values_and_logs() {
@@ -512,7 +511,7 @@ mod tests {
                 let mut ws = tokio_tungstenite::accept_async(socket)
                     .await
                     .expect("handshake");
-                ws.send(Message::Text(text.into())).await.expect("snapshot");
+                ws.send(Message::Text(text)).await.expect("snapshot");
                 kept.push(ws);
                 if kept.len() == 1 {
                     let _ = kept[0].close(None).await;

@@ -140,7 +140,7 @@ pub async fn run(
             available
                 .iter()
                 .enumerate()
-                .all(|(i, a)| w.get(i).copied() == Some(a.unwrap_or(crate::watchers::UNLIMITED)))
+                .all(|(i, a)| w.get(i).copied() == Some(a.unwrap_or(crate::storefront_frame::UNLIMITED)))
         });
         if agree || opts.watchers == 0 || tokio::time::Instant::now() >= settle_deadline {
             break (db, values);
