@@ -27,6 +27,9 @@ pub enum Answer {
     Order(OrderState),
     /// Cancelled.
     Cancelled,
+    /// A basket held (etal, `PUT …/cart`): offer index → milli-units held,
+    /// sorted by offer.
+    Held(Vec<(u32, i64)>),
     /// Refused; nothing changed (problem `code`).
     Refused(String),
     /// No usable answer: the outcome is unknown.
@@ -37,6 +40,11 @@ impl Answer {
     pub fn outcome(&self) -> Outcome {
         match self {
             Answer::Order(_) | Answer::Cancelled => Outcome::Accepted,
+            // Nothing could be held: the customer has nothing to order.
+            Answer::Held(lines) if lines.iter().all(|l| l.1 <= 0) => {
+                Outcome::Refused("nothing_held".into())
+            }
+            Answer::Held(_) => Outcome::Accepted,
             Answer::Refused(code) => Outcome::Refused(code.clone()),
             Answer::Failed(reason) => Outcome::Failed(reason.clone()),
         }
@@ -117,10 +125,36 @@ impl Target {
         }
     }
 
+    /// Holds the customer's basket (etal only; the conventional checkout
+    /// has no baskets on the server).
+    pub async fn hold(&self, customer: usize, basket: &[(usize, u32)]) -> Attempt {
+        match self {
+            Target::Etal(t) => t.hold(customer, basket).await,
+            Target::Baseline(_) => not_served("no_baskets"),
+        }
+    }
+
+    /// An order meant to be refused by the waiting room: without the
+    /// customer's ticket, or with it (etal only).
+    pub async fn probe(&self, customer: usize, basket: &[(usize, u32)], ticket: bool) -> Attempt {
+        match self {
+            Target::Etal(t) => t.probe(customer, basket, ticket).await,
+            Target::Baseline(_) => not_served("no_waiting_room"),
+        }
+    }
+
     /// Whether posting again adds to the customer's order (etal) rather
     /// than creating a new one (the baseline).
     pub fn orders_accumulate(&self) -> bool {
         matches!(self, Target::Etal(_))
+    }
+}
+
+fn not_served(code: &str) -> Attempt {
+    Attempt {
+        answer: Answer::Refused(code.into()),
+        retries: 0,
+        sent_us: crate::record::now_us(),
     }
 }
 
@@ -141,6 +175,18 @@ mod tests {
         assert_eq!(
             p.backoff(1, Some(Duration::from_secs(1))),
             Duration::from_millis(100)
+        );
+    }
+
+    #[test]
+    fn a_hold_that_got_nothing_is_a_refusal() {
+        assert_eq!(
+            Answer::Held(vec![(0, 1000), (2, 0)]).outcome(),
+            Outcome::Accepted
+        );
+        assert_eq!(
+            Answer::Held(vec![(0, 0)]).outcome(),
+            Outcome::Refused("nothing_held".into())
         );
     }
 

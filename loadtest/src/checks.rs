@@ -10,7 +10,8 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::record::AckedOrder;
-use crate::watchers::{UNKNOWN, UNLIMITED};
+use crate::storefront_frame::UNLIMITED;
+use crate::watchers::UNKNOWN;
 
 /// One check's verdict.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -35,6 +35,10 @@ pub enum Command {
         #[command(flatten)]
         watch: WatchArgs,
         #[command(flatten)]
+        holds: HoldArgs,
+        #[command(flatten)]
+        room: RoomArgs,
+        #[command(flatten)]
         output: OutputArgs,
     },
     /// The same workload as a conventional row-locking checkout straight on PostgreSQL.
@@ -62,12 +66,41 @@ pub enum Command {
         load: LoadArgs,
         #[command(flatten)]
         watch: WatchArgs,
+        #[command(flatten)]
+        holds: HoldArgs,
         /// Database connections of the baseline (default: one per customer, at most 240).
         #[arg(long, value_name = "N")]
         pool: Option<usize>,
         #[command(flatten)]
         output: OutputArgs,
     },
+}
+
+/// Baskets that hold stock.
+#[derive(Args, Clone, Copy)]
+pub struct HoldArgs {
+    /// etal: every customer holds its basket (`PUT …/cart`) and orders what
+    /// it holds, as the shop page does; `compare` then runs each case with
+    /// and without holds.
+    #[arg(long)]
+    pub hold: bool,
+}
+
+/// The waiting room of a popular sale.
+#[derive(Args, Clone, Copy)]
+pub struct RoomArgs {
+    /// Mark the sale popular: the early crowd joins its waiting room before
+    /// the opening, latecomers after; each orders once admitted. Reports
+    /// fairness and time to admission, and checks nobody takes stock
+    /// without admission (closed model only).
+    #[arg(long)]
+    pub waiting_room: bool,
+    /// Customers who join after the opening (default: a tenth of them).
+    #[arg(long, value_name = "N", requires = "waiting_room")]
+    pub latecomers: Option<usize>,
+    /// Latecomers arrive one after another over this long after the opening.
+    #[arg(long, value_parser = parse_duration, default_value = "1s", value_name = "D")]
+    pub late_over: Duration,
 }
 
 /// Where the engine and its database are.
@@ -366,6 +399,30 @@ mod tests {
             "p99<20ms",
         ]);
         assert!(cli.is_ok());
+        let room = Cli::try_parse_from([
+            "loadtest",
+            "rush",
+            "--spawn",
+            "--waiting-room",
+            "--latecomers",
+            "20",
+            "--late-over",
+            "2s",
+            "--hold",
+        ]);
+        match room.map(|c| c.command) {
+            Ok(Command::Rush { room, holds, .. }) => {
+                assert!(room.waiting_room && holds.hold);
+                assert_eq!(room.latecomers, Some(20));
+                assert_eq!(room.late_over, Duration::from_secs(2));
+            }
+            _ => panic!("rush --waiting-room parses"),
+        }
+        assert!(
+            Cli::try_parse_from(["loadtest", "rush", "--spawn", "--latecomers", "3"]).is_err(),
+            "latecomers need a waiting room"
+        );
+        assert!(Cli::try_parse_from(["loadtest", "compare", "--spawn", "--hold"]).is_ok());
         assert!(Cli::try_parse_from([
             "loadtest",
             "rush",

@@ -10,7 +10,7 @@ use sqlx::postgres::PgPoolOptions;
 use tokio::sync::watch;
 
 use crate::checkout::RetryPolicy;
-use crate::cli::{Command, EngineArgs, LoadArgs, OutputArgs, WatchArgs};
+use crate::cli::{Command, EngineArgs, HoldArgs, LoadArgs, OutputArgs, RoomArgs, WatchArgs};
 use crate::model::{LoadModel, LoadSpec};
 use crate::procstat::Group;
 use crate::report::{self, html, table, CompareRow, Report, RunReport};
@@ -21,6 +21,7 @@ use crate::scenario::ScenarioSpec;
 use crate::setup::{Accounts, Api};
 use crate::spawn::{find_etal, SpawnedEngine};
 use crate::threshold::Threshold;
+use crate::waiting_room::RoomPlan;
 
 /// The engine and database a command works with.
 struct Site {
@@ -173,8 +174,28 @@ fn options(
         seed: load.seed,
         quiet: output.quiet,
         push_lag_samples: watch.map_or(0, |w| w.push_lag_samples),
+        hold: false,
+        room: None,
         stop: stop.clone(),
     }
+}
+
+/// The waiting room's plan, if asked for (closed model only).
+fn room_plan(room: &RoomArgs, load: &LoadSpec) -> anyhow::Result<Option<RoomPlan>> {
+    if !room.waiting_room {
+        return Ok(None);
+    }
+    let LoadModel::Closed { customers } = load.model else {
+        bail!("--waiting-room runs the closed model (no --rate or --ramp): customers order once admitted");
+    };
+    let latecomers = room.latecomers.unwrap_or(customers / 10);
+    if latecomers > customers {
+        bail!("--latecomers ({latecomers}) above --customers ({customers})");
+    }
+    Ok(Some(RoomPlan {
+        latecomers,
+        late_over: room.late_over,
+    }))
 }
 
 fn check_resources(customers: usize, watchers: usize) -> anyhow::Result<()> {
@@ -197,12 +218,15 @@ pub async fn run(
             scenario,
             load,
             watch,
+            holds,
+            room,
             output,
         } => {
             let spec = scenario.spec().map_err(|e| anyhow!(e))?;
             let load_spec = load_spec(&load, load.customers)?;
             check_resources(load.customers, watch.watchers)?;
-            let opts = options(
+            let room = room_plan(&room, &load_spec)?;
+            let mut opts = options(
                 &scenario.preset,
                 spec.clone(),
                 &load,
@@ -211,6 +235,8 @@ pub async fn run(
                 &output,
                 &stop,
             );
+            opts.hold = holds.hold;
+            opts.room = room;
             let site = Site::open(&engine, true).await?;
             let result = rush(&site, &load, &opts).await;
             site.close().await;
@@ -246,6 +272,7 @@ pub async fn run(
             cases,
             load,
             watch,
+            holds,
             pool,
             output,
         } => {
@@ -262,7 +289,7 @@ pub async fn run(
             let most = cases.iter().map(|c| c.1).max().unwrap_or(1);
             check_resources(most, watch.watchers)?;
             let site = Site::open(&engine, true).await?;
-            let result = compare(&site, &cases, &load, &watch, pool, &output, &stop).await;
+            let result = compare(&site, &cases, &load, &watch, holds, pool, &output, &stop).await;
             site.close().await;
             let (runs, rows) = result?;
             ("compare", runs, rows, output)
@@ -321,6 +348,7 @@ async fn compare(
     cases: &[(String, usize)],
     load: &LoadArgs,
     watch: &WatchArgs,
+    holds: HoldArgs,
     pool: Option<usize>,
     output: &OutputArgs,
     stop: &watch::Receiver<bool>,
@@ -359,6 +387,23 @@ async fn compare(
         if !output.quiet {
             eprint!("{}", table::run(&etal));
         }
+        let held = if holds.hold {
+            let hold_opts = RunOptions {
+                case: format!("{preset} (holds)"),
+                hold: true,
+                ..opts.clone()
+            };
+            eprintln!(
+                "loadtest: {preset} × {customers} against etal, every customer holding first…"
+            );
+            let run = runner::etal::run(&env, &accounts, &hold_opts).await?;
+            if !output.quiet {
+                eprint!("{}", table::run(&run));
+            }
+            Some(run)
+        } else {
+            None
+        };
         let base_opts = RunOptions {
             watchers: 0,
             ..opts.clone()
@@ -379,9 +424,17 @@ async fn compare(
             baseline_p99_ms: p99(&base),
             throughput_ratio: etal.accepted_orders_per_s / base.accepted_orders_per_s.max(1e-9),
             p99_ratio: p99(&base) / p99(&etal).max(1e-9),
-            checks_passed: etal.checks_passed() && base.checks_passed(),
+            etal_holds_orders_per_s: held.as_ref().map(|h| h.accepted_orders_per_s),
+            etal_holds_p99_ms: held.as_ref().map(p99),
+            holds_ratio: held
+                .as_ref()
+                .map(|h| h.accepted_orders_per_s / etal.accepted_orders_per_s.max(1e-9)),
+            checks_passed: etal.checks_passed()
+                && base.checks_passed()
+                && held.as_ref().map_or(true, RunReport::checks_passed),
         });
         runs.push(etal);
+        runs.extend(held);
         runs.push(base);
     }
     Ok((runs, rows))

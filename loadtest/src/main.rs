@@ -14,6 +14,8 @@
 //! `checkout` (etal over HTTP, the baseline over SQL), `watchers`
 //! (WebSocket), `record` (histograms, timeline, acknowledgements),
 //! `storefront_frame` (decoding), `arrival` (kernel receive stamps),
+//! `waiting_room` (`--waiting-room`: joining, probes, admission) and
+//! `fairness` (how fair it was — pure),
 //! `pushlag`, `checks` + `dbview` (after-run verification), `spawn` +
 //! `procstat` (`--spawn` and `/proc` sampling), `safety` (loopback only,
 //! file limits), `report/` (JSON, table, HTML with inline SVG) and
@@ -25,6 +27,7 @@ mod checks;
 mod cli;
 mod commands;
 mod dbview;
+mod fairness;
 mod layout;
 mod model;
 mod procstat;
@@ -38,6 +41,7 @@ mod setup;
 mod spawn;
 mod storefront_frame;
 mod threshold;
+mod waiting_room;
 mod watchers;
 mod workload;
 

@@ -1,5 +1,5 @@
 //! Recording what happens during a run: per operation (order, change,
-//! cancel) the answers by outcome and reason and two HDR histograms of
+//! cancel, hold, waiting-room probe) the answers by outcome and reason and two HDR histograms of
 //! latency — from the *intended* start (corrected for coordinated omission
 //! in the open model; the same as the send time in the closed model) and
 //! from the actual send ("service time") — plus a per-second timeline, the
@@ -71,16 +71,22 @@ pub enum Op {
     Order,
     Change,
     Cancel,
+    /// `PUT …/cart` before ordering (`--hold`).
+    Hold,
+    /// Orders sent to be refused by the waiting room (`--waiting-room`).
+    Probe,
 }
 
 impl Op {
-    pub const ALL: [Op; 3] = [Op::Order, Op::Change, Op::Cancel];
+    pub const ALL: [Op; 5] = [Op::Order, Op::Change, Op::Cancel, Op::Hold, Op::Probe];
 
     pub fn name(self) -> &'static str {
         match self {
             Op::Order => "orders",
             Op::Change => "changes",
             Op::Cancel => "cancels",
+            Op::Hold => "holds",
+            Op::Probe => "probes",
         }
     }
 
@@ -162,7 +168,7 @@ pub struct AckedOrder {
 pub struct Recorder {
     /// When the load started (µs since epoch); the timeline counts from it.
     pub start_us: u64,
-    pub ops: [OpStats; 3],
+    pub ops: [OpStats; 5],
     pub timeline: Vec<Second>,
     pub acks: Vec<AckEvent>,
     pub orders: HashMap<Uuid, AckedOrder>,
@@ -176,7 +182,7 @@ impl Recorder {
     pub fn new(start_us: u64) -> Self {
         Self {
             start_us,
-            ops: [OpStats::new(), OpStats::new(), OpStats::new()],
+            ops: std::array::from_fn(|_| OpStats::new()),
             timeline: Vec::new(),
             acks: Vec::new(),
             orders: HashMap::new(),

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::checks::Check;
+use crate::fairness::Agreement;
 use crate::procstat::Usage;
 use crate::pushlag::PushLag;
 use crate::record::LatencySummary;
@@ -53,6 +54,10 @@ pub struct ScenarioReport {
     pub max_order_lines: usize,
     pub retries: u32,
     pub idempotency_keys: bool,
+    /// Every customer holds its basket (`PUT …/cart`) before ordering.
+    pub hold_before_order: bool,
+    /// Customers go through the sale's waiting room first.
+    pub waiting_room: bool,
 }
 
 /// The load model as run.
@@ -145,6 +150,35 @@ pub struct AvailabilityReport {
     pub acknowledged: Vec<[f64; 2]>,
 }
 
+/// How a waiting room admitted its customers (`--waiting-room`; see
+/// `fairness.rs`).
+#[derive(Debug, Clone, Serialize)]
+pub struct AdmissionReport {
+    /// The room's rate, as the engine announced it.
+    pub rate_per_s: f64,
+    pub customers: usize,
+    /// Joined before the opening (drawn at random).
+    pub early: usize,
+    /// Joined after the opening (queued in arrival order).
+    pub latecomers: usize,
+    /// Seen admitted before the run ended.
+    pub admitted: usize,
+    /// From the opening (early crowd) or from joining (latecomers) until
+    /// seen admitted.
+    pub time_to_admission_ms: LatencySummary,
+    /// Seen admitted this long after the earliest instant the place
+    /// allowed at the rate (the engine's delay plus the polling's).
+    pub lag_behind_rate_ms: LatencySummary,
+    /// The early crowd's draw against its arrival order (τ ≈ 0: random).
+    pub draw_vs_arrival: Option<Agreement>,
+    /// Admission order as seen against the line (τ = 1: by place).
+    pub admission_vs_line: Option<Agreement>,
+    /// Admission order as seen against arrival order.
+    pub admission_vs_arrival: Option<Agreement>,
+    /// Ticket polls (`GET …/admission/{ticket}`) the customers sent.
+    pub polls: u64,
+}
+
 /// One run (one system, one scenario, one load).
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
@@ -174,6 +208,8 @@ pub struct RunReport {
     /// gives no stamps.
     pub push_lag_arrival_ms: Option<PushLagReport>,
     pub watchers: WatchersReport,
+    /// The waiting room's figures (`--waiting-room`).
+    pub admission: Option<AdmissionReport>,
     pub checks: Vec<Check>,
     pub resources: BTreeMap<String, Usage>,
     /// The machine's 1-minute load average before and after the load
@@ -199,6 +235,11 @@ pub struct CompareRow {
     pub throughput_ratio: f64,
     /// baseline p99 / etal p99.
     pub p99_ratio: f64,
+    /// etal with every customer holding before ordering (`--hold`).
+    pub etal_holds_orders_per_s: Option<f64>,
+    pub etal_holds_p99_ms: Option<f64>,
+    /// etal with holds / etal without (throughput).
+    pub holds_ratio: Option<f64>,
     pub checks_passed: bool,
 }
 
@@ -240,6 +281,9 @@ impl RunReport {
             "dropped" => Some(self.dropped_iterations as f64),
             "oversold" => self.check_value("oversold_units"),
             "lost" => self.check_value("acknowledged_missing"),
+            "unadmitted" => self.check_value("taken_without_admission"),
+            "admission_p99" => self.admission.as_ref().map(|a| a.time_to_admission_ms.p99),
+            "admission_max" => self.admission.as_ref().map(|a| a.time_to_admission_ms.max),
             "error_rate" => Some(if orders.sent == 0 {
                 0.0
             } else {
@@ -255,6 +299,7 @@ impl CompareRow {
         match name {
             "throughput_ratio" => Some(self.throughput_ratio),
             "p99_ratio" => Some(self.p99_ratio),
+            "holds_ratio" => self.holds_ratio,
             _ => None,
         }
     }

@@ -27,6 +27,7 @@ use crate::report::{
 };
 use crate::scenario::ScenarioSpec;
 use crate::storefront_frame::UNLIMITED;
+use crate::waiting_room::RoomPlan;
 use crate::watchers::{WatchShared, UNKNOWN};
 use crate::workload::Workload;
 
@@ -45,6 +46,10 @@ pub struct RunOptions {
     pub seed: u64,
     pub quiet: bool,
     pub push_lag_samples: usize,
+    /// etal: every customer holds its basket before ordering it.
+    pub hold: bool,
+    /// etal: customers go through the sale's waiting room.
+    pub room: Option<RoomPlan>,
     /// Ctrl-C.
     pub stop: watch::Receiver<bool>,
 }
@@ -194,7 +199,8 @@ async fn progress_task(
     }
 }
 
-fn scenario_report(spec: &ScenarioSpec, retry: &RetryPolicy) -> ScenarioReport {
+fn scenario_report(opts: &RunOptions) -> ScenarioReport {
+    let (spec, retry) = (&opts.spec, &opts.retry);
     ScenarioReport {
         producers: spec.producers,
         offers: spec.offers,
@@ -214,6 +220,8 @@ fn scenario_report(spec: &ScenarioSpec, retry: &RetryPolicy) -> ScenarioReport {
         max_order_lines: spec.max_order_lines,
         retries: retry.retries,
         idempotency_keys: retry.idempotency_keys,
+        hold_before_order: opts.hold,
+        waiting_room: opts.room.is_some(),
     }
 }
 
@@ -279,7 +287,7 @@ pub fn base_report(system: System, opts: &RunOptions, rec: &Recorder, m: &Measur
     RunReport {
         system: system.name().to_owned(),
         case: opts.case.clone(),
-        scenario: scenario_report(&opts.spec, &opts.retry),
+        scenario: scenario_report(opts),
         load: load_report(&opts.load, opts.load.duration.as_secs_f64()),
         duration_s,
         open_signal: "immediately".into(),
@@ -293,6 +301,7 @@ pub fn base_report(system: System, opts: &RunOptions, rec: &Recorder, m: &Measur
         push_lag_ms: None,
         push_lag_arrival_ms: None,
         watchers: Default::default(),
+        admission: None,
         checks: Vec::new(),
         resources: m.resources.iter().cloned().collect(),
         load_average: m.load_average,

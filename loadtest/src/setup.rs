@@ -26,6 +26,7 @@ pub struct Api {
 /// A signed-up, logged-in account.
 #[derive(Debug, Clone)]
 pub struct Account {
+    pub id: Uuid,
     pub token: String,
 }
 
@@ -70,6 +71,29 @@ impl Api {
         token: Option<&str>,
         status: u16,
     ) -> anyhow::Result<Value> {
+        self.call(method, path, body, token, &[status]).await
+    }
+
+    /// Sends a call without a body, as `token`, and insists on one of
+    /// `statuses`.
+    pub async fn expect_any(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        statuses: &[u16],
+    ) -> anyhow::Result<Value> {
+        self.call(method, path, None, Some(token), statuses).await
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        token: Option<&str>,
+        statuses: &[u16],
+    ) -> anyhow::Result<Value> {
         let mut request = self
             .client
             .request(method.clone(), format!("{}{path}", self.base));
@@ -86,9 +110,9 @@ impl Api {
         let got = response.status().as_u16();
         let bytes = response.bytes().await.unwrap_or_default();
         let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        if got != status {
+        if !statuses.contains(&got) {
             bail!(
-                "{method} {path}: expected {status}, got {got}: {}",
+                "{method} {path}: expected {statuses:?}, got {got}: {}",
                 String::from_utf8_lossy(&bytes)
             );
         }
@@ -121,8 +145,8 @@ impl Api {
                 201,
             )
             .await?;
-        id_of(&created)?;
         Ok(Account {
+            id: id_of(&created)?,
             token: session["token"]
                 .as_str()
                 .ok_or_else(|| anyhow!("session without token"))?

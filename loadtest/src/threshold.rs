@@ -5,13 +5,16 @@
 //! and push lag `push_p50 push_p99 push_max` (units `us`, `ms` — the
 //! default — or `s`); `rate` (acknowledged orders per second); counts
 //! `errors refused dropped oversold lost`; `error_rate` (percent of
-//! orders, unit `%` optional); in `compare`, `throughput_ratio` and
-//! `p99_ratio` (baseline p99 / etal p99).
+//! orders, unit `%` optional); with `--waiting-room`, `unadmitted` (stock
+//! taken without admission) and `admission_p99 admission_max` (time to
+//! admission, durations); in `compare`, `throughput_ratio`, `p99_ratio`
+//! (baseline p99 / etal p99) and, with `--hold`, `holds_ratio` (etal's
+//! throughput with holds / without).
 
 use serde::Serialize;
 
 /// Metric names understood, with whether they are durations.
-pub const METRICS: [(&str, bool); 18] = [
+pub const METRICS: [(&str, bool); 22] = [
     ("p50", true),
     ("p90", true),
     ("p99", true),
@@ -28,8 +31,12 @@ pub const METRICS: [(&str, bool); 18] = [
     ("oversold", false),
     ("lost", false),
     ("error_rate", false),
+    ("unadmitted", false),
+    ("admission_p99", true),
+    ("admission_max", true),
     ("throughput_ratio", false),
     ("p99_ratio", false),
+    ("holds_ratio", false),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -1,9 +1,12 @@
 //! One customer iteration: draw a basket, order it (retrying 503s with the
 //! same `Idempotency-Key`), then maybe change or cancel the order, then
-//! think. Each customer remembers its order as last acknowledged, so every
-//! acknowledgement yields the exact change of ordered units per offer (for
-//! push lag) and the last acknowledged state of every order (for the
-//! checks).
+//! think. With `--hold` the customer first holds the basket (`PUT …/cart`)
+//! and orders what it holds, as the shop page does; in a waiting room
+//! (`--waiting-room`) its first iteration goes through the room
+//! ([`crate::waiting_room`]): place, probes, admission. Each customer
+//! remembers its order as last acknowledged, so every acknowledgement
+//! yields the exact change of ordered units per offer (for push lag) and
+//! the last acknowledged state of every order (for the checks).
 
 use std::sync::{Arc, Mutex};
 
@@ -12,8 +15,9 @@ use rand::{Rng, SeedableRng};
 
 use crate::checkout::{Answer, Attempt, OrderState, Target};
 use crate::model::IterationFn;
-use crate::record::{now_us, AckEvent, AckedOrder, Op, Recorder};
+use crate::record::{now_us, AckEvent, AckedOrder, Op, Outcome, Recorder};
 use crate::scenario::{Layout, ScenarioSpec};
+use crate::waiting_room::{Probe, WaitingRoom};
 
 /// What a customer knows between iterations.
 pub struct CustomerState {
@@ -34,6 +38,10 @@ pub struct Workload {
     pub rec: Arc<Mutex<Recorder>>,
     /// Think between iterations (closed model only).
     pub think: bool,
+    /// Hold the basket before ordering it.
+    hold: bool,
+    /// The waiting room customers go through first.
+    room: Option<Arc<WaitingRoom>>,
     customers: Vec<Mutex<CustomerState>>,
 }
 
@@ -53,6 +61,8 @@ impl Workload {
             target,
             rec,
             think,
+            hold: false,
+            room: None,
             customers: (0..customers)
                 .map(|c| {
                     Mutex::new(CustomerState {
@@ -68,6 +78,18 @@ impl Workload {
         }
     }
 
+    /// Customers hold their basket before ordering it.
+    pub fn holding(mut self, hold: bool) -> Self {
+        self.hold = hold;
+        self
+    }
+
+    /// Customers go through this waiting room before anything else.
+    pub fn through(mut self, room: Option<Arc<WaitingRoom>>) -> Self {
+        self.room = room;
+        self
+    }
+
     /// The iteration as the load models want it.
     pub fn iteration_fn(self: &Arc<Self>) -> IterationFn {
         let this = self.clone();
@@ -81,6 +103,15 @@ impl Workload {
         let Some(slot) = self.customers.get(c) else {
             return;
         };
+        let mut intended_us = intended_us;
+        if let Some(room) = &self.room {
+            if !room.is_admitted(c) {
+                if !self.through_the_room(room, c).await {
+                    return; // the run ended first
+                }
+                intended_us = now_us();
+            }
+        }
         let (basket, roll, other, think) = {
             let Ok(mut st) = slot.lock() else { return };
             let basket = self.spec.basket(&self.layout, &mut st.rng);
@@ -108,18 +139,17 @@ impl Workload {
             let renewed = self.target.cancel(c, order).await;
             self.settle(c, Op::Cancel, sent, &renewed);
         }
-        let placed = self.target.place(c, &basket).await;
-        self.settle(c, Op::Order, intended_us, &placed);
-        if let Answer::Order(order) = &placed.answer {
-            if roll < self.spec.change_share {
-                let sent = now_us();
-                let changed = self.target.change(c, order.id, &other).await;
-                self.settle(c, Op::Change, sent, &changed);
-            } else if roll < self.spec.change_share + self.spec.cancel_share {
-                let sent = now_us();
-                let cancelled = self.target.cancel(c, order.id).await;
-                self.settle(c, Op::Cancel, sent, &cancelled);
-            }
+        // Held first, the order's latency counts from its own sending (a
+        // shop holds as the basket fills, long before checking out); the
+        // hold's counts from the iteration's intended start.
+        let (basket, order_from) = if self.hold {
+            let held = self.hold_first(c, &basket, intended_us).await;
+            (held, now_us())
+        } else {
+            (Some(basket), intended_us)
+        };
+        if let Some(basket) = basket {
+            self.order(c, &basket, roll, &other, order_from).await;
         }
         if let Ok(mut st) = slot.lock() {
             st.pending = false;
@@ -127,6 +157,71 @@ impl Workload {
         if self.think && !think.is_zero() {
             tokio::time::sleep(think).await;
         }
+    }
+
+    /// Orders `basket`, then maybe changes or cancels the order.
+    async fn order(
+        &self,
+        c: usize,
+        basket: &[(usize, u32)],
+        roll: f64,
+        other: &[(usize, u32)],
+        intended_us: u64,
+    ) {
+        let placed = self.target.place(c, basket).await;
+        self.settle(c, Op::Order, intended_us, &placed);
+        if let Answer::Order(order) = &placed.answer {
+            if roll < self.spec.change_share {
+                let sent = now_us();
+                let changed = self.target.change(c, order.id, other).await;
+                self.settle(c, Op::Change, sent, &changed);
+            } else if roll < self.spec.change_share + self.spec.cancel_share {
+                let sent = now_us();
+                let cancelled = self.target.cancel(c, order.id).await;
+                self.settle(c, Op::Cancel, sent, &cancelled);
+            }
+        }
+    }
+
+    /// Holds the basket; what to order: what it holds (`None`: nothing).
+    async fn hold_first(
+        &self,
+        c: usize,
+        basket: &[(usize, u32)],
+        intended_us: u64,
+    ) -> Option<Vec<(usize, u32)>> {
+        let held = self.target.hold(c, basket).await;
+        self.settle(c, Op::Hold, intended_us, &held);
+        match &held.answer {
+            Answer::Held(lines) => Some(held_basket(lines)).filter(|b| !b.is_empty()),
+            _ => None,
+        }
+    }
+
+    /// The first iteration in a waiting room: wait for a place, send the
+    /// probes that must be refused, wait for admission. `false` if the run
+    /// ended first.
+    async fn through_the_room(&self, room: &WaitingRoom, c: usize) -> bool {
+        let Some(place) = room.place(c).await else {
+            return false;
+        };
+        for probe in room.probes(c, place) {
+            let basket = {
+                let Some(Ok(mut st)) = self.customers.get(c).map(|s| s.lock()) else {
+                    return false;
+                };
+                self.spec.basket(&self.layout, &mut st.rng)
+            };
+            let sent = now_us();
+            let attempt = self
+                .target
+                .probe(c, &basket, probe == Probe::BeforeTurn)
+                .await;
+            let accepted = matches!(attempt.answer, Answer::Order(_));
+            self.settle(c, Op::Probe, sent, &attempt);
+            room.probed(probe, place, accepted, now_us());
+        }
+        room.admission(c, place).await
     }
 
     /// Records an answer and updates what the customer knows.
@@ -137,14 +232,21 @@ impl Workload {
         };
         let Ok(mut st) = slot.lock() else { return };
         let Ok(mut rec) = self.rec.lock() else { return };
+        let outcome = attempt.answer.outcome();
         rec.record(
             op,
             intended_us,
             attempt.sent_us,
             done_us,
-            &attempt.answer.outcome(),
+            &outcome,
             attempt.retries,
         );
+        if let Some(room) = &self.room {
+            let takes = matches!(op, Op::Order | Op::Change | Op::Hold);
+            if takes && outcome == Outcome::Accepted {
+                room.taken(c, done_us);
+            }
+        }
         match &attempt.answer {
             Answer::Order(new) => {
                 // etal adds to the customer's order; the baseline creates a
@@ -187,7 +289,7 @@ impl Workload {
                 }
                 st.known = true;
             }
-            Answer::Refused(_) => {}
+            Answer::Refused(_) | Answer::Held(_) => {}
             Answer::Failed(_) => {
                 st.known = false;
                 if let Some(acked) = st.order.as_ref().and_then(|o| rec.orders.get_mut(&o.id)) {
@@ -218,6 +320,16 @@ impl Workload {
         }
         unfinished
     }
+}
+
+/// What a held basket orders: each offer's held whole units.
+pub fn held_basket(held: &[(u32, i64)]) -> Vec<(usize, u32)> {
+    held.iter()
+        .filter_map(|&(offer, milli)| {
+            let units = u32::try_from(milli / 1000).ok()?;
+            (units > 0).then_some((offer as usize, units))
+        })
+        .collect()
 }
 
 /// Per-offer change from `old` to `new` (both sorted by offer), non-zero only.
@@ -254,6 +366,18 @@ pub fn deltas(old: &[(u32, i64)], new: &[(u32, i64)]) -> Vec<(u32, i64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_held_basket_orders_what_it_holds() {
+        assert_eq!(
+            held_basket(&[(0, 2000), (3, 0), (5, 1000)]),
+            vec![(0, 2), (5, 1)]
+        );
+        assert!(
+            held_basket(&[(1, 0)]).is_empty(),
+            "nothing held, nothing to order"
+        );
+    }
 
     #[test]
     fn deltas_cover_grown_shrunk_new_and_removed_lines() {

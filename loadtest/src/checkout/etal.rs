@@ -1,13 +1,15 @@
 //! Ordering through etal's public HTTP API: `POST
 //! /api/v1/distributions/{id}/orders` (with an `Idempotency-Key` kept across
-//! retries), `PATCH` and `DELETE /api/v1/orders/{id}`. A 503 (nothing was
-//! done) and a request without answer are retried after a pause; the last
-//! 503 counts as a refusal, the last missing answer as a failure (outcome
-//! unknown).
+//! retries), `PATCH` and `DELETE /api/v1/orders/{id}`, and the basket's
+//! hold, `PUT /api/v1/distributions/{id}/cart` (`--hold`). In a waiting
+//! room every call that takes stock carries the customer's
+//! `Admission-Ticket` ([`Tickets`]). A 503 (nothing was done) and a request
+//! without answer are retried after a pause; the last 503 counts as a
+//! refusal, the last missing answer as a failure (outcome unknown).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
@@ -20,15 +22,51 @@ use uuid::Uuid;
 use super::{normalise, Answer, Attempt, OrderState, RetryPolicy};
 use crate::record::now_us;
 
+/// The header naming a customer's waiting-room ticket.
+const TICKET_HEADER: &str = "Admission-Ticket";
+
+/// Each customer's waiting-room ticket, once it has one.
+pub struct Tickets(Vec<OnceLock<String>>);
+
+impl Tickets {
+    pub fn new(customers: usize) -> Self {
+        Self((0..customers).map(|_| OnceLock::new()).collect())
+    }
+
+    pub fn set(&self, customer: usize, ticket: Uuid) {
+        if let Some(slot) = self.0.get(customer) {
+            let _ = slot.set(ticket.to_string());
+        }
+    }
+
+    pub fn get(&self, customer: usize) -> Option<&str> {
+        self.0.get(customer)?.get().map(String::as_str)
+    }
+}
+
+/// What a successful answer is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    /// The order, with this status (201 placed, 200 changed).
+    Order(u16),
+    /// 204, cancelled (or emptied).
+    Gone,
+    /// 200, the basket with what it holds.
+    Held,
+}
+
 /// etal as the target of a run.
 pub struct EtalTarget {
     client: Client,
     base: String,
     /// Parsed once: parsing a URL per request shows in the tester's profile.
     orders_url: reqwest::Url,
+    cart_url: reqwest::Url,
     offer_ids: Arc<Vec<Uuid>>,
     index: Arc<HashMap<Uuid, u32>>,
     tokens: Arc<Vec<String>>,
+    /// Waiting-room tickets (none outside a waiting room).
+    tickets: Option<Arc<Tickets>>,
     retry: RetryPolicy,
 }
 
@@ -42,6 +80,17 @@ struct OrderBody {
 struct LineBody {
     offer_id: Uuid,
     quantity: Decimal,
+}
+
+#[derive(Deserialize)]
+struct CartBody {
+    lines: Vec<HeldBody>,
+}
+
+#[derive(Deserialize)]
+struct HeldBody {
+    offer_id: Uuid,
+    held: Decimal,
 }
 
 #[derive(Deserialize)]
@@ -68,19 +117,34 @@ impl EtalTarget {
             .enumerate()
             .map(|(i, id)| (*id, i as u32))
             .collect();
-        let orders_url = format!(
-            "{}/api/v1/distributions/{distribution_id}/orders",
-            base.trim_end_matches('/')
-        );
+        let base = base.trim_end_matches('/');
+        let distribution = format!("{base}/api/v1/distributions/{distribution_id}");
         Ok(Self {
             client,
-            base: base.trim_end_matches('/').to_owned(),
-            orders_url: reqwest::Url::parse(&orders_url)?,
+            base: base.to_owned(),
+            orders_url: reqwest::Url::parse(&format!("{distribution}/orders"))?,
+            cart_url: reqwest::Url::parse(&format!("{distribution}/cart"))?,
             offer_ids,
             index: Arc::new(index),
             tokens,
+            tickets: None,
             retry,
         })
+    }
+
+    /// Customers send their waiting-room tickets with every call that
+    /// takes stock.
+    pub fn with_tickets(mut self, tickets: Arc<Tickets>) -> Self {
+        self.tickets = Some(tickets);
+        self
+    }
+
+    /// Adds the customer's ticket, if they have one.
+    fn ticketed(&self, request: RequestBuilder, customer: usize) -> RequestBuilder {
+        match self.tickets.as_ref().and_then(|t| t.get(customer)) {
+            Some(ticket) => request.header(TICKET_HEADER, ticket),
+            None => request,
+        }
     }
 
     fn body(&self, basket: &[(usize, u32)]) -> String {
@@ -102,6 +166,15 @@ impl EtalTarget {
     }
 
     pub async fn place(&self, customer: usize, basket: &[(usize, u32)]) -> Attempt {
+        self.post_order(customer, basket, true).await
+    }
+
+    /// An order with or without the customer's waiting-room ticket.
+    pub async fn probe(&self, customer: usize, basket: &[(usize, u32)], ticket: bool) -> Attempt {
+        self.post_order(customer, basket, ticket).await
+    }
+
+    async fn post_order(&self, customer: usize, basket: &[(usize, u32)], ticket: bool) -> Attempt {
         let body = self.body(basket);
         // From the thread's userspace generator: no system call per key.
         let key = uuid::Builder::from_random_bytes(rand::random())
@@ -109,13 +182,16 @@ impl EtalTarget {
             .to_string();
         let token = self.token(customer);
         let keys = self.retry.idempotency_keys;
-        self.run(201, || {
-            let request = self
+        self.run(Expect::Order(201), || {
+            let mut request = self
                 .client
                 .post(self.orders_url.clone())
                 .bearer_auth(token)
                 .header(CONTENT_TYPE, "application/json")
                 .body(body.clone());
+            if ticket {
+                request = self.ticketed(request, customer);
+            }
             if keys {
                 request.header("Idempotency-Key", &key)
             } else {
@@ -129,12 +205,14 @@ impl EtalTarget {
         let body = self.body(basket);
         let url = format!("{}/api/v1/orders/{order}", self.base);
         let token = self.token(customer);
-        self.run(200, || {
-            self.client
+        self.run(Expect::Order(200), || {
+            let request = self
+                .client
                 .request(Method::PATCH, &url)
                 .bearer_auth(token)
                 .header(CONTENT_TYPE, "application/json")
-                .body(body.clone())
+                .body(body.clone());
+            self.ticketed(request, customer)
         })
         .await
     }
@@ -142,12 +220,37 @@ impl EtalTarget {
     pub async fn cancel(&self, customer: usize, order: Uuid) -> Attempt {
         let url = format!("{}/api/v1/orders/{order}", self.base);
         let token = self.token(customer);
-        self.run(204, || self.client.delete(&url).bearer_auth(token))
+        self.run(Expect::Gone, || self.client.delete(&url).bearer_auth(token))
             .await
     }
 
+    /// Holds the basket (`PUT …/cart`, the whole basket).
+    pub async fn hold(&self, customer: usize, basket: &[(usize, u32)]) -> Attempt {
+        let body = self.body(basket);
+        let token = self.token(customer);
+        self.run(Expect::Held, || {
+            let request = self
+                .client
+                .put(self.cart_url.clone())
+                .bearer_auth(token)
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.clone());
+            self.ticketed(request, customer)
+        })
+        .await
+    }
+
+    /// Empties the basket, releasing what it holds (`DELETE …/cart`).
+    pub async fn release(&self, customer: usize) -> Attempt {
+        let token = self.token(customer);
+        self.run(Expect::Gone, || {
+            self.client.delete(self.cart_url.clone()).bearer_auth(token)
+        })
+        .await
+    }
+
     /// Sends until an answer other than 503 (or the retries are used up).
-    async fn run(&self, success: u16, make: impl Fn() -> RequestBuilder) -> Attempt {
+    async fn run(&self, success: Expect, make: impl Fn() -> RequestBuilder) -> Attempt {
         let sent_us = now_us();
         let mut retries = 0;
         loop {
@@ -206,15 +309,22 @@ impl EtalTarget {
 
     /// Reads an answer. A 503 comes back as `Refused("503:<code>")` so the
     /// caller retries it.
-    fn interpret(&self, success: u16, status: u16, bytes: &[u8]) -> Result<Answer, String> {
-        if status == success {
-            if status == 204 {
-                return Ok(Answer::Cancelled);
+    fn interpret(&self, success: Expect, status: u16, bytes: &[u8]) -> Result<Answer, String> {
+        match (success, status) {
+            (Expect::Gone, 204) => return Ok(Answer::Cancelled),
+            (Expect::Order(s), _) if s == status => {
+                return match serde_json::from_slice::<OrderBody>(bytes) {
+                    Ok(order) => Ok(Answer::Order(self.order_state(order))),
+                    Err(e) => Err(format!("unreadable_order: {e}")),
+                };
             }
-            return match serde_json::from_slice::<OrderBody>(bytes) {
-                Ok(order) => Ok(Answer::Order(self.order_state(order))),
-                Err(e) => Err(format!("unreadable_order: {e}")),
-            };
+            (Expect::Held, 200) => {
+                return match serde_json::from_slice::<CartBody>(bytes) {
+                    Ok(cart) => Ok(Answer::Held(self.held(cart))),
+                    Err(e) => Err(format!("unreadable_cart: {e}")),
+                };
+            }
+            _ => {}
         }
         let code = serde_json::from_slice::<ProblemBody>(bytes)
             .ok()
@@ -225,6 +335,15 @@ impl EtalTarget {
             400..=499 => Ok(Answer::Refused(code)),
             _ => Ok(Answer::Failed(format!("http_{status}"))),
         }
+    }
+
+    fn held(&self, cart: CartBody) -> Vec<(u32, i64)> {
+        let lines = cart
+            .lines
+            .iter()
+            .filter_map(|l| Some((*self.index.get(&l.offer_id)?, milli(l.held)?)))
+            .collect();
+        normalise(lines)
     }
 
     fn order_state(&self, order: OrderBody) -> OrderState {
@@ -288,6 +407,29 @@ mod tests {
     }
 
     #[test]
+    fn calls_carry_the_customers_ticket_once_it_has_one() {
+        let tickets = Arc::new(Tickets::new(2));
+        let t = target().with_tickets(tickets.clone());
+        let header = |customer| {
+            t.ticketed(Client::new().get("http://127.0.0.1:1/"), customer)
+                .build()
+                .ok()
+                .and_then(|r| r.headers().get(TICKET_HEADER).cloned())
+        };
+        assert_eq!(header(0), None, "no ticket yet");
+        tickets.set(0, Uuid::from_u128(42));
+        assert_eq!(
+            header(0).and_then(|v| v.to_str().ok().map(str::to_owned)),
+            Some(Uuid::from_u128(42).to_string())
+        );
+        assert_eq!(header(1), None, "another customer's ticket is not sent");
+        assert!(t
+            .cart_url
+            .as_str()
+            .ends_with(&format!("/distributions/{}/cart", Uuid::from_u128(9))));
+    }
+
+    #[test]
     fn answers_are_read_by_status() {
         let t = target();
         let body = format!(
@@ -296,24 +438,36 @@ mod tests {
             Uuid::from_u128(2)
         );
         assert_eq!(
-            t.interpret(201, 201, body.as_bytes()),
+            t.interpret(Expect::Order(201), 201, body.as_bytes()),
             Ok(Answer::Order(OrderState {
                 id: Uuid::from_u128(5),
                 lines: vec![(1, 2000)]
             }))
         );
         assert_eq!(
-            t.interpret(201, 409, br#"{"code":"insufficient_stock"}"#),
+            t.interpret(Expect::Order(201), 409, br#"{"code":"insufficient_stock"}"#),
             Ok(Answer::Refused("insufficient_stock".into()))
         );
         assert_eq!(
-            t.interpret(201, 503, br#"{"code":"overloaded"}"#),
+            t.interpret(Expect::Order(201), 503, br#"{"code":"overloaded"}"#),
             Ok(Answer::Refused("503:overloaded".into()))
         );
         assert_eq!(
-            t.interpret(201, 500, b""),
+            t.interpret(Expect::Order(201), 500, b""),
             Ok(Answer::Failed("http_500".into()))
         );
-        assert_eq!(t.interpret(204, 204, b""), Ok(Answer::Cancelled));
+        assert_eq!(t.interpret(Expect::Gone, 204, b""), Ok(Answer::Cancelled));
+        let cart = format!(
+            "{{\"lines\":[{{\"offer_id\":\"{}\",\"quantity\":\"3\",\"held\":\"2\"}}],\"expires_at\":null}}",
+            Uuid::from_u128(2)
+        );
+        assert_eq!(
+            t.interpret(Expect::Held, 200, cart.as_bytes()),
+            Ok(Answer::Held(vec![(1, 2000)]))
+        );
+        assert_eq!(
+            t.interpret(Expect::Held, 409, br#"{"code":"not_admitted"}"#),
+            Ok(Answer::Refused("not_admitted".into()))
+        );
     }
 }

@@ -166,11 +166,13 @@ table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;paddin
         report.schema
     );
     if !report.comparison.is_empty() {
-        s.push_str("<h2>etal against the row-locking baseline</h2><table><tr><th>case</th><th>customers</th><th>etal orders/s</th><th>etal p99 ms</th><th>baseline orders/s</th><th>baseline p99 ms</th><th>throughput ×</th><th>p99 ÷</th><th>checks</th></tr>");
+        s.push_str("<h2>etal against the row-locking baseline</h2><table><tr><th>case</th><th>customers</th><th>etal orders/s</th><th>etal p99 ms</th><th>baseline orders/s</th><th>baseline p99 ms</th><th>throughput ×</th><th>p99 ÷</th><th>etal with holds orders/s</th><th>with holds ÷ without</th><th>checks</th></tr>");
+        let or_dash =
+            |v: Option<f64>, digits: usize| v.map_or("—".to_owned(), |v| format!("{v:.digits$}"));
         for r in &report.comparison {
             let _ = write!(
                 s,
-                "<tr><td>{}</td><td>{}</td><td>{:.0}</td><td>{:.2}</td><td>{:.0}</td><td>{:.2}</td><td>{:.1}</td><td>{:.1}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{:.0}</td><td>{:.2}</td><td>{:.0}</td><td>{:.2}</td><td>{:.1}</td><td>{:.1}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 esc(&r.case),
                 r.customers,
                 r.etal_orders_per_s,
@@ -179,6 +181,8 @@ table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;paddin
                 r.baseline_p99_ms,
                 r.throughput_ratio,
                 r.p99_ratio,
+                or_dash(r.etal_holds_orders_per_s, 0),
+                or_dash(r.holds_ratio, 2),
                 if r.checks_passed { "pass" } else { "FAIL" }
             );
         }

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::{CompareRow, Report, RunReport};
+use super::{AdmissionReport, CompareRow, Report, RunReport};
+use crate::fairness::Agreement;
 use crate::record::LatencySummary;
 
 fn reasons(map: &BTreeMap<String, u64>) -> String {
@@ -32,9 +33,16 @@ pub fn run(r: &RunReport) -> String {
         (Some(a), Some(b)) => format!("open {a:.0}→{b:.0}/s, {} customers", r.load.customers),
         _ => format!("closed, {} customers", r.load.customers),
     };
+    let mut how = String::new();
+    if r.scenario.hold_before_order {
+        how.push_str(" · holding before ordering");
+    }
+    if r.scenario.waiting_room {
+        how.push_str(" · through the waiting room");
+    }
     let _ = writeln!(
         s,
-        "── {} · {} · {} · {:.1} s · started on {}",
+        "── {} · {} · {}{how} · {:.1} s · started on {}",
         r.system, r.case, model, r.duration_s, r.open_signal
     );
     for (name, op) in &r.operations {
@@ -98,6 +106,9 @@ pub fn run(r: &RunReport) -> String {
             p.summary.p50, p.summary.p99, p.summary.max,
         );
     }
+    if let Some(a) = &r.admission {
+        s.push_str(&admission(a));
+    }
     if let Some(delay) = r.sale_opened_delay_ms {
         let _ = writeln!(
             s,
@@ -129,16 +140,70 @@ pub fn run(r: &RunReport) -> String {
     s
 }
 
-/// The comparison as a Markdown table.
-pub fn comparison(rows: &[CompareRow]) -> String {
-    let mut s = String::from(
-        "| case | customers | etal orders/s | etal p99 (ms) | baseline orders/s | baseline p99 (ms) | throughput ratio | p99 ratio | checks |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---|\n",
+fn tau(a: &Option<Agreement>) -> String {
+    a.as_ref().map_or("—".into(), |a| {
+        format!(
+            "τ {:.3} (mean displacement {:.2}, max {} places)",
+            a.kendall_tau, a.mean_displacement, a.max_displacement
+        )
+    })
+}
+
+/// The waiting room's lines.
+fn admission(a: &AdmissionReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "  waiting room: {} customers ({} drawn at the opening, {} latecomers), {} admitted at {}/s; {} ticket polls",
+        a.customers, a.early, a.latecomers, a.admitted, a.rate_per_s, a.polls
     );
+    let _ = writeln!(
+        s,
+        "    time to admission   {}",
+        latency(&a.time_to_admission_ms)
+    );
+    let _ = writeln!(
+        s,
+        "    behind the rate     {}",
+        latency(&a.lag_behind_rate_ms)
+    );
+    let _ = writeln!(
+        s,
+        "    draw vs arrival     {} — 0 is a fair draw",
+        tau(&a.draw_vs_arrival)
+    );
+    let _ = writeln!(
+        s,
+        "    admitted vs line    {} — 1 is admission by place",
+        tau(&a.admission_vs_line)
+    );
+    let _ = writeln!(
+        s,
+        "    admitted vs arrival {}",
+        tau(&a.admission_vs_arrival)
+    );
+    s
+}
+
+/// The comparison as a Markdown table (with the runs holding before
+/// ordering, when `--hold` asked for them).
+pub fn comparison(rows: &[CompareRow]) -> String {
+    let holds = rows.iter().any(|r| r.holds_ratio.is_some());
+    let mut s = String::from(
+        "| case | customers | etal orders/s | etal p99 (ms) | baseline orders/s | baseline p99 (ms) | throughput ratio | p99 ratio |",
+    );
+    if holds {
+        s.push_str(" etal with holds orders/s | with holds p99 (ms) | with ÷ without holds |");
+    }
+    s.push_str(" checks |\n|---|---:|---:|---:|---:|---:|---:|---:|");
+    if holds {
+        s.push_str("---:|---:|---:|");
+    }
+    s.push_str("---|\n");
     for r in rows {
-        let _ = writeln!(
+        let _ = write!(
             s,
-            "| {} | {} | {:.0} | {:.2} | {:.0} | {:.2} | {:.1}× | {:.1}× | {} |",
+            "| {} | {} | {:.0} | {:.2} | {:.0} | {:.2} | {:.1}× | {:.1}× |",
             r.case,
             r.customers,
             r.etal_orders_per_s,
@@ -147,8 +212,17 @@ pub fn comparison(rows: &[CompareRow]) -> String {
             r.baseline_p99_ms,
             r.throughput_ratio,
             r.p99_ratio,
-            if r.checks_passed { "pass" } else { "FAIL" }
         );
+        if holds {
+            let _ = write!(
+                s,
+                " {:.0} | {:.2} | {:.2} |",
+                r.etal_holds_orders_per_s.unwrap_or(0.0),
+                r.etal_holds_p99_ms.unwrap_or(0.0),
+                r.holds_ratio.unwrap_or(0.0)
+            );
+        }
+        let _ = writeln!(s, " {} |", if r.checks_passed { "pass" } else { "FAIL" });
     }
     s
 }

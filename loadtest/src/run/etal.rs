@@ -1,14 +1,20 @@
 //! One rush against etal: deploy the scenario through the API, connect the
-//! watchers, wait for the sale to open (`sale_opened` from a watcher, or
-//! the announced `orders_open_at` when no watcher is connected), run the
-//! load, let the watchers settle, then check everything against the
-//! database and compute push lag.
+//! watchers, (with `--waiting-room`) mark the sale popular and let the
+//! early crowd join, wait for the sale to open (`sale_opened` from a
+//! watcher, or the announced `orders_open_at` when no watcher is
+//! connected), run the load, (with `--hold`) empty every basket, let the
+//! watchers settle, then check everything against the database and compute
+//! push lag.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
 use chrono::Utc;
+use futures_util::{stream, StreamExt};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
 use reqwest::Client;
 use sqlx::PgPool;
 
@@ -21,7 +27,8 @@ use crate::procstat::Group;
 use crate::pushlag::{push_lag, Observed};
 use crate::record::{now_us, spectrum, Recorder};
 use crate::report::{PushLagReport, RunReport, WatchersReport};
-use crate::setup::{deploy, Accounts, Api};
+use crate::setup::{deploy, Accounts, Api, Deployed};
+use crate::waiting_room::{RoomPlan, WaitingRoom};
 use crate::watchers::{WatchShared, Watchers};
 use crate::workload::Workload;
 
@@ -43,8 +50,10 @@ pub async fn run(
     let api = Api::new(env.client.clone(), &env.base_url);
     let layout = opts.spec.layout();
     let customers = opts.load.model.customers();
-    // Give the watchers time to connect before the sale opens.
-    let open_in = opts.open_in + Duration::from_millis(2 * opts.watchers as u64);
+    // Give the watchers time to connect before the sale opens (and the
+    // early crowd to join the waiting room, one after another).
+    let joining = opts.room.map_or(0, |_| 4 * customers as u64);
+    let open_in = opts.open_in + Duration::from_millis(2 * opts.watchers as u64 + joining);
     let deployed = deploy(&api, accounts, &layout, open_in)
         .await
         .context("setting the scenario up through the API")?;
@@ -63,6 +72,23 @@ pub async fn run(
             opts.watchers
         );
     }
+
+    let tokens = Arc::new(
+        accounts
+            .customers
+            .iter()
+            .take(customers)
+            .map(|a| a.token.clone())
+            .collect::<Vec<_>>(),
+    );
+    let (room, late) = match opts.room {
+        Some(plan) => {
+            let (room, late) =
+                waiting_room(&api, accounts, &deployed, tokens.clone(), plan, opts.seed).await?;
+            (Some(room), late)
+        }
+        None => (None, Vec::new()),
+    };
 
     // Wait for the sale to open.
     let until_open = (deployed.opens_at - Utc::now())
@@ -86,14 +112,6 @@ pub async fn run(
     let opened_delay = *shared.opened.borrow();
 
     let rec = Arc::new(Mutex::new(Recorder::new(now_us())));
-    let tokens = Arc::new(
-        accounts
-            .customers
-            .iter()
-            .take(customers)
-            .map(|a| a.token.clone())
-            .collect::<Vec<_>>(),
-    );
     let offer_ids = Arc::new(deployed.offer_ids.clone());
     let target = EtalTarget::new(
         env.client.clone(),
@@ -103,16 +121,29 @@ pub async fn run(
         tokens,
         opts.retry,
     )?;
+    let target = match &room {
+        Some(room) => target.with_tickets(room.tickets.clone()),
+        None => target,
+    };
+    let latecomers = room.as_ref().map(|room| {
+        room.set_deadline(tokio::time::Instant::now() + opts.load.duration);
+        let over = opts.room.map_or(Duration::ZERO, |p| p.late_over);
+        room.join_late(late, over)
+    });
     let think = matches!(opts.load.model, crate::model::LoadModel::Closed { .. });
-    let workload = Arc::new(Workload::new(
-        opts.spec.clone(),
-        layout.clone(),
-        Target::Etal(target),
-        rec.clone(),
-        customers,
-        think,
-        opts.seed,
-    ));
+    let workload = Arc::new(
+        Workload::new(
+            opts.spec.clone(),
+            layout.clone(),
+            Target::Etal(target),
+            rec.clone(),
+            customers,
+            think,
+            opts.seed,
+        )
+        .holding(opts.hold)
+        .through(room.clone()),
+    );
     let chart_offer = observed.first().copied();
     let probe = chart_offer.map(|offer| ChartProbe {
         pool: env.db.clone(),
@@ -121,7 +152,13 @@ pub async fn run(
         offer,
         watchers: Some(shared.clone()),
     });
-    let measured = measure(workload, opts, probe, env.groups.clone()).await;
+    let measured = measure(workload.clone(), opts, probe, env.groups.clone()).await;
+    if let Some(task) = latecomers {
+        task.abort();
+    }
+    if opts.hold {
+        release_baskets(&workload.target, customers).await;
+    }
 
     // Let the watchers catch up with the database (bounded).
     let settle_deadline = tokio::time::Instant::now() + opts.settle;
@@ -137,10 +174,9 @@ pub async fn run(
         let values = shared.live_values();
         let available = db.available();
         let agree = values.iter().all(|w| {
-            available
-                .iter()
-                .enumerate()
-                .all(|(i, a)| w.get(i).copied() == Some(a.unwrap_or(crate::storefront_frame::UNLIMITED)))
+            available.iter().enumerate().all(|(i, a)| {
+                w.get(i).copied() == Some(a.unwrap_or(crate::storefront_frame::UNLIMITED))
+            })
         });
         if agree || opts.watchers == 0 || tokio::time::Instant::now() >= settle_deadline {
             break (db, values);
@@ -148,6 +184,19 @@ pub async fn run(
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let logs = watchers.finish().await;
+    let admission = match &room {
+        Some(room) => {
+            let ids: Vec<_> = accounts
+                .customers
+                .iter()
+                .take(customers)
+                .map(|a| a.id)
+                .collect();
+            room.stored_orders(&env.db, &ids).await?;
+            Some(room.report())
+        }
+        None => None,
+    };
 
     let rec = rec
         .lock()
@@ -166,6 +215,10 @@ pub async fn run(
             logs.iter().filter(|l| l.connected).count(),
         ),
     ];
+    if let Some((figures, checks)) = admission {
+        report.admission = Some(figures);
+        report.checks.extend(checks);
+    }
 
     let mut watch_report = WatchersReport {
         asked: opts.watchers,
@@ -227,4 +280,52 @@ pub async fn run(
         ));
     }
     Ok(report)
+}
+
+/// Marks the sale popular and lets the early crowd join, one after
+/// another in a random order; returns the room and the latecomers (who
+/// join after the opening).
+async fn waiting_room(
+    api: &Api,
+    accounts: &Accounts,
+    deployed: &Deployed,
+    tokens: Arc<Vec<String>>,
+    plan: RoomPlan,
+    seed: u64,
+) -> anyhow::Result<(Arc<WaitingRoom>, Vec<usize>)> {
+    let customers = tokens.len();
+    let room = WaitingRoom::open(
+        api,
+        &accounts.admin.token,
+        deployed.distribution_id,
+        tokens,
+        deployed.opens_at,
+    )
+    .await?;
+    let mut order: Vec<usize> = (0..customers).collect();
+    order.shuffle(&mut StdRng::seed_from_u64(seed));
+    let late = order.split_off(customers.saturating_sub(plan.latecomers));
+    room.join_early(&order)
+        .await
+        .context("the early crowd joining the waiting room")?;
+    if Utc::now() >= deployed.opens_at {
+        eprintln!(
+            "loadtest: the early crowd was still joining at the opening (those count as latecomers); \
+             a longer --open-in gives them time"
+        );
+    }
+    Ok((room, late))
+}
+
+/// Every customer empties its basket: holds left by refused or unanswered
+/// orders would otherwise show as taken until they run out.
+async fn release_baskets(target: &Target, customers: usize) {
+    let Target::Etal(etal) = target else {
+        return;
+    };
+    stream::iter(0..customers)
+        .for_each_concurrent(32, |c| async move {
+            let _ = etal.release(c).await;
+        })
+        .await;
 }
