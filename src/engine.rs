@@ -45,6 +45,7 @@ use uuid::Uuid;
 
 use crate::configuration::{ActorPlacement, EngineSettings};
 use crate::domain::admission::AdmissionRules;
+use crate::domain::sale::SaleRefusal;
 use crate::store::Store;
 use clock::SharedClock;
 use distribution_actor::DistributionActor;
@@ -210,6 +211,33 @@ impl Engine {
             Err(MailboxError::Timeout) => Err(OrderError::Overloaded),
             Err(MailboxError::Closed) => Err(OrderError::Unavailable),
         }
+    }
+
+    /// Asks a distribution's actor to plan a change (`make` builds the
+    /// message), again while the actor reloads (a window just opened:
+    /// [`SaleRefusal::Retry`]), five times at most; an actor that does not
+    /// answer is a retry too.
+    pub(crate) async fn plan<M, T>(
+        &self,
+        distribution: &Addr<DistributionActor>,
+        make: impl Fn() -> M,
+    ) -> Result<T, SaleRefusal>
+    where
+        DistributionActor: Handler<M>,
+        M: Message<Result = Result<T, SaleRefusal>> + Send + 'static,
+        T: Send + 'static,
+    {
+        for _ in 0..5 {
+            match self.ask(distribution, make()).await {
+                Ok(Err(SaleRefusal::Retry)) => tokio::task::yield_now().await,
+                Ok(result) => return result,
+                Err(error) => {
+                    tracing::warn!(?error, "distribution actor did not answer");
+                    return Err(SaleRefusal::Retry);
+                }
+            }
+        }
+        Err(SaleRefusal::Retry)
     }
 
     fn arbiter_for(&self, id: Uuid) -> ArbiterHandle {

@@ -59,39 +59,9 @@ fn etal_binary() -> PathBuf {
     separate.join("debug").join("etal")
 }
 
-#[test]
-fn rush_with_spawned_engine_passes_its_checks() {
-    let etal = etal_binary();
-    let dir = std::env::temp_dir().join(format!("loadtest-e2e-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("scratch directory");
-    let json = dir.join("report.json");
-    let html = dir.join("report.html");
-    let output = Command::new(env!("CARGO_BIN_EXE_loadtest"))
-        .args(["rush", "--spawn", "--etal-bin"])
-        .arg(&etal)
-        .args([
-            "--preset",
-            "rush",
-            "--customers",
-            "12",
-            "--watchers",
-            "3",
-            "--duration",
-            "3s",
-            "--open-in",
-            "2s",
-            "--hot-stock",
-            "60",
-            "--quiet",
-            "--threshold",
-            "oversold<1",
-            "--json",
-        ])
-        .arg(&json)
-        .arg("--html")
-        .arg(&html)
-        .output()
-        .expect("loadtest runs");
+/// Runs `loadtest` as `command` says and insists it succeeded; its output.
+fn succeeds(command: &mut Command) -> String {
+    let output = command.output().expect("loadtest runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -99,8 +69,48 @@ fn rush_with_spawned_engine_passes_its_checks() {
         "loadtest failed ({:?})\nstdout:\n{stdout}\nstderr:\n{stderr}",
         output.status.code()
     );
-    let report: Value = serde_json::from_slice(&std::fs::read(&json).expect("JSON report written"))
-        .expect("valid JSON");
+    stdout.into_owned()
+}
+
+/// The JSON report a run wrote.
+fn read_report(json: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(json).expect("JSON report written")).expect("valid JSON")
+}
+
+#[test]
+fn rush_with_spawned_engine_passes_its_checks() {
+    let etal = etal_binary();
+    let dir = std::env::temp_dir().join(format!("loadtest-e2e-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    let json = dir.join("report.json");
+    let html = dir.join("report.html");
+    let stdout = succeeds(
+        Command::new(env!("CARGO_BIN_EXE_loadtest"))
+            .args(["rush", "--spawn", "--etal-bin"])
+            .arg(&etal)
+            .args([
+                "--preset",
+                "rush",
+                "--customers",
+                "12",
+                "--watchers",
+                "3",
+                "--duration",
+                "3s",
+                "--open-in",
+                "2s",
+                "--hot-stock",
+                "60",
+                "--quiet",
+                "--threshold",
+                "oversold<1",
+                "--json",
+            ])
+            .arg(&json)
+            .arg("--html")
+            .arg(&html),
+    );
+    let report = read_report(&json);
     assert_eq!(report["schema"], "etal-loadtest/1");
     assert_eq!(report["checks_passed"], true, "{stdout}");
     let run = &report["runs"][0];
@@ -115,11 +125,7 @@ fn rush_with_spawned_engine_passes_its_checks() {
             assert_eq!(check["passed"], true, "check {check}");
         }
     }
-    let oversold = run["checks"]
-        .as_array()
-        .and_then(|c| c.iter().find(|c| c["name"] == "oversold_units"))
-        .expect("oversold check present");
-    assert_eq!(oversold["value"], 0);
+    assert_eq!(check(run, "oversold_units")["value"], 0);
     assert!(
         run["watchers"]["connected"].as_u64().unwrap_or(0) > 0,
         "{stdout}"
@@ -151,44 +157,36 @@ fn a_waiting_room_rush_with_holds_admits_in_turn_and_passes_its_checks() {
     std::fs::create_dir_all(&dir).expect("scratch directory");
     let json = dir.join("report.json");
     // 12 customers at 8 a second: admission takes about a second and a half.
-    let output = Command::new(env!("CARGO_BIN_EXE_loadtest"))
-        .env("ETAL__ADMISSION__RATE_PER_S", "8")
-        .args(["rush", "--spawn", "--etal-bin"])
-        .arg(&etal)
-        .args([
-            "--preset",
-            "rush",
-            "--customers",
-            "12",
-            "--watchers",
-            "2",
-            "--duration",
-            "4s",
-            "--open-in",
-            "2s",
-            "--hot-stock",
-            "40",
-            "--waiting-room",
-            "--latecomers",
-            "3",
-            "--hold",
-            "--quiet",
-            "--threshold",
-            "unadmitted<1",
-            "--json",
-        ])
-        .arg(&json)
-        .output()
-        .expect("loadtest runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "loadtest failed ({:?})\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        output.status.code()
+    let stdout = succeeds(
+        Command::new(env!("CARGO_BIN_EXE_loadtest"))
+            .env("ETAL__ADMISSION__RATE_PER_S", "8")
+            .args(["rush", "--spawn", "--etal-bin"])
+            .arg(&etal)
+            .args([
+                "--preset",
+                "rush",
+                "--customers",
+                "12",
+                "--watchers",
+                "2",
+                "--duration",
+                "4s",
+                "--open-in",
+                "2s",
+                "--hot-stock",
+                "40",
+                "--waiting-room",
+                "--latecomers",
+                "3",
+                "--hold",
+                "--quiet",
+                "--threshold",
+                "unadmitted<1",
+                "--json",
+            ])
+            .arg(&json),
     );
-    let report: Value = serde_json::from_slice(&std::fs::read(&json).expect("JSON report written"))
-        .expect("valid JSON");
+    let report = read_report(&json);
     let run = &report["runs"][0];
     assert_eq!(run["scenario"]["waiting_room"], true);
     assert_eq!(run["scenario"]["hold_before_order"], true);

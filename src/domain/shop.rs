@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::admission::RoomStatus;
 use super::money::Money;
 use super::quantity::Quantity;
-use super::sale::Sale;
+use super::sale::{Sale, SaleProduct};
 use super::stock::StockFigures;
 use super::window::SaleStatus;
 
@@ -50,15 +50,8 @@ pub struct Named {
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ShopProduct {
-    pub id: Uuid,
-    pub name: String,
-    pub unit: String,
-    pub variable_price: bool,
-    pub multi_weight: bool,
-    pub fractional: bool,
-}
+/// The product an offer sells, as the sale knows it.
+pub type ShopProduct = SaleProduct;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ShopOffer {
@@ -119,14 +112,7 @@ impl ShopView {
                 .map(|o| ShopOffer {
                     offer_id: o.offer_id,
                     catalog_id: catalog_of(o.participation_id),
-                    product: ShopProduct {
-                        id: o.product.id,
-                        name: o.product.name.clone(),
-                        unit: o.product.unit.clone(),
-                        variable_price: o.product.variable_price,
-                        multi_weight: o.product.multi_weight,
-                        fractional: o.product.fractional,
-                    },
+                    product: o.product.clone(),
                     label: o.label.clone(),
                     quantity: o.quantity,
                     unit: o.unit.clone(),

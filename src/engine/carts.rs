@@ -104,27 +104,12 @@ impl Engine {
         lines: Vec<RequestedLine>,
         admission_ticket: Option<Uuid>,
     ) -> Result<CartPlan, SaleRefusal> {
-        for _ in 0..5 {
-            let asked = self
-                .ask(
-                    distribution,
-                    PrepareCart {
-                        customer_id,
-                        lines: lines.clone(),
-                        admission_ticket,
-                    },
-                )
-                .await;
-            match asked {
-                Ok(Err(SaleRefusal::Retry)) => tokio::task::yield_now().await,
-                Ok(result) => return result,
-                Err(error) => {
-                    tracing::warn!(?error, "distribution actor did not answer");
-                    return Err(SaleRefusal::Retry);
-                }
-            }
-        }
-        Err(SaleRefusal::Retry)
+        self.plan(distribution, || PrepareCart {
+            customer_id,
+            lines: lines.clone(),
+            admission_ticket,
+        })
+        .await
     }
 
     /// Holds one line on its offer's ledger: what is held, `None` if the

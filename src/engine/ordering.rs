@@ -185,28 +185,13 @@ impl Engine {
         customer: &Customer,
         change: OrderChange,
     ) -> Result<Plan, SaleRefusal> {
-        for _ in 0..5 {
-            let asked = self
-                .ask(
-                    distribution,
-                    Prepare {
-                        customer_id: customer.id,
-                        customer_name: customer.name.clone(),
-                        change: change.clone(),
-                        admission_ticket: customer.admission_ticket,
-                    },
-                )
-                .await;
-            match asked {
-                Ok(Err(SaleRefusal::Retry)) => tokio::task::yield_now().await,
-                Ok(result) => return result,
-                Err(error) => {
-                    tracing::warn!(?error, "distribution actor did not answer");
-                    return Err(SaleRefusal::Retry);
-                }
-            }
-        }
-        Err(SaleRefusal::Retry)
+        self.plan(distribution, || Prepare {
+            customer_id: customer.id,
+            customer_name: customer.name.clone(),
+            change: change.clone(),
+            admission_ticket: customer.admission_ticket,
+        })
+        .await
     }
 }
 

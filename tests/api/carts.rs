@@ -15,7 +15,8 @@ use serde_json::{json, Value};
 use tokio_tungstenite::WebSocketStream;
 use uuid::Uuid;
 
-use crate::fixtures::{customers, offer, open_sale, order, shop_available};
+use crate::catalogs::fixtures::fields;
+use crate::fixtures::{customers, lines_body, offer, open_sale, order, shop_available};
 use crate::helpers::{spawn_app, TestApp, TestUser};
 use crate::live_client::{connect, connect_as, next_of_type, WAIT};
 
@@ -31,11 +32,7 @@ pub(crate) fn put_cart<'a>(
     customer: &'a TestUser,
     lines: &[(Uuid, &str)],
 ) -> impl std::future::Future<Output = crate::helpers::Answer> + 'a {
-    let lines: Vec<Value> = lines
-        .iter()
-        .map(|(offer, q)| json!({"offer_id": offer, "quantity": q}))
-        .collect();
-    let (path, body) = (cart_path(distribution_id), json!({"lines": lines}));
+    let (path, body) = (cart_path(distribution_id), lines_body(lines));
     async move { app.put(&path, &body, Some(&customer.token)).await }
 }
 
@@ -347,13 +344,11 @@ async fn bad_baskets_are_refused_and_change_nothing() {
         )
         .await
         .expect_problem(422, "invalid_field");
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e["field"].as_str())
-        .collect();
-    assert_eq!(fields, ["lines[2].quantity"], "unreadable lines first");
+    assert_eq!(
+        fields(&problem),
+        ["lines[2].quantity"],
+        "unreadable lines first"
+    );
     let problem = app
         .put(
             &cart_path(d),
@@ -363,13 +358,7 @@ async fn bad_baskets_are_refused_and_change_nothing() {
         )
         .await
         .expect_problem(422, "invalid_field");
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e["field"].as_str())
-        .collect();
-    assert_eq!(fields, ["lines[0].quantity", "lines[1].offer_id"]);
+    assert_eq!(fields(&problem), ["lines[0].quantity", "lines[1].offer_id"]);
     let many: Vec<Value> = (0..201)
         .map(|_| json!({"offer_id": chicken, "quantity": 1}))
         .collect();

@@ -341,6 +341,15 @@ pub async fn shop_available(
         .and_then(|o| o["available"].as_str().map(str::to_owned))
 }
 
+/// The body of an order or a basket: `{"lines": [{offer_id, quantity}]}`.
+pub fn lines_body(lines: &[(Uuid, &str)]) -> Value {
+    let lines: Vec<Value> = lines
+        .iter()
+        .map(|(offer, q)| json!({"offer_id": offer, "quantity": q}))
+        .collect();
+    json!({"lines": lines})
+}
+
 /// Posts an order of `lines` (offer, quantity) for a customer. The body is
 /// built at once, so the future borrows only the app and the customer.
 pub fn order<'a>(
@@ -349,11 +358,7 @@ pub fn order<'a>(
     customer: &'a TestUser,
     lines: &[(Uuid, &str)],
 ) -> impl std::future::Future<Output = crate::helpers::Answer> + 'a {
-    let lines: Vec<Value> = lines
-        .iter()
-        .map(|(offer, q)| json!({"offer_id": offer, "quantity": q}))
-        .collect();
     let path = format!("/api/v1/distributions/{distribution_id}/orders");
-    let body = json!({"lines": lines});
+    let body = lines_body(lines);
     async move { app.post(&path, &body, Some(&customer.token)).await }
 }

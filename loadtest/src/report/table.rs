@@ -157,31 +157,22 @@ fn admission(a: &AdmissionReport) -> String {
         "  waiting room: {} customers ({} drawn at the opening, {} latecomers), {} admitted at {}/s; {} ticket polls",
         a.customers, a.early, a.latecomers, a.admitted, a.rate_per_s, a.polls
     );
-    let _ = writeln!(
-        s,
-        "    time to admission   {}",
-        latency(&a.time_to_admission_ms)
-    );
-    let _ = writeln!(
-        s,
-        "    behind the rate     {}",
-        latency(&a.lag_behind_rate_ms)
-    );
-    let _ = writeln!(
-        s,
-        "    draw vs arrival     {} — 0 is a fair draw",
-        tau(&a.draw_vs_arrival)
-    );
-    let _ = writeln!(
-        s,
-        "    admitted vs line    {} — 1 is admission by place",
-        tau(&a.admission_vs_line)
-    );
-    let _ = writeln!(
-        s,
-        "    admitted vs arrival {}",
-        tau(&a.admission_vs_arrival)
-    );
+    let rows = [
+        ("time to admission", latency(&a.time_to_admission_ms)),
+        ("behind the rate", latency(&a.lag_behind_rate_ms)),
+        (
+            "draw vs arrival",
+            format!("{} — 0 is a fair draw", tau(&a.draw_vs_arrival)),
+        ),
+        (
+            "admitted vs line",
+            format!("{} — 1 is admission by place", tau(&a.admission_vs_line)),
+        ),
+        ("admitted vs arrival", tau(&a.admission_vs_arrival)),
+    ];
+    for (name, value) in rows {
+        let _ = writeln!(s, "    {name:<19} {value}");
+    }
     s
 }
 

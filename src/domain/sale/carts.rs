@@ -6,14 +6,11 @@
 //! the stock ledgers' ([`crate::domain::cart`]).
 
 use chrono::{DateTime, Duration, Utc};
-use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::{RequestedLine, Sale, SaleRefusal};
 use crate::domain::cart::{Cart, CartLine};
-use crate::domain::error::FieldError;
 use crate::domain::order::OfferQuantities;
-use crate::domain::quantity::Quantity;
 
 /// A basket change accepted by the sale: the holds to place (until
 /// `expires_at`) and the offers whose holds go.
@@ -151,48 +148,17 @@ impl Sale {
         requested: &[RequestedLine],
         now: DateTime<Utc>,
     ) -> Result<Vec<CartLine>, SaleRefusal> {
-        let mut merged: Vec<(usize, Uuid, Decimal)> = Vec::new();
-        for (i, line) in requested.iter().enumerate() {
-            match merged.iter_mut().find(|(_, o, _)| *o == line.offer_id) {
-                Some(entry) => entry.2 += line.quantity,
-                None => merged.push((i, line.offer_id, line.quantity)),
-            }
-        }
-        let mut errors = Vec::new();
-        let mut window_refusal = None;
-        let mut lines = Vec::new();
-        for (i, offer_id, quantity) in merged {
-            let offer = match self.orderable(offer_id, now) {
-                Ok(offer) => offer,
-                Err(SaleRefusal::InvalidLines(_)) => {
-                    errors.push(FieldError::new(
-                        format!("lines[{i}].offer_id"),
-                        "this offer is not sold in this distribution",
-                    ));
-                    continue;
-                }
-                Err(refusal) => {
-                    window_refusal.get_or_insert(refusal);
-                    continue;
-                }
-            };
-            let whole_units = offer.product.whole_units();
-            let field = format!("lines[{i}].quantity");
-            match Quantity::parse_for(quantity, !whole_units, &field) {
-                Ok(quantity) => lines.push(CartLine {
-                    offer_id,
-                    quantity,
-                    whole_units,
-                }),
-                Err(e) => errors.push(e),
-            }
-        }
-        if let Some(refusal) = window_refusal {
-            return Err(refusal);
-        }
-        if !errors.is_empty() {
-            return Err(SaleRefusal::InvalidLines(errors));
-        }
+        let checked = self.checked_lines(requested, now);
+        let lines = checked
+            .lines
+            .iter()
+            .map(|line| CartLine {
+                offer_id: line.offer.offer_id,
+                quantity: line.quantity,
+                whole_units: line.offer.product.whole_units(),
+            })
+            .collect();
+        checked.refusal()?;
         Ok(lines)
     }
 }

@@ -11,7 +11,7 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::{RequestedLine, Sale, SaleRefusal};
+use super::{RequestedLine, Sale, SaleOffer, SaleRefusal};
 use crate::domain::error::FieldError;
 use crate::domain::order::{reservation_delta, OrderLine};
 use crate::domain::quantity::Quantity;
@@ -19,6 +19,36 @@ use crate::domain::window::SaleStatus;
 
 /// Most pieces of a multi-weight product in one order (each is its own line).
 const MAX_PIECES: usize = 100;
+
+/// One requested line that passed the sale's checks.
+pub(super) struct CheckedLine<'a> {
+    /// Its first place in the request (`lines[index]`).
+    pub index: usize,
+    pub offer: &'a SaleOffer,
+    pub quantity: Quantity,
+}
+
+/// Requested lines checked against the sale ([`Sale::checked_lines`]).
+#[derive(Default)]
+pub(super) struct CheckedLines<'a> {
+    pub lines: Vec<CheckedLine<'a>>,
+    pub errors: Vec<FieldError>,
+    pub window_refusal: Option<SaleRefusal>,
+}
+
+impl CheckedLines<'_> {
+    /// The refusal, if any: a closed or unopened window first, then the
+    /// lines' errors.
+    pub fn refusal(self) -> Result<(), SaleRefusal> {
+        if let Some(refusal) = self.window_refusal {
+            return Err(refusal);
+        }
+        if !self.errors.is_empty() {
+            return Err(SaleRefusal::InvalidLines(self.errors));
+        }
+        Ok(())
+    }
+}
 
 impl Sale {
     /// Prices requested lines from the sale (keeping the price of lines the
@@ -37,40 +67,15 @@ impl Sale {
                 "must contain at least one line",
             )]));
         }
-        let mut errors = Vec::new();
+        let mut checked = self.checked_lines(requested, now);
         let mut lines = Vec::new();
-        let mut window_refusal = None;
-        let mut merged: Vec<(usize, Uuid, Decimal)> = Vec::new();
-        for (i, line) in requested.iter().enumerate() {
-            match merged.iter_mut().find(|(_, o, _)| *o == line.offer_id) {
-                Some(entry) => entry.2 += line.quantity,
-                None => merged.push((i, line.offer_id, line.quantity)),
-            }
-        }
-        for (i, offer_id, quantity) in merged {
-            let offer = match self.orderable(offer_id, now) {
-                Ok(offer) => offer,
-                Err(SaleRefusal::InvalidLines(_)) => {
-                    errors.push(FieldError::new(
-                        format!("lines[{i}].offer_id"),
-                        "this offer is not sold in this distribution",
-                    ));
-                    continue;
-                }
-                Err(refusal) => {
-                    window_refusal.get_or_insert(refusal);
-                    continue;
-                }
-            };
-            let field = format!("lines[{i}].quantity");
-            let whole_only = offer.product.whole_units();
-            let quantity = match Quantity::parse_for(quantity, !whole_only, &field) {
-                Ok(q) => q,
-                Err(e) => {
-                    errors.push(e);
-                    continue;
-                }
-            };
+        for CheckedLine {
+            index,
+            offer,
+            quantity,
+        } in std::mem::take(&mut checked.lines)
+        {
+            let (offer_id, field) = (offer.offer_id, format!("lines[{index}].quantity"));
             // A replaced line keeps the price it was ordered at; added
             // quantities take the sale's current price.
             let kept_price = old_lines
@@ -87,7 +92,7 @@ impl Sale {
                 match quantity.value().to_usize().filter(|n| *n <= MAX_PIECES) {
                     Some(n) => vec![Quantity::ONE; n],
                     None => {
-                        errors.push(FieldError::new(
+                        checked.errors.push(FieldError::new(
                             field,
                             format!(
                                 "at most {MAX_PIECES} pieces of a product weighed piece by piece"
@@ -117,13 +122,53 @@ impl Sale {
                 });
             }
         }
-        if let Some(refusal) = window_refusal {
-            return Err(refusal);
-        }
-        if !errors.is_empty() {
-            return Err(SaleRefusal::InvalidLines(errors));
-        }
+        checked.refusal()?;
         Ok(lines)
+    }
+
+    /// Requested lines checked against the sale: repeated offers merged
+    /// (errors name the first `lines[i]`), each offer on sale now, each
+    /// quantity as its product allows. The lines that passed, the errors
+    /// and the first window refusal, for the caller to build on.
+    pub(super) fn checked_lines(
+        &self,
+        requested: &[RequestedLine],
+        now: DateTime<Utc>,
+    ) -> CheckedLines<'_> {
+        let mut merged: Vec<(usize, Uuid, Decimal)> = Vec::new();
+        for (i, line) in requested.iter().enumerate() {
+            match merged.iter_mut().find(|(_, o, _)| *o == line.offer_id) {
+                Some(entry) => entry.2 += line.quantity,
+                None => merged.push((i, line.offer_id, line.quantity)),
+            }
+        }
+        let mut checked = CheckedLines::default();
+        for (index, offer_id, quantity) in merged {
+            let offer = match self.orderable(offer_id, now) {
+                Ok(offer) => offer,
+                Err(SaleRefusal::InvalidLines(_)) => {
+                    checked.errors.push(FieldError::new(
+                        format!("lines[{index}].offer_id"),
+                        "this offer is not sold in this distribution",
+                    ));
+                    continue;
+                }
+                Err(refusal) => {
+                    checked.window_refusal.get_or_insert(refusal);
+                    continue;
+                }
+            };
+            let field = format!("lines[{index}].quantity");
+            match Quantity::parse_for(quantity, !offer.product.whole_units(), &field) {
+                Ok(quantity) => checked.lines.push(CheckedLine {
+                    index,
+                    offer,
+                    quantity,
+                }),
+                Err(e) => checked.errors.push(e),
+            }
+        }
+        checked
     }
 
     /// Lines of sales already closed cannot change any more.

@@ -4,6 +4,7 @@
 //! once it opens).
 
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::domain::money::Money;
@@ -47,8 +48,9 @@ impl SaleParticipation {
     }
 }
 
-/// The product an offer sells, as the shop needs it.
-#[derive(Debug, Clone, PartialEq)]
+/// The product an offer sells, as the shop needs it (and shows it:
+/// the shop document's product).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SaleProduct {
     pub id: Uuid,
     pub name: String,
