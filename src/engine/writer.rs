@@ -115,9 +115,7 @@ async fn run(
         if !gather(&jobs, &mut batch, limits).await {
             break;
         }
-        let size = batch.len() as i64;
-        commit(&store, &mut batch).await;
-        pending.add(-size);
+        commit(&store, &mut batch, &pending).await;
     }
 }
 
@@ -150,37 +148,44 @@ async fn gather(
     true
 }
 
-async fn commit(store: &Store, batch: &mut Vec<Job>) {
+/// Commits a batch and answers each order; an order stops counting as
+/// held by the writer just before its answer is sent, so a client that has
+/// its answer never sees it in `engine_writer_queue_depth`.
+async fn commit(store: &Store, batch: &mut Vec<Job>, pending: &Pending) {
     let started = Instant::now();
     let size = batch.len();
     let (writes, done): (Vec<OrderWrite>, Vec<_>) =
         batch.drain(..).map(|job| (job.write, job.done)).unzip();
+    let answer = |done: oneshot::Sender<Result<(), DbError>>, result| {
+        pending.add(-1);
+        let _ = done.send(result);
+    };
     let outcome = store.write_orders(&writes).await;
     metrics::histogram!("engine_commit_seconds").record(started.elapsed().as_secs_f64());
     metrics::histogram!("engine_commit_batch_size").record(size as f64);
     match outcome {
         Ok(()) => {
             for done in done {
-                let _ = done.send(Ok(()));
+                answer(done, Ok(()));
             }
         }
         Err(DbError::Unavailable(reason)) => {
             tracing::warn!(%reason, size, "order batch not committed: database unavailable");
             for done in done {
-                let _ = done.send(Err(DbError::Unavailable(reason.clone())));
+                answer(done, Err(DbError::Unavailable(reason.clone())));
             }
         }
         Err(e) if size > 1 => {
             tracing::warn!(error = %e, size, "order batch failed; retrying order by order");
             for (write, done) in writes.iter().zip(done) {
                 let result = store.write_orders(std::slice::from_ref(write)).await;
-                let _ = done.send(result);
+                answer(done, result);
             }
         }
         Err(e) => {
             tracing::error!(error = %e, "order not committed");
             for done in done {
-                let _ = done.send(Err(DbError::Other(e.to_string())));
+                answer(done, Err(DbError::Other(e.to_string())));
             }
         }
     }

@@ -71,15 +71,17 @@ impl Store {
             .collect();
         if !created.is_empty() {
             sqlx::query(
+                // Each order dated by its own change, not the batch's first.
                 "INSERT INTO orders (id, distribution_id, customer_id, number, status, created_at, updated_at)
-                 SELECT id, d, c, n, 'confirmed', $5, $5
-                   FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::int[]) AS t(id, d, c, n)",
+                 SELECT id, d, c, n, 'confirmed', at, at
+                   FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::timestamptz[])
+                        AS t(id, d, c, n, at)",
             )
             .bind(created.iter().map(|w| w.order_id).collect::<Vec<_>>())
             .bind(created.iter().map(|w| w.distribution_id).collect::<Vec<_>>())
             .bind(created.iter().map(|w| w.customer_id).collect::<Vec<_>>())
             .bind(created.iter().map(|w| w.number).collect::<Vec<_>>())
-            .bind(at)
+            .bind(created.iter().map(|w| w.at).collect::<Vec<_>>())
             .execute(&mut *tx)
             .await?;
         }
