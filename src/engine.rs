@@ -213,6 +213,18 @@ impl Engine {
         }
     }
 
+    /// Waits for the customer's turn to change their order or basket in a
+    /// distribution ([`lanes`]): the change under way ends first.
+    pub(crate) async fn turn(&self, distribution_id: Uuid, customer_id: Uuid) -> lanes::Turn<'_> {
+        self.inner
+            .lanes
+            .enter(crate::domain::cart::CartKey {
+                distribution_id,
+                customer_id,
+            })
+            .await
+    }
+
     /// Asks a distribution's actor to plan a change (`make` builds the
     /// message), again while the actor reloads (a window just opened:
     /// [`SaleRefusal::Retry`]), five times at most; an actor that does not

@@ -59,6 +59,17 @@ fn etal_binary() -> PathBuf {
     separate.join("debug").join("etal")
 }
 
+/// `loadtest rush --spawn` of the rush preset with 12 customers, against
+/// `etal`; the caller adds the rest.
+fn rush_of_12(etal: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_loadtest"));
+    command
+        .args(["rush", "--spawn", "--etal-bin"])
+        .arg(etal)
+        .args(["--preset", "rush", "--customers", "12"]);
+    command
+}
+
 /// Runs `loadtest` as `command` says and insists it succeeded; its output.
 fn succeeds(command: &mut Command) -> String {
     let output = command.output().expect("loadtest runs");
@@ -85,14 +96,8 @@ fn rush_with_spawned_engine_passes_its_checks() {
     let json = dir.join("report.json");
     let html = dir.join("report.html");
     let stdout = succeeds(
-        Command::new(env!("CARGO_BIN_EXE_loadtest"))
-            .args(["rush", "--spawn", "--etal-bin"])
-            .arg(&etal)
+        rush_of_12(&etal)
             .args([
-                "--preset",
-                "rush",
-                "--customers",
-                "12",
                 "--watchers",
                 "3",
                 "--duration",
@@ -158,15 +163,9 @@ fn a_waiting_room_rush_with_holds_admits_in_turn_and_passes_its_checks() {
     let json = dir.join("report.json");
     // 12 customers at 8 a second: admission takes about a second and a half.
     let stdout = succeeds(
-        Command::new(env!("CARGO_BIN_EXE_loadtest"))
+        rush_of_12(&etal)
             .env("ETAL__ADMISSION__RATE_PER_S", "8")
-            .args(["rush", "--spawn", "--etal-bin"])
-            .arg(&etal)
             .args([
-                "--preset",
-                "rush",
-                "--customers",
-                "12",
                 "--watchers",
                 "2",
                 "--duration",

@@ -42,14 +42,7 @@ impl Engine {
     ) -> Result<CartView, OrderError> {
         let engine = self.clone();
         let task = actix::spawn(async move {
-            let _turn = engine
-                .inner
-                .lanes
-                .enter(CartKey {
-                    distribution_id,
-                    customer_id,
-                })
-                .await;
+            let _turn = engine.turn(distribution_id, customer_id).await;
             engine
                 .put_cart_now(distribution_id, customer_id, lines, admission_ticket)
                 .await
@@ -193,7 +186,7 @@ impl Engine {
             distribution_id,
             customer_id,
         };
-        let _turn = self.inner.lanes.enter(holder).await;
+        let _turn = self.turn(distribution_id, customer_id).await;
         let distribution = self.distribution(distribution_id);
         let dropped = self
             .ask(&distribution, DropCart { customer_id })

@@ -186,6 +186,14 @@ impl EventHub {
             .is_some_and(|tx| tx.receiver_count() > 0)
     }
 
+    /// The channel of a distribution's watchers, if any watch it.
+    fn storefront(&self, distribution_id: Uuid) -> Option<broadcast::Sender<Push>> {
+        self.inner
+            .storefronts
+            .get(&distribution_id)
+            .map(|tx| tx.clone())
+    }
+
     /// The current resync epoch: read it *before* building a snapshot.
     pub fn epoch(&self) -> u64 {
         self.inner.epoch.load(Ordering::Acquire)
@@ -199,12 +207,7 @@ impl EventHub {
         distribution_id: Uuid,
         statuses: impl IntoIterator<Item = (Uuid, SaleStatus)>,
     ) {
-        let Some(tx) = self
-            .inner
-            .storefronts
-            .get(&distribution_id)
-            .map(|tx| tx.clone())
-        else {
+        let Some(tx) = self.storefront(distribution_id) else {
             return;
         };
         for (catalog_id, status) in statuses {
@@ -228,12 +231,7 @@ impl EventHub {
     /// Where a distribution's waiting room stands now: pushed to its
     /// watchers (nothing when nobody watches).
     pub fn admission(&self, distribution_id: Uuid, status: RoomStatus) {
-        let Some(tx) = self
-            .inner
-            .storefronts
-            .get(&distribution_id)
-            .map(|tx| tx.clone())
-        else {
+        let Some(tx) = self.storefront(distribution_id) else {
             return;
         };
         if let Some(frame) = self.frame(&LiveEvent::Admission(status), Some(Instant::now())) {

@@ -61,14 +61,7 @@ impl Engine {
         let task = actix::spawn(async move {
             // The customer's changes take turns (a hold sent just before
             // waits its turn instead of refusing this one).
-            let _turn = engine
-                .inner
-                .lanes
-                .enter(CartKey {
-                    distribution_id,
-                    customer_id: customer.id,
-                })
-                .await;
+            let _turn = engine.turn(distribution_id, customer.id).await;
             let Some(key) = key else {
                 return engine.apply(distribution_id, &customer, change, None).await;
             };
