@@ -84,6 +84,11 @@ pub struct WebSettings {
     /// Mark the session and CSRF cookies `Secure` (sent over HTTPS only;
     /// browsers also accept them from `http://localhost` and `127.0.0.1`).
     pub secure_cookies: bool,
+    /// Largest photo or logo accepted, in bytes.
+    pub upload_limit_bytes: usize,
+    /// Map tiles for the page vitrine (`{z}/{x}/{y}`); empty: the markets
+    /// are drawn on the bundled outline of France.
+    pub map_tile_url: String,
 }
 
 /// Where an offer's actor is activated (a distribution's actor always

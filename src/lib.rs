@@ -11,6 +11,7 @@ pub mod configuration;
 pub mod demo;
 pub mod domain;
 pub mod engine;
+pub mod images;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

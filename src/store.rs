@@ -14,6 +14,7 @@ pub mod customer_orders;
 pub mod demo;
 pub mod distributions;
 pub mod engine_lock;
+pub mod images;
 pub mod live;
 pub mod markets;
 pub mod offers;

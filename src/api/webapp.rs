@@ -13,6 +13,7 @@ pub mod account;
 pub mod catalog_share;
 pub mod home;
 pub mod kit;
+pub mod photos;
 pub mod producer;
 pub mod sales;
 pub mod spaces;
@@ -26,4 +27,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     catalog_share::configure(cfg);
     spaces::configure(cfg);
     producer::configure(cfg);
+    photos::configure(cfg);
 }

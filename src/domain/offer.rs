@@ -114,6 +114,9 @@ impl SaleFlags {
 /// A photo address: an absolute `http(s)` URL of at most 2048 characters.
 pub fn photo_url(value: &str, field: &str) -> Result<ShortText, FieldError> {
     let url = ShortText::parse(value, field, 2048)?;
+    if uploaded_photo_path(url.as_str()) {
+        return Ok(url);
+    }
     let lower = url.as_str().to_ascii_lowercase();
     let rest = lower
         .strip_prefix("https://")
@@ -125,6 +128,18 @@ pub fn photo_url(value: &str, field: &str) -> Result<ShortText, FieldError> {
             "must be an absolute http:// or https:// URL",
         )),
     }
+}
+
+/// The path of a photo uploaded to this site (`/images/{uuid}/affichage`).
+pub fn uploaded_photo_url(image_id: uuid::Uuid) -> String {
+    format!("/images/{image_id}/affichage")
+}
+
+/// Whether `url` is the path of a photo uploaded to this site.
+fn uploaded_photo_path(url: &str) -> bool {
+    url.strip_prefix("/images/")
+        .and_then(|rest| rest.strip_suffix("/affichage"))
+        .is_some_and(|id| uuid::Uuid::parse_str(id).is_ok())
 }
 
 /// A validated product: what `POST`/`PUT` of a product store.

@@ -12,6 +12,7 @@ pub mod fr;
 pub mod layout;
 pub mod page;
 pub mod session;
+pub mod upload;
 
 pub use form::{FormState, Posted};
 pub use layout::{Chrome, ProducerTab, Section};

@@ -4,10 +4,17 @@
 //! a 404.
 
 pub mod dashboard;
+pub mod offers;
+pub mod products;
+pub mod vat;
 
 use actix_web::web;
 
 /// Registers the producer space's pages.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     dashboard::configure(cfg);
+    // Before the products: `/produits/tva` is not a product.
+    vat::configure(cfg);
+    products::configure(cfg);
+    offers::configure(cfg);
 }
