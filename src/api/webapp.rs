@@ -13,6 +13,8 @@ pub mod account;
 pub mod catalog_share;
 pub mod home;
 pub mod kit;
+pub mod markets;
+pub mod messages;
 pub mod photos;
 pub mod producer;
 pub mod sales;
@@ -26,6 +28,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     account::configure(cfg);
     catalog_share::configure(cfg);
     spaces::configure(cfg);
+    markets::configure(cfg);
+    messages::configure(cfg);
     producer::configure(cfg);
     photos::configure(cfg);
 }

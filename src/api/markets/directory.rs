@@ -19,7 +19,7 @@ use super::PlaceView;
 use crate::api::catalogs::Ref;
 use crate::api::problem::ApiError;
 use crate::api::state::AppState;
-use crate::domain::geo::{haversine_km, Coordinates};
+use crate::domain::geo::{nearest, Coordinates};
 use crate::domain::market::{round_km, DirectorySearch, Weekday};
 use crate::store::markets::MarketRecord;
 
@@ -77,15 +77,14 @@ pub async fn directory(
         .store
         .markets_on_weekday(search.weekday.map(Weekday::iso))
         .await?;
-    let mut found: Vec<(f64, MarketRecord)> = candidates
-        .into_iter()
-        .filter_map(|m| {
-            let at = Coordinates::parse(m.lat, m.lng).ok()?;
-            Some((haversine_km(search.from, at), m))
-        })
-        .filter(|(d, _)| search.radius_km.map_or(true, |r| *d <= r))
-        .collect();
-    found.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.name.cmp(&b.1.name)));
+    let mut candidates = candidates;
+    candidates.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut found: Vec<(f64, MarketRecord)> = nearest(
+        search.from,
+        candidates,
+        |m| Coordinates::parse(m.lat, m.lng).ok(),
+        search.radius_km,
+    );
     found.truncate(search.limit);
 
     let ids: Vec<Uuid> = found.iter().map(|(_, m)| m.id).collect();

@@ -1,7 +1,8 @@
 //! Where a signed-in account lands: `/espace-producteur` (its producer
 //! space; a chooser when it belongs to several, the creation form when it
 //! has none), `/mes-marches` (the markets it administers) and
-//! `/mes-commandes` (its orders in every market).
+//! `/mes-commandes` (its orders in every market). The markets it
+//! administers (`/mes-marches`) are in `markets::admin`.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -13,7 +14,6 @@ use super::kit::fr;
 use super::kit::{see_other, Chrome, FormState, PageError, Posted, Section, SignedIn};
 use crate::api::state::AppState;
 use crate::domain::text::{LongText, Name};
-use crate::store::markets::MarketRecord;
 use crate::store::producers::ProducerRecord;
 
 /// Orders listed on `/mes-commandes`.
@@ -25,13 +25,6 @@ struct ChooserPage<'a> {
     chrome: Chrome,
     producers: Vec<ProducerRecord>,
     form: &'a FormState,
-}
-
-#[derive(Template)]
-#[template(path = "mes_marches.html")]
-struct MarketsPage {
-    chrome: Chrome,
-    markets: Vec<MarketRecord>,
 }
 
 struct OrderLine {
@@ -109,18 +102,6 @@ async fn create_producer(
     ))
 }
 
-async fn my_markets(
-    state: web::Data<AppState>,
-    signed: SignedIn,
-) -> Result<HttpResponse, PageError> {
-    let markets = state.store.markets_by_ids(&signed.caller.markets).await?;
-    let visitor = &signed.visitor;
-    visitor.page(&MarketsPage {
-        chrome: visitor.chrome("Mes marchés", Section::Markets),
-        markets,
-    })
-}
-
 async fn my_orders(
     state: web::Data<AppState>,
     signed: SignedIn,
@@ -151,6 +132,5 @@ async fn my_orders(
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/espace-producteur", web::get().to(chooser))
         .route("/espace-producteur", web::post().to(create_producer))
-        .route("/mes-marches", web::get().to(my_markets))
         .route("/mes-commandes", web::get().to(my_orders));
 }
