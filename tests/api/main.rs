@@ -26,3 +26,4 @@ mod storefront;
 mod system;
 mod web;
 mod web_client;
+mod web_markets;
