@@ -19,6 +19,7 @@ pub mod offer_actor;
 pub mod ordering;
 pub mod sale;
 pub mod shop;
+pub mod withdraw;
 pub mod writer;
 
 use std::hash::{Hash, Hasher};

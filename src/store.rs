@@ -23,6 +23,7 @@ pub mod offers;
 pub mod order_writes;
 pub mod outbox;
 pub mod participations;
+pub mod producer_orders;
 pub mod producers;
 pub mod products;
 pub mod public;

@@ -142,7 +142,11 @@ pub fn parse_weight(
     Ok((weight.value(), weighed_total(price, per, weight)))
 }
 
-fn notice(ctx: &LineContext, new_quantity: Decimal, reason: Option<&str>) -> OutboxMessage {
+pub(crate) fn notice(
+    ctx: &LineContext,
+    new_quantity: Decimal,
+    reason: Option<&str>,
+) -> OutboxMessage {
     let change = if new_quantity.is_zero() {
         "retiré de votre commande".to_owned()
     } else {

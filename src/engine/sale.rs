@@ -37,6 +37,10 @@ pub enum Change {
     Replace(Vec<RequestedLine>),
     /// Cancel the order.
     Cancel,
+    /// Remove one line while its sale is open — a producer zeroing a
+    /// customer's line (guide ch. 6, before withdrawing from a
+    /// distribution); the last line removed cancels the order.
+    RemoveLine(Uuid),
 }
 
 /// Why the sale refuses a change.
@@ -77,6 +81,9 @@ pub struct Plan {
     pub release: Vec<(Uuid, Decimal)>,
     /// Participations whose windows the change relies on.
     pub participations: Vec<Uuid>,
+    /// Participations that must still be open when the change is
+    /// confirmed (a removed line's).
+    pub must_be_open: Vec<Uuid>,
 }
 
 /// Everything the distribution actor knows.
@@ -187,20 +194,41 @@ impl Sale {
         }
         let existing = self.orders.get(&customer_id);
         let old_lines: Vec<OrderLine> = existing.map(|o| o.lines.clone()).unwrap_or_default();
+        // A producer's removal keeps the customer's name as the order has it.
+        let name = match (&change, existing) {
+            (Change::RemoveLine(_), Some(o)) => o.customer_name.clone(),
+            _ => customer_name.to_owned(),
+        };
         let (kind, order_id, number) = match (&change, existing) {
             (Change::Add(_), None) => (OrderWriteKind::Create, Uuid::new_v4(), None),
-            (Change::Add(_), Some(o)) | (Change::Replace(_), Some(o)) => {
-                (OrderWriteKind::Replace, o.id, Some(o.number))
+            (Change::RemoveLine(id), Some(o)) if old_lines.len() == 1 && old_lines[0].id == *id => {
+                (OrderWriteKind::Cancel, o.id, Some(o.number))
             }
+            (Change::Add(_), Some(o))
+            | (Change::Replace(_), Some(o))
+            | (Change::RemoveLine(_), Some(o)) => (OrderWriteKind::Replace, o.id, Some(o.number)),
             (Change::Cancel, Some(o)) => (OrderWriteKind::Cancel, o.id, Some(o.number)),
             (_, None) => return Err(SaleRefusal::NoOrder),
         };
+        let mut must_be_open = Vec::new();
+        if let Change::RemoveLine(id) = &change {
+            match old_lines.iter().find(|l| l.id == *id) {
+                Some(line) => must_be_open.push(line.participation_id),
+                None => {
+                    return Err(SaleRefusal::InvalidLines(vec![FieldError::new(
+                        "line_id",
+                        "this line is not in the order",
+                    )]))
+                }
+            }
+        }
         let new_lines = match &change {
             Change::Add(requested) => {
                 let added = self.price_lines(requested, &old_lines, false, now)?;
                 self.merge_lines(old_lines.clone(), added)
             }
             Change::Replace(requested) => self.price_lines(requested, &old_lines, true, now)?,
+            Change::RemoveLine(id) => old_lines.iter().filter(|l| l.id != *id).cloned().collect(),
             Change::Cancel => Vec::new(),
         };
         if kind == OrderWriteKind::Replace && new_lines.is_empty() {
@@ -233,9 +261,9 @@ impl Sale {
             reserve,
             release,
             participations,
+            must_be_open,
         };
-        self.in_flight
-            .insert(customer_id, (customer_name.to_owned(), plan.clone()));
+        self.in_flight.insert(customer_id, (name, plan.clone()));
         Ok(plan)
     }
 
@@ -261,6 +289,7 @@ impl Sale {
             } else {
                 Vec::new()
             })
+            .chain(plan.must_be_open.iter().copied())
             .any(|p| self.status_of(p, now) != SaleStatus::Open);
         if closed || self.distribution.cancelled_at.is_some() {
             self.in_flight.remove(&customer_id);

@@ -5,6 +5,7 @@
 
 pub mod dashboard;
 pub mod offers;
+pub mod orders;
 pub mod products;
 pub mod vat;
 
@@ -17,4 +18,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     vat::configure(cfg);
     products::configure(cfg);
     offers::configure(cfg);
+    orders::configure(cfg);
 }
