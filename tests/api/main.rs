@@ -27,3 +27,4 @@ mod system;
 mod web;
 mod web_client;
 mod web_markets;
+mod web_orders;
