@@ -56,6 +56,32 @@ pub fn can_manage_members(role: ProducerRole) -> bool {
     matches!(role, ProducerRole::Owner)
 }
 
+/// Why a member may not be removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemovalRefusal {
+    /// Only the owner removes others (a collaborator may only leave).
+    NotOwner,
+    /// The space would have no owner left.
+    LastOwner,
+}
+
+/// Whether `by` may remove a member whose role is `target` (`itself`: the
+/// member leaves), when the space has `owners` owners.
+pub fn removal_allowed(
+    by: ProducerRole,
+    target: ProducerRole,
+    itself: bool,
+    owners: usize,
+) -> Result<(), RemovalRefusal> {
+    if !itself && !can_manage_members(by) {
+        return Err(RemovalRefusal::NotOwner);
+    }
+    if target == ProducerRole::Owner && owners <= 1 {
+        return Err(RemovalRefusal::LastOwner);
+    }
+    Ok(())
+}
+
 /// Every member manages products, offers, VAT rates, stock, catalogs,
 /// participations, orders and recaps of the space.
 pub fn can_manage_producer(role: ProducerRole) -> bool {
@@ -66,6 +92,22 @@ pub fn can_manage_producer(role: ProducerRole) -> bool {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_owner_stays_and_only_the_owner_removes_others() {
+        use ProducerRole::{Collaborator, Owner};
+        assert_eq!(removal_allowed(Owner, Collaborator, false, 1), Ok(()));
+        assert_eq!(removal_allowed(Collaborator, Collaborator, true, 1), Ok(()));
+        assert_eq!(
+            removal_allowed(Collaborator, Collaborator, false, 1),
+            Err(RemovalRefusal::NotOwner)
+        );
+        assert_eq!(
+            removal_allowed(Owner, Owner, true, 1),
+            Err(RemovalRefusal::LastOwner)
+        );
+        assert_eq!(removal_allowed(Owner, Owner, true, 2), Ok(()));
+    }
 
     #[test]
     fn parse_and_spell() {

@@ -106,6 +106,41 @@ impl Store {
         Ok(())
     }
 
+    /// Removes a member if `allowed(its role, owners)` says so, under a
+    /// lock of the space's members (two removals cannot both pass the
+    /// last-owner check). `Ok(None)`: not a member.
+    pub async fn remove_producer_member<E>(
+        &self,
+        producer_id: Uuid,
+        account_id: Uuid,
+        allowed: impl FnOnce(ProducerRole, usize) -> Result<(), E>,
+    ) -> DbResult<Option<Result<(), E>>> {
+        let mut tx = self.pool().begin().await?;
+        let members: Vec<(Uuid, String)> = sqlx::query_as(
+            "SELECT account_id, role FROM producer_members WHERE producer_id = $1 FOR UPDATE",
+        )
+        .bind(producer_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let owners = members.iter().filter(|(_, r)| r == "owner").count();
+        let Some((_, role)) = members.iter().find(|(id, _)| *id == account_id) else {
+            return Ok(None);
+        };
+        let role = ProducerRole::parse(role, "role")
+            .map_err(|e| super::DbError::Other(format!("stored producer role: {e}")))?;
+        if let Err(refusal) = allowed(role, owners) {
+            return Ok(Some(Err(refusal)));
+        }
+        sqlx::query("DELETE FROM producer_members WHERE producer_id = $1 AND account_id = $2")
+            .bind(producer_id)
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.roles_changed();
+        Ok(Some(Ok(())))
+    }
+
     pub async fn producer_members(&self, producer_id: Uuid) -> DbResult<Vec<MemberRecord>> {
         Ok(sqlx::query_as::<_, MemberRecord>(
             "SELECT a.id AS account_id, a.email, a.name, m.role

@@ -4,6 +4,9 @@
 //! role lands, another producer's space answering 404, and the public
 //! pages (home, catalog share link).
 
+mod products;
+mod users;
+
 use sqlx::Row;
 use uuid::Uuid;
 

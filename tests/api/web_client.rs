@@ -221,6 +221,59 @@ impl WebClient {
         self.finish(request.send().await.expect("POST")).await
     }
 
+    /// Posts a `multipart/form-data` form (text fields, then files as
+    /// `(field, file name, content type, bytes)`), with the CSRF token
+    /// unless `forge`.
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &str, &[u8])],
+        forge: bool,
+    ) -> Page {
+        if self.cookie("etal_csrf").is_none() {
+            self.get("/connexion").await;
+        }
+        let boundary = "----etal-test-boundary-7d1f";
+        let mut body: Vec<u8> = Vec::new();
+        let token = self.cookie("etal_csrf").unwrap_or_default();
+        let mut all: Vec<(&str, &str)> = Vec::new();
+        if !forge {
+            all.push(("csrf", token.as_str()));
+        }
+        all.extend_from_slice(fields);
+        for (name, value) in all {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        for (name, file_name, content_type, bytes) in files {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let answer = self
+            .http
+            .post(format!("{}{path}", self.address))
+            .header(COOKIE, self.cookie_header())
+            .header(
+                CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .expect("POST multipart");
+        self.finish(answer).await
+    }
+
     /// Signs in through `/connexion`; returns where it landed.
     pub async fn sign_in(&self, user: &TestUser) -> String {
         self.post(

@@ -7,6 +7,7 @@ pub mod dashboard;
 pub mod offers;
 pub mod orders;
 pub mod products;
+pub mod users;
 pub mod vat;
 
 use actix_web::web;
@@ -19,4 +20,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     products::configure(cfg);
     offers::configure(cfg);
     orders::configure(cfg);
+    users::configure(cfg);
 }
