@@ -4,6 +4,7 @@
 //! role lands, another producer's space answering 404, and the public
 //! pages (home, catalog share link).
 
+mod catalogs;
 mod products;
 mod users;
 

@@ -9,6 +9,7 @@ mod fixtures;
 mod helpers;
 
 mod driver;
+mod producer;
 mod sales;
 mod shop;
 mod web;

@@ -3,6 +3,7 @@
 //! [`InProducer`](super::kit::InProducer): members only, anyone else sees
 //! a 404.
 
+pub mod catalogs;
 pub mod dashboard;
 pub mod offers;
 pub mod orders;
@@ -21,4 +22,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     offers::configure(cfg);
     orders::configure(cfg);
     users::configure(cfg);
+    catalogs::configure(cfg);
 }
