@@ -6,6 +6,8 @@
 //! One file per part of the domain (`accounts`, …); [`Store`] is the cheap,
 //! clonable handle (a connection pool) they all hang off.
 
+pub mod account_deletion;
+pub mod account_settings;
 pub mod accounts;
 pub mod after_sale;
 pub mod catalogs;

@@ -11,6 +11,7 @@
 
 pub mod account;
 pub mod catalog_share;
+pub mod customer;
 pub mod home;
 pub mod kit;
 pub mod markets;
@@ -30,6 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     spaces::configure(cfg);
     markets::configure(cfg);
     messages::configure(cfg);
+    customer::configure(cfg);
     producer::configure(cfg);
     photos::configure(cfg);
 }
