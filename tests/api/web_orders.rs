@@ -6,6 +6,7 @@
 //! nothing); another producer's distribution and line answer 404.
 
 use chrono::Duration;
+use etal::engine::clock::Clock;
 use uuid::Uuid;
 
 use crate::after_sale::setup::{farm, line_ids, link_all, market_with_fee, sale};
@@ -297,4 +298,102 @@ async fn after_closing_quantities_and_weights_change_and_bulk_weighing_is_all_or
         "12.00 €/kg × 2.25 kg"
     );
     assert!(browser.get(&weighing).await.shows("2 pesées enregistrées"));
+}
+
+#[actix_web::test]
+async fn planning_joins_ticked_distributions_all_or_none_and_withdraws_until_orders_exist() {
+    let app = spawn_app().await;
+    let producer =
+        producer_with_catalog(&app, "Ferme des Tilleuls", &[offer("Œufs", "3.00", None)]).await;
+    let place = crate::fixtures::market(&app, "Marché du jeudi").await;
+    crate::fixtures::link(&app, &place, &producer).await;
+    let window = crate::fixtures::window_from(app.clock.now());
+    let first = distribution(&app, &place, &window).await;
+    let later = crate::fixtures::Window {
+        opens_at: window.opens_at + Duration::days(7),
+        closes_at: window.closes_at + Duration::days(7),
+    };
+    let second = distribution(&app, &place, &later).await;
+    let browser = WebClient::new(&app);
+    browser.sign_in(&producer.owner).await;
+    let base = format!("/espace-producteur/{}/planifier", producer.producer_id);
+    let page = browser.get(&base).await.expect(200);
+    assert!(page.shows("Marché du jeudi") && page.shows("+ Participer"));
+    let c = producer.catalog_id;
+    let (k1, k2) = (format!("{first}:{c}"), format!("{second}:{c}"));
+    // A custom window closing after the distribution: nothing is joined.
+    let refused = browser
+        .post(
+            &base,
+            &[
+                ("p", k1.as_str()),
+                ("p", k2.as_str()),
+                ("cloture_date", "2099-01-01"),
+                ("cloture_heure", "20:00"),
+                ("ouverture_date", ""),
+                ("ouverture_heure", ""),
+            ],
+        )
+        .await
+        .expect(422);
+    assert!(refused.shows("Les dates personnalisées ne conviennent pas"));
+    let joined = "SELECT count(*) FROM participations WHERE catalog_id = $1";
+    assert_eq!(count(&app, joined, c).await, 0);
+    browser
+        .post(&base, &[("p", k1.as_str()), ("p", k2.as_str())])
+        .await
+        .expect(303);
+    assert_eq!(count(&app, joined, c).await, 2);
+    assert!(browser
+        .get(&base)
+        .await
+        .shows("Participations enregistrées : 2."));
+
+    // With an order, withdrawing is refused; without, it is done.
+    app.clock.set(window.opens_at + Duration::seconds(1));
+    let customer = app.user("Léa").await;
+    order(&app, first, &customer, &[(producer.offers[0], "1")])
+        .await
+        .expect(201);
+    let ids: Vec<(Uuid, Uuid)> =
+        sqlx::query_as("SELECT id, distribution_id FROM participations WHERE catalog_id = $1")
+            .bind(c)
+            .fetch_all(&app.db)
+            .await
+            .expect("participations");
+    let with_order = ids
+        .iter()
+        .find(|(_, d)| *d == first)
+        .map(|(p, _)| *p)
+        .expect("first");
+    let without = ids
+        .iter()
+        .find(|(_, d)| *d == second)
+        .map(|(p, _)| *p)
+        .expect("second");
+    browser
+        .post(&format!("{base}/{with_order}/retirer"), &[])
+        .await
+        .expect(303);
+    assert!(browser.get(&base).await.shows("mettez leurs quantités à 0"));
+    browser
+        .post(&format!("{base}/{without}/retirer"), &[])
+        .await
+        .expect(303);
+    assert_eq!(count(&app, joined, c).await, 1);
+    // Another producer cannot withdraw it (404).
+    let other = producer_with_catalog(&app, "Autre ferme", &[offer("Miel", "8.00", None)]).await;
+    let stranger = WebClient::new(&app);
+    stranger.sign_in(&other.owner).await;
+    stranger
+        .post(
+            &format!(
+                "/espace-producteur/{}/planifier/{with_order}/retirer",
+                other.producer_id
+            ),
+            &[],
+        )
+        .await
+        .expect(404);
+    assert_eq!(count(&app, joined, c).await, 1);
 }

@@ -7,6 +7,7 @@ pub mod catalogs;
 pub mod dashboard;
 pub mod offers;
 pub mod orders;
+pub mod planning;
 pub mod products;
 pub mod users;
 pub mod vat;
@@ -21,6 +22,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     products::configure(cfg);
     offers::configure(cfg);
     orders::configure(cfg);
+    planning::configure(cfg);
     users::configure(cfg);
     catalogs::configure(cfg);
 }
