@@ -349,8 +349,8 @@ async fn send_catalog(
             .store
             .market_catalog_links(market.id, Some(c.id))
             .await?
-            .first()
-            .is_some(),
+            .iter()
+            .any(|l| l.catalog_id == c.id),
         None => false,
     };
     if linked {

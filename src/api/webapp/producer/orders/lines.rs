@@ -165,12 +165,10 @@ async fn change(
         }
         _ => Ok(space.visitor.redirect_with(
             &back,
-            &form
-                .error(&format!("ligne-{line_id}"))
+            form.error(&format!("ligne-{line_id}"))
                 .or(form.error(&format!("quantite-{line_id}")))
                 .or(form.error(&format!("poids-{line_id}")))
-                .unwrap_or("La modification n'a pas été enregistrée.")
-                .to_owned(),
+                .unwrap_or("La modification n'a pas été enregistrée."),
         )),
     }
 }
