@@ -18,6 +18,7 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::build::Setup;
+use super::data;
 use super::DemoError;
 use crate::domain::money::Money;
 use crate::domain::order::OrderLine;
@@ -30,7 +31,7 @@ use crate::store::order_writes::{OrderWrite, OrderWriteKind};
 use crate::store::participations::NewParticipation;
 
 /// Last week's orders: customer index, lines (product, offer, quantity).
-const PAST_ORDERS: [(usize, &[(&str, &str, &str)]); 3] = [
+const PAST_ORDERS: [(usize, &[data::OrderLine]); 3] = [
     (
         0,
         &[
