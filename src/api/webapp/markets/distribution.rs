@@ -76,12 +76,6 @@ fn base(space: &InMarket, id: Uuid) -> String {
     )
 }
 
-/// `12/09/2023` → `mardi 12 septembre`.
-fn date(d: chrono::NaiveDate, now: chrono::DateTime<chrono::Utc>) -> String {
-    let noon = d.and_hms_opt(12, 0, 0).map(|t| t.and_utc());
-    noon.map_or_else(String::new, |t| fr::day(t, chrono_tz::UTC, now))
-}
-
 async fn page(
     state: web::Data<AppState>,
     space: InMarket,
@@ -114,8 +108,8 @@ async fn page(
             gross: fr::money(p.gross),
             fee: fr::money(p.fee),
             net: fr::money(p.net),
-            available_on: p.available_on.map_or_else(String::new, |x| date(x, now)),
-            paid_on: p.paid_on.map_or_else(String::new, |x| date(x, now)),
+            available_on: p.available_on.map_or_else(String::new, |x| fr::date(x, now)),
+            paid_on: p.paid_on.map_or_else(String::new, |x| fr::date(x, now)),
             offline: p.status == "offline",
         })
         .collect();

@@ -3,7 +3,8 @@
 //! recap by product or by member — then, per selection, the recap
 //! ([`recap`]: on screen, as CSV, printable with the sign-off sheet),
 //! a customer's line changed, weighed or removed ([`lines`]), and "Pesée
-//! de produits en masse" ([`weighing`]).
+//! de produits en masse" ([`weighing`]); and the payouts of validated
+//! distributions with the dates the money is available and paid.
 
 pub mod lines;
 pub mod recap;
@@ -27,6 +28,8 @@ use crate::store::producer_orders::ProducerSale;
 const PAST_DAYS: i64 = 45;
 /// Distributions listed at most.
 const LISTED: i64 = 120;
+/// Payouts listed.
+const PAYOUTS_SHOWN: usize = 20;
 /// Distributions in one recap at most.
 pub const MAX_SELECTED: usize = 31;
 
@@ -109,13 +112,26 @@ struct DayGroup {
     sales: Vec<SaleLine>,
 }
 
+/// A payout of a validated distribution.
+struct PayoutLine {
+    market: String,
+    day: String,
+    net: String,
+    available_on: String,
+    paid_on: String,
+    offline: bool,
+}
+
 #[derive(Template)]
 #[template(path = "producteur/commandes.html")]
 struct OrdersPage {
     chrome: Chrome,
     base: String,
+    planning: String,
     days: Vec<DayGroup>,
+    payouts: Vec<PayoutLine>,
 }
+
 
 /// `/espace-producteur/{id}/commandes`.
 pub fn base(space: &InProducer) -> String {
@@ -149,10 +165,27 @@ async fn page(state: web::Data<AppState>, space: InProducer) -> Result<HttpRespo
             )),
         }
     }
+    let payouts = state
+        .store
+        .producer_payouts(space.producer.id)
+        .await?
+        .into_iter()
+        .take(PAYOUTS_SHOWN)
+        .map(|p| PayoutLine {
+            day: fr::day(p.distribution_starts_at, chrono_tz::Europe::Paris, now),
+            market: p.market_name,
+            net: fr::money(p.net),
+            available_on: p.available_on.map(|d| fr::date(d, now)).unwrap_or_default(),
+            paid_on: p.paid_on.map(|d| fr::date(d, now)).unwrap_or_default(),
+            offline: p.status == "offline",
+        })
+        .collect();
     space.visitor.page(&OrdersPage {
         chrome: space.chrome("Commandes", ProducerTab::Orders),
         base: base(&space),
+        planning: format!("{}/planifier", ProducerTab::Dashboard.href(space.producer.id)),
         days: days.into_iter().map(|(_, g)| g).collect(),
+        payouts,
     })
 }
 
