@@ -108,7 +108,9 @@ async fn page(
             gross: fr::money(p.gross),
             fee: fr::money(p.fee),
             net: fr::money(p.net),
-            available_on: p.available_on.map_or_else(String::new, |x| fr::date(x, now)),
+            available_on: p
+                .available_on
+                .map_or_else(String::new, |x| fr::date(x, now)),
             paid_on: p.paid_on.map_or_else(String::new, |x| fr::date(x, now)),
             offline: p.status == "offline",
         })

@@ -132,7 +132,6 @@ struct OrdersPage {
     payouts: Vec<PayoutLine>,
 }
 
-
 /// `/espace-producteur/{id}/commandes`.
 pub fn base(space: &InProducer) -> String {
     ProducerTab::Orders.href(space.producer.id)
@@ -183,7 +182,10 @@ async fn page(state: web::Data<AppState>, space: InProducer) -> Result<HttpRespo
     space.visitor.page(&OrdersPage {
         chrome: space.chrome("Commandes", ProducerTab::Orders),
         base: base(&space),
-        planning: format!("{}/planifier", ProducerTab::Dashboard.href(space.producer.id)),
+        planning: format!(
+            "{}/planifier",
+            ProducerTab::Dashboard.href(space.producer.id)
+        ),
         days: days.into_iter().map(|(_, g)| g).collect(),
         payouts,
     })
