@@ -1,8 +1,8 @@
 //! Engine benchmarks (`cargo bench --bench engine`), on a private
 //! PostgreSQL cluster under `target/bench-cluster`:
 //!
-//! - `offer_actor/reserve_release`: one reservation and its release on a
-//!   live offer actor (in-process message round trips);
+//! - `offer_actor/reserve_release`: one take begun on a live offer actor's
+//!   ledger and aborted (in-process message round trips);
 //! - `writer/commit_100_orders`: the group-commit statement set for a batch
 //!   of 100 one-line orders, i.e. committed orders per second of the writer;
 //!
@@ -21,14 +21,18 @@ use std::time::{Duration, Instant};
 use actix::System;
 use chrono::Utc;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use etal::api::ws::messages::JsonEvents;
 use etal::configuration::{Settings, Sources};
 use etal::domain::money::Money;
-use etal::domain::order::OrderLine;
+use etal::domain::order::{OrderChangeKind, OrderLine};
+use etal::domain::quantity::Quantity;
+use etal::domain::stock::StockChange;
+use etal::domain::vat::VatRate;
 use etal::engine::clock::SystemClock;
-use etal::engine::offer_actor::{GetStock, Release, ReleaseOf, Reserve};
+use etal::engine::offer_actor::{Abort, Begin, GetStock};
 use etal::engine::Engine;
 use etal::store::cluster::PrivateCluster;
-use etal::store::order_writes::{OrderWrite, OrderWriteKind};
+use etal::store::order_writes::OrderWrite;
 use etal::store::Store;
 use rust_decimal::Decimal;
 use sqlx::{Connection, Executor, PgConnection};
@@ -47,7 +51,7 @@ struct Fixture {
 
 fn settings(url: &str) -> Settings {
     let mut s = Settings::load_from(&Sources::default()).expect("settings");
-    s.database.url = url.to_owned();
+    s.database.url = url.into();
     s
 }
 
@@ -172,6 +176,7 @@ async fn memory_per_offer_actor() {
         writer,
         Arc::new(SystemClock),
         &settings(&f.url).engine,
+        Arc::new(JsonEvents),
     );
     // Warm up allocator and pools with a first batch.
     for (id,) in ids.iter().take(500) {
@@ -268,6 +273,7 @@ fn benches(c: &mut Criterion) {
             writer_store,
             Arc::new(SystemClock),
             &settings(&f.url).engine,
+            Arc::new(JsonEvents),
         );
         (store, engine)
     });
@@ -280,16 +286,14 @@ fn benches(c: &mut Criterion) {
         b.iter_custom(|iters| {
             system.block_on(async {
                 let start = Instant::now();
+                let take = StockChange::Take {
+                    quantity: Quantity::ONE,
+                    from_hold: None,
+                };
                 for _ in 0..iters {
-                    let _ = actor
-                        .send(Reserve {
-                            quantity: Decimal::ONE,
-                        })
-                        .await;
-                    actor.do_send(Release {
-                        quantity: Decimal::ONE,
-                        of: ReleaseOf::Reservation,
-                    });
+                    if let Ok(Ok(id)) = actor.send(Begin { change: take }).await {
+                        actor.do_send(Abort { id });
+                    }
                 }
                 start.elapsed()
             })
@@ -311,7 +315,7 @@ fn benches(c: &mut Criterion) {
                     .map(|customer| {
                         number += 1;
                         OrderWrite {
-                            kind: OrderWriteKind::Create,
+                            kind: OrderChangeKind::Create,
                             order_id: Uuid::new_v4(),
                             distribution_id: f.distribution,
                             customer_id: *customer,
@@ -321,10 +325,11 @@ fn benches(c: &mut Criterion) {
                                 id: Uuid::new_v4(),
                                 offer_id: f.offer,
                                 participation_id: f.participation,
-                                quantity: Decimal::ONE,
+                                quantity: Quantity::ONE,
                                 unit_price: Money::from_rounded(Decimal::new(1200, 2))
                                     .unwrap_or(Money::ZERO),
-                                vat_rate: Decimal::new(55, 1),
+                                vat_rate: VatRate::parse(Decimal::new(55, 1), "vat")
+                                    .expect("a valid rate"),
                             }],
                             movements: vec![(f.offer, Decimal::ONE)],
                             idempotency: None,
@@ -339,7 +344,7 @@ fn benches(c: &mut Criterion) {
                 let cancel: Vec<OrderWrite> = batch
                     .into_iter()
                     .map(|mut w| {
-                        w.kind = OrderWriteKind::Cancel;
+                        w.kind = OrderChangeKind::Cancel;
                         w.movements.clear();
                         w
                     })

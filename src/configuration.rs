@@ -15,6 +15,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use config::{Config, Environment, File, FileFormat};
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 const BUILT_IN_DEFAULTS: &str = include_str!("../config/default.toml");
@@ -48,8 +49,10 @@ pub struct ServerSettings {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
-    /// Empty means "run the private cluster under `data_dir`".
-    pub url: String,
+    /// Empty means "run the private cluster under `data_dir`". A secret
+    /// (it may carry a password): shown with the password redacted.
+    #[serde(serialize_with = "serialize_url_redacted")]
+    pub url: SecretString,
     pub data_dir: PathBuf,
     /// Database name inside the private cluster.
     pub name: String,
@@ -145,7 +148,9 @@ pub struct NotifySettings {
     /// `starttls`, `tls` (implicit TLS) or `none` (a local relay only).
     pub smtp_tls: SmtpTls,
     pub smtp_username: String,
-    pub smtp_password: String,
+    /// Shown as `***` when set.
+    #[serde(serialize_with = "serialize_redacted")]
+    pub smtp_password: SecretString,
     /// Sender, e.g. `etal <no-reply@example.org>`.
     pub from: String,
     /// Delivery attempts per message before it is left aside.
@@ -308,18 +313,35 @@ impl Settings {
 
     /// Whether the engine runs its own private PostgreSQL cluster.
     pub fn uses_private_cluster(&self) -> bool {
-        self.database.url.trim().is_empty()
+        self.database.url.expose_secret().trim().is_empty()
     }
 
-    /// The configuration as TOML with secrets (the database password) redacted.
+    /// The configuration as TOML with secrets (the database password, the
+    /// SMTP password) redacted.
     pub fn redacted_toml(&self) -> String {
-        let mut shown = self.clone();
-        shown.database.url = redact_url_password(&shown.database.url);
-        if !shown.notify.smtp_password.is_empty() {
-            shown.notify.smtp_password = "***".into();
-        }
-        toml_string(&shown)
+        toml_string(self)
     }
+}
+
+/// Writes a secret as `***` (or empty when unset): secrets are never shown.
+fn serialize_redacted<S: serde::Serializer>(
+    secret: &SecretString,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let shown = if secret.expose_secret().is_empty() {
+        ""
+    } else {
+        "***"
+    };
+    serializer.serialize_str(shown)
+}
+
+/// Writes a database URL with its password redacted.
+fn serialize_url_redacted<S: serde::Serializer>(
+    url: &SecretString,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&redact_url_password(url.expose_secret()))
 }
 
 fn toml_string(settings: &Settings) -> String {
@@ -419,8 +441,12 @@ mod tests {
         assert_eq!(s.server.listen.port(), 9100, "profile beats default.toml");
         assert_eq!(s.server.body_limit_bytes, 4096, "env beats profile");
         assert_eq!(s.log.format, LogFormat::Json, "default.toml beats built-in");
-        assert_eq!(s.database.url, "postgres://u:secret@db/etal");
+        assert_eq!(
+            s.database.url.expose_secret(),
+            "postgres://u:secret@db/etal"
+        );
         assert!(!s.uses_private_cluster());
+        assert!(!format!("{s:?}").contains("secret"), "Debug hides secrets");
         let shown = s.redacted_toml();
         assert!(!shown.contains("secret"), "{shown}");
         assert!(shown.contains("postgres://u:***@db/etal"), "{shown}");

@@ -28,6 +28,7 @@ mod history;
 mod sales;
 mod summary;
 
+use secrecy::ExposeSecret;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -107,7 +108,7 @@ pub async fn seed(settings: &Settings) -> Result<Demo, DemoError> {
 /// [`seed`] with an injected clock (tests move "now" to check renewals).
 pub async fn seed_with_clock(settings: &Settings, clock: SharedClock) -> Result<Demo, DemoError> {
     let database = resolve_database(settings).await?;
-    let outcome = seed_in(settings, &database.url, clock).await;
+    let outcome = seed_in(settings, database.url.expose_secret(), clock).await;
     if let Some(cluster) = database.started_cluster {
         let stopped = tokio::task::spawn_blocking(move || cluster.stop()).await;
         if !matches!(stopped, Ok(Ok(()))) {
@@ -123,7 +124,13 @@ async fn seed_in(settings: &Settings, url: &str, clock: SharedClock) -> Result<D
     let store = Store::connect_lazy(url, 4, timeout)?;
     let writer_store = Store::connect_lazy(url, 2, timeout)?;
     store.migrate().await?;
-    let engine = Engine::start(store.clone(), writer_store.clone(), clock, &settings.engine);
+    let engine = Engine::start(
+        store.clone(),
+        writer_store.clone(),
+        clock,
+        &settings.engine,
+        Arc::new(crate::api::ws::messages::JsonEvents),
+    );
     let outcome = ensure(&engine).await;
     engine.stop();
     lock.release().await;

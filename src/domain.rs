@@ -3,6 +3,7 @@
 //! so every rule is unit-tested beside its type.
 
 pub mod account;
+pub mod cart;
 pub mod decimal;
 pub mod error;
 pub mod geo;
@@ -18,7 +19,10 @@ pub mod pricing;
 pub mod quantity;
 pub mod recap;
 pub mod roles;
+pub mod sale;
 pub mod schedule;
+pub mod shop;
+pub mod stock;
 pub mod text;
 pub mod vat;
 pub mod window;
@@ -28,7 +32,7 @@ pub use error::FieldError;
 pub use geo::{haversine_km, Coordinates};
 pub use money::{round_cents, Money};
 pub use percent::Percent;
-pub use quantity::{available, available_clamped, Quantity, StockLevel};
+pub use quantity::{Quantity, StockLevel};
 pub use roles::ProducerRole;
 pub use text::{LongText, Name, ShortText};
 pub use vat::{price_excl_vat, vat_amount, VatBreakdown, VatRate};

@@ -1,24 +1,34 @@
-//! The ordering engine: offer and distribution actors, their registry, the
-//! group-committing order writer and the event hub. Time comes only from
-//! [`clock`], so every rule that depends on "now" is testable.
+//! The ordering engine: thin adapters around the pure rules of
+//! `domain::sale` (one distribution actor per distribution) and
+//! `domain::stock` (one offer actor per offer, each owning its stock
+//! ledger), the group-committing order writer and the event hub. Time comes
+//! only from [`clock`], so every rule that depends on "now" is testable.
 //!
 //! [`Engine`] is the handle the API holds. It finds (or lazily activates)
 //! the actor of an offer or a distribution; actors are spread over one
-//! arbiter (thread) per core by their id, and each passivates when idle.
-//! The ordering protocol itself is in [`ordering`].
+//! arbiter (thread) per core — distributions by their id, offers beside the
+//! distribution whose order first activates them (or by their own id, see
+//! `engine.actor_placement`) — and each passivates when idle.
+//!
+//! Layers, arrows pointing down: the protocols that `impl Engine`
+//! ([`ordering`], [`stock_moves`], [`shop`], [`storefront`], [`after_sale`],
+//! [`jobs`]) use this handle; the handle holds the actors, the writer, the
+//! hub and the idempotency keys; those know only the domain, the store and
+//! [`error`].
 
-pub mod adjust;
 pub mod after_sale;
 pub mod clock;
 pub mod distribution_actor;
+pub mod error;
 pub mod events;
 pub mod idempotency;
 pub mod jobs;
 pub mod notifier;
 pub mod offer_actor;
 pub mod ordering;
-pub mod sale;
 pub mod shop;
+pub mod stock_moves;
+pub mod storefront;
 pub mod withdraw;
 pub mod writer;
 
@@ -35,7 +45,8 @@ use crate::configuration::{ActorPlacement, EngineSettings};
 use crate::store::Store;
 use clock::SharedClock;
 use distribution_actor::DistributionActor;
-use events::EventHub;
+use error::OrderError;
+use events::{EventEncoder, EventHub};
 use idempotency::Idempotency;
 use offer_actor::OfferActor;
 use writer::{OrderWriter, WriterLimits};
@@ -63,13 +74,15 @@ struct EngineInner {
 
 impl Engine {
     /// Starts the engine: the actor threads, the order writer (on its own
-    /// `writer_store` connections) and the window ticker. Must run inside an
+    /// `writer_store` connections), the window ticker and the event hub,
+    /// whose live events `encoder` turns into bytes. Must run inside an
     /// actix system.
     pub fn start(
         store: Store,
         writer_store: Store,
         clock: SharedClock,
         settings: &EngineSettings,
+        encoder: Arc<dyn EventEncoder>,
     ) -> Self {
         let threads = match settings.actor_threads {
             0 => std::thread::available_parallelism().map_or(2, usize::from),
@@ -89,7 +102,7 @@ impl Engine {
             inner: Arc::new(EngineInner {
                 store,
                 clock,
-                hub: EventHub::new(),
+                hub: EventHub::new(encoder),
                 writer,
                 offers: Arc::new(DashMap::new()),
                 distributions: Arc::new(DashMap::new()),
@@ -159,8 +172,20 @@ impl Engine {
         &self.inner.hub
     }
 
-    pub(crate) fn actor_timeout(&self) -> Duration {
-        self.inner.actor_timeout
+    /// Sends to an actor with the configured timeout: a full or slow mailbox
+    /// answers "overloaded" rather than waiting without bound.
+    pub(crate) async fn ask<A, M>(&self, addr: &Addr<A>, msg: M) -> Result<M::Result, OrderError>
+    where
+        A: Actor + Handler<M>,
+        A::Context: actix::dev::ToEnvelope<A, M>,
+        M: Message + Send + 'static,
+        M::Result: Send,
+    {
+        match addr.send(msg).timeout(self.inner.actor_timeout).await {
+            Ok(result) => Ok(result),
+            Err(MailboxError::Timeout) => Err(OrderError::Overloaded),
+            Err(MailboxError::Closed) => Err(OrderError::Unavailable),
+        }
     }
 
     fn arbiter_for(&self, id: Uuid) -> ArbiterHandle {

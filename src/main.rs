@@ -9,6 +9,7 @@
 //! argon2 hash then stayed in per-thread arenas — 64 concurrent sign-ups
 //! left the engine at 1 GB of RSS (22 MB with mimalloc).
 
+use secrecy::ExposeSecret;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -182,8 +183,12 @@ async fn migrate(settings: Settings) -> Result<(), String> {
     let database = resolve_database(&settings)
         .await
         .map_err(|e| e.to_string())?;
-    let store = Store::connect_lazy(&database.url, 2, std::time::Duration::from_secs(10))
-        .map_err(|e| e.to_string())?;
+    let store = Store::connect_lazy(
+        database.url.expose_secret(),
+        2,
+        std::time::Duration::from_secs(10),
+    )
+    .map_err(|e| e.to_string())?;
     store.migrate().await.map_err(|e| e.to_string())?;
     store.close().await;
     println!("migrations applied");

@@ -4,6 +4,7 @@
 //! listener, and serve until SIGINT/SIGTERM — then finish in-flight
 //! requests, free the lock and stop the private cluster if we started it.
 
+use secrecy::{ExposeSecret, SecretString};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,7 +45,8 @@ pub enum StartError {
 
 /// The database an engine uses, and whether this process started its cluster.
 pub struct ResolvedDatabase {
-    pub url: String,
+    /// Its URL (a secret: it may carry a password).
+    pub url: SecretString,
     /// `Some` when this process started the private cluster (and so stops it).
     pub started_cluster: Option<PrivateCluster>,
 }
@@ -71,7 +73,7 @@ pub async fn resolve_database(settings: &Settings) -> Result<ResolvedDatabase, S
         .create_database_if_missing(&settings.database.name)
         .await?;
     admin.close().await;
-    let url = cluster.url(&settings.database.name);
+    let url = SecretString::from(cluster.url(&settings.database.name));
     tracing::info!(data_dir = %cluster.data_dir().display(), ?outcome, "private PostgreSQL cluster");
     Ok(ResolvedDatabase {
         url,
@@ -104,9 +106,9 @@ impl Application {
         clock: SharedClock,
     ) -> Result<Self, StartError> {
         let database = resolve_database(&settings).await?;
-        let lock = EngineLock::acquire(&database.url).await?;
+        let lock = EngineLock::acquire(database.url.expose_secret()).await?;
         let store = Store::connect_lazy(
-            &database.url,
+            database.url.expose_secret(),
             settings.database.max_connections,
             Duration::from_secs(settings.database.connect_timeout_secs),
         )?;
@@ -128,11 +130,17 @@ impl Application {
         // The order writer has connections of its own: a rush of requests
         // must never make committing orders wait for the request pool.
         let writer_store = Store::connect_lazy(
-            &database.url,
+            database.url.expose_secret(),
             settings.engine.writer_connections,
             Duration::from_secs(settings.database.connect_timeout_secs),
         )?;
-        let engine = Engine::start(store.clone(), writer_store, clock.clone(), &settings.engine);
+        let engine = Engine::start(
+            store.clone(),
+            writer_store,
+            clock.clone(),
+            &settings.engine,
+            Arc::new(crate::api::ws::messages::JsonEvents),
+        );
         crate::engine::jobs::Jobs::new(engine.clone(), &settings).spawn();
         let state = AppState {
             live: LiveThreads::start(settings.server.live_threads),

@@ -56,6 +56,17 @@ pub enum DbError {
     Other(String),
 }
 
+impl DbError {
+    /// A stored value that breaks a rule of the domain (a row written
+    /// behind the engine's back, or a schema laxer than the domain).
+    pub fn corrupt(error: crate::domain::error::FieldError) -> DbError {
+        DbError::Other(format!(
+            "a stored {} breaks a rule: {}",
+            error.field, error.reason
+        ))
+    }
+}
+
 impl From<sqlx::Error> for DbError {
     fn from(e: sqlx::Error) -> Self {
         match &e {

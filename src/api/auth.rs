@@ -4,6 +4,7 @@
 //! customer. Handlers ask it for the role they need, so the permission rule
 //! of each endpoint reads in one line.
 
+use secrecy::{ExposeSecret, SecretString};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -85,28 +86,30 @@ impl Caller {
 }
 
 /// The clear token of a request: the bearer header first, then `?token=`.
-pub fn token_of(req: &HttpRequest) -> Option<String> {
+pub fn token_of(req: &HttpRequest) -> Option<SecretString> {
     if let Some(value) = req.headers().get(header::AUTHORIZATION) {
         let value = value.to_str().ok()?;
         let (scheme, token) = value.split_once(' ')?;
-        return scheme
-            .eq_ignore_ascii_case("bearer")
-            .then(|| token.trim().to_owned())
-            .filter(|t| !t.is_empty());
+        let token = token.trim();
+        return (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty())
+            .then(|| SecretString::from(token));
     }
     web::Query::<TokenQuery>::from_query(req.query_string())
         .ok()
         .and_then(|q| q.into_inner().token)
-        .filter(|t| !t.is_empty())
+        .filter(|t| !t.expose_secret().is_empty())
 }
 
 #[derive(serde::Deserialize)]
 struct TokenQuery {
-    token: Option<String>,
+    token: Option<SecretString>,
 }
 
 /// Resolves a clear token to its caller, or 401.
-pub async fn authenticate(state: &AppState, token: Option<String>) -> Result<Caller, ApiError> {
+pub async fn authenticate(
+    state: &AppState,
+    token: Option<SecretString>,
+) -> Result<Caller, ApiError> {
     let token = token.ok_or_else(|| {
         ApiError::unauthorized("sign in first: send `Authorization: Bearer <token>`")
     })?;

@@ -20,9 +20,9 @@ use super::producers::existing_producer;
 use super::state::AppState;
 use crate::domain::money::Money;
 use crate::domain::order::order_total;
+use crate::domain::order::LineView;
 use crate::domain::planning::sale_status;
 use crate::domain::window::SaleStatus;
-use crate::engine::ordering::LineView;
 use crate::store::storefront::{BoardOffer, BoardOrder, BoardSale};
 
 /// Most sales one board shows.

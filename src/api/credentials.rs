@@ -8,6 +8,7 @@
 //! would otherwise take gigabytes — which the allocator keeps afterwards —
 //! and starve every other request of CPU. The others wait their turn.
 
+use secrecy::{ExposeSecret, SecretString};
 use std::sync::OnceLock;
 
 use argon2::password_hash::rand_core::OsRng;
@@ -22,29 +23,24 @@ use tokio::sync::Semaphore;
 use crate::domain::account::Password;
 
 /// A freshly minted bearer token: the clear text goes to the client once.
+#[derive(Debug)]
 pub struct IssuedToken {
-    pub clear: String,
+    pub clear: SecretString,
     pub hash: [u8; 32],
-}
-
-impl std::fmt::Debug for IssuedToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("IssuedToken(***)")
-    }
 }
 
 /// Mints a token of 256 random bits.
 pub fn issue_token() -> IssuedToken {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let clear = URL_SAFE_NO_PAD.encode(bytes);
+    let clear = SecretString::from(URL_SAFE_NO_PAD.encode(bytes));
     let hash = hash_token(&clear);
     IssuedToken { clear, hash }
 }
 
 /// The stored form of a token.
-pub fn hash_token(clear: &str) -> [u8; 32] {
-    Sha256::digest(clear.as_bytes()).into()
+pub fn hash_token(clear: &SecretString) -> [u8; 32] {
+    Sha256::digest(clear.expose_secret().as_bytes()).into()
 }
 
 fn hasher(memory_kib: u32) -> Argon2<'static> {
@@ -168,10 +164,14 @@ mod tests {
     fn tokens_are_random_and_hashed() {
         let a = issue_token();
         let b = issue_token();
-        assert_ne!(a.clear, b.clear);
-        assert_eq!(a.clear.len(), 43, "256 bits in unpadded base64url");
+        assert_ne!(a.clear.expose_secret(), b.clear.expose_secret());
+        assert_eq!(
+            a.clear.expose_secret().len(),
+            43,
+            "256 bits in unpadded base64url"
+        );
         assert_eq!(hash_token(&a.clear), a.hash);
-        assert!(!format!("{a:?}").contains(&a.clear));
+        assert!(!format!("{a:?}").contains(a.clear.expose_secret()));
     }
 
     #[test]

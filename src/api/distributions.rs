@@ -40,7 +40,6 @@ use crate::domain::planning::{parse_instant, weekly_count, DistributionStatus};
 use crate::domain::schedule::weekly_series;
 use crate::domain::text::ShortText;
 use crate::domain::window::{DistributionTimes, OrderWindow};
-use crate::engine::distribution_actor::Reload;
 use crate::store::distributions::{CancelOutcome, DistributionRecord, EditOutcome, PlanningMarket};
 
 /// A distribution to create or the new state of one (`PUT`). Times are
@@ -155,9 +154,7 @@ pub async fn existing_distribution(
 /// Tells the distribution's actor, if active, to re-read it from the
 /// database (times, windows, participations) after a change made here.
 pub fn distribution_changed(state: &AppState, id: Uuid) {
-    if let Some(actor) = state.engine.active_distribution(id) {
-        actor.do_send(Reload);
-    }
+    state.engine.reload_distribution(id);
 }
 
 /// The 409 for a distribution that is not upcoming any more.

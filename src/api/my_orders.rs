@@ -9,7 +9,7 @@ use super::auth::Caller;
 use super::orders::record_view;
 use super::problem::ApiError;
 use super::state::AppState;
-use crate::engine::ordering::OrderView;
+use crate::domain::order::{OrderStatus, OrderView};
 
 /// The caller's confirmed order in a distribution (same shape as
 /// `GET /orders/{id}`); 404 when they have none.
@@ -35,7 +35,7 @@ pub async fn my_order(
         .store
         .order_record(id)
         .await?
-        .filter(|r| r.status == "confirmed" && r.order.customer_id == caller.account_id)
+        .filter(|r| r.status == OrderStatus::Confirmed && r.order.customer_id == caller.account_id)
         .ok_or_else(none)?;
     Ok(web::Json(record_view(&record)))
 }

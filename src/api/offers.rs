@@ -27,8 +27,9 @@ use super::state::AppState;
 use super::validate::Collect;
 use crate::domain::error::FieldError;
 use crate::domain::money::Money;
-use crate::domain::offer::{real_stock, OfferPrice, OfferSpec, RawDecimal, StockFigures};
+use crate::domain::offer::{real_stock, OfferPrice, OfferSpec, RawDecimal};
 use crate::domain::quantity::StockLevel;
+use crate::domain::stock::StockFigures;
 use crate::domain::vat::VatRate;
 use crate::store::offers::{OfferRecord, OfferSave};
 

@@ -15,9 +15,11 @@ use super::problem::ApiError;
 use super::state::AppState;
 use crate::domain::decimal::parse_decimal;
 use crate::domain::error::FieldError;
+use crate::domain::order::{OrderStatus, OrderView};
+use crate::domain::sale::{OrderChange, RequestedLine, SaleRefusal};
+use crate::engine::error::OrderError;
 use crate::engine::idempotency::IdempotencyKey;
-use crate::engine::ordering::{Customer, OrderError, OrderView};
-use crate::engine::sale::{Change, RequestedLine, SaleRefusal};
+use crate::engine::ordering::Customer;
 use crate::store::sale::OrderRecord;
 
 /// Most lines in one request.
@@ -122,11 +124,18 @@ pub fn order_problem(error: OrderError) -> ApiError {
                 })
                 .collect::<Vec<_>>()
                 .join("; ");
+            let offers: Vec<Value> = shortages
+                .iter()
+                .map(|s| {
+                    json!({
+                        "offer_id": s.offer_id,
+                        "requested": s.requested,
+                        "available": s.available.normalize().to_string(),
+                    })
+                })
+                .collect();
             ApiError::conflict_with("insufficient_stock", format!("not enough stock: {detail}"))
-                .with(
-                    "offers",
-                    serde_json::to_value(&shortages).unwrap_or_default(),
-                )
+                .with("offers", Value::Array(offers))
         }
         OrderError::KeyReused => ApiError::invalid_field(
             "Idempotency-Key",
@@ -194,7 +203,12 @@ pub async fn place_order(
     let key = idempotency_key(&req, &caller, distribution_id, &body)?;
     let view = state
         .engine
-        .change_order(distribution_id, customer(&caller), Change::Add(lines), key)
+        .change_order(
+            distribution_id,
+            customer(&caller),
+            OrderChange::Add(lines),
+            key,
+        )
         .await
         .map_err(order_problem)?;
     Ok(HttpResponse::Created().json(view))
@@ -225,16 +239,11 @@ pub async fn get_order(
 
 /// A stored order as its customer sees it, weighing included.
 pub(super) fn record_view(record: &OrderRecord) -> OrderView {
-    let status = if record.status == "cancelled" {
-        "cancelled"
-    } else {
-        "confirmed"
-    };
     OrderView::after_sale(
         record.order.id,
         record.order.number,
         record.distribution_id,
-        status,
+        record.status,
         &record.order.lines,
         &record.weighings,
     )
@@ -253,7 +262,7 @@ pub async fn change_order(
     body: web::Json<OrderInput>,
 ) -> Result<web::Json<OrderView>, ApiError> {
     let record = own_order(&state, &caller, *path).await?;
-    if record.status == "cancelled" {
+    if record.status == OrderStatus::Cancelled {
         return Err(ApiError::conflict_with(
             "order_cancelled",
             "this order was cancelled",
@@ -265,7 +274,7 @@ pub async fn change_order(
         .change_order(
             record.distribution_id,
             customer(&caller),
-            Change::Replace(lines),
+            OrderChange::Replace(lines),
             None,
         )
         .await
@@ -284,7 +293,7 @@ pub async fn cancel_order(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let record = own_order(&state, &caller, *path).await?;
-    if record.status == "cancelled" {
+    if record.status == OrderStatus::Cancelled {
         return Ok(HttpResponse::NoContent().finish());
     }
     state
@@ -292,7 +301,7 @@ pub async fn cancel_order(
         .change_order(
             record.distribution_id,
             customer(&caller),
-            Change::Cancel,
+            OrderChange::Cancel,
             None,
         )
         .await

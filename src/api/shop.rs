@@ -9,7 +9,7 @@ use super::auth::Caller;
 use super::orders::order_problem;
 use super::problem::ApiError;
 use super::state::AppState;
-use crate::engine::shop::ShopView;
+use crate::domain::shop::ShopView;
 
 /// What is on sale in a distribution, with live availability.
 #[utoipa::path(tag = "orders", responses((status = 200, description = "the shop document"), (status = 404)))]

@@ -16,6 +16,7 @@
 //! feeds is [`session`].
 
 pub mod market;
+pub mod messages;
 pub mod producer;
 pub mod session;
 pub mod storefront;

@@ -20,14 +20,14 @@ use uuid::Uuid;
 use super::build::Setup;
 use super::data;
 use super::DemoError;
-use crate::domain::money::Money;
+use crate::domain::order::OrderChangeKind;
 use crate::domain::order::OrderLine;
 use crate::domain::quantity::{Quantity, StockLevel};
 use crate::domain::window::DistributionTimes;
 use crate::engine::after_sale::LineChange;
 use crate::engine::Engine;
 use crate::store::messages::NewMessage;
-use crate::store::order_writes::{OrderWrite, OrderWriteKind};
+use crate::store::order_writes::OrderWrite;
 use crate::store::participations::NewParticipation;
 
 /// Last week's orders: customer index, lines (product, offer, quantity).
@@ -166,10 +166,10 @@ async fn past_distribution(
                 .find(|o| o.offer_id == offer_id)
                 .ok_or_else(|| DemoError::Data(format!("`{product}` is not in the sale")))?;
             let quantity = Quantity::parse_str(quantity, "quantity")?.value();
-            let pieces = if sold.multi_weight {
-                vec![Decimal::ONE; quantity.try_into().unwrap_or(1)]
+            let pieces = if sold.product.multi_weight {
+                vec![Quantity::parse(Decimal::ONE, "quantity")?; quantity.try_into().unwrap_or(1)]
             } else {
-                vec![quantity]
+                vec![Quantity::parse(quantity, "quantity")?]
             };
             for piece in pieces {
                 order_lines.push(OrderLine {
@@ -177,14 +177,14 @@ async fn past_distribution(
                     offer_id,
                     participation_id: sold.participation_id,
                     quantity: piece,
-                    unit_price: Money::parse(sold.price, "price")?,
+                    unit_price: sold.price,
                     vat_rate: sold.vat_rate,
                 });
             }
             movements.push((offer_id, quantity));
         }
         writes.push(OrderWrite {
-            kind: OrderWriteKind::Create,
+            kind: OrderChangeKind::Create,
             order_id: Uuid::new_v4(),
             distribution_id: record.id,
             customer_id: account.id,
@@ -208,7 +208,7 @@ async fn past_distribution(
         let stock = store
             .set_offer_stock(offer_id, true, Some(level), None)
             .await?;
-        engine.stock_changed(stock.offer_id, stock.tracked, stock.real);
+        engine.stock_changed(stock.offer_id, stock.tracked, level);
     }
     Ok(())
 }

@@ -28,10 +28,10 @@ use super::data;
 use super::DemoError;
 use crate::domain::market::parse_timezone;
 use crate::domain::quantity::Quantity;
+use crate::domain::sale::{OrderChange, RequestedLine, SaleRefusal};
 use crate::domain::window::{DistributionTimes, SaleStatus};
-use crate::engine::distribution_actor::Reload;
-use crate::engine::ordering::{Customer, OrderError};
-use crate::engine::sale::{Change, RequestedLine, SaleRefusal};
+use crate::engine::error::OrderError;
+use crate::engine::ordering::Customer;
 use crate::engine::Engine;
 use crate::store::distributions::DistributionRecord;
 use crate::store::participations::NewParticipation;
@@ -195,9 +195,7 @@ async fn ensure_participations(
         })
         .collect();
     store.create_participations(&items).await?;
-    if let Some(actor) = engine.active_distribution(id) {
-        actor.do_send(Reload);
-    }
+    engine.reload_distribution(id);
     Ok(())
 }
 
@@ -236,7 +234,7 @@ async fn order(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let change = Change::Add(lines.clone());
+        let change = OrderChange::Add(lines.clone());
         match engine
             .change_order(distribution, customer.clone(), change, None)
             .await

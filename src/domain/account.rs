@@ -5,6 +5,7 @@
 //! its `Debug` prints `Password(***)` and it has no `Display`; hashing is the
 //! store's job (argon2), not the domain's.
 
+use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -93,9 +94,10 @@ impl<'de> Deserialize<'de> for Email {
 
 /// A clear-text password of 8..=128 characters, kept as typed (no trimming).
 ///
-/// Deliberately neither `Display` nor `Serialize`, and `Debug` hides it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Password(String);
+/// A [`SecretString`]: neither `Display` nor `Serialize`, `Debug` hides it,
+/// and its memory is wiped when dropped.
+#[derive(Clone)]
+pub struct Password(SecretString);
 
 impl Password {
     /// Fewest characters accepted.
@@ -112,12 +114,12 @@ impl Password {
         if len > Self::MAX_LEN {
             return Err(FieldError::new(field, "must be at most 128 characters"));
         }
-        Ok(Password(value.to_owned()))
+        Ok(Password(SecretString::from(value)))
     }
 
     /// The clear text, for hashing or verifying only.
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose_secret()
     }
 }
 

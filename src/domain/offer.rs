@@ -12,8 +12,8 @@
 //!   `variable_price`, except for multi-weight products, whose units are
 //!   counted one by one and so are always whole;
 //! * real stock is ≥ 0 and whole unless the product is fractional
-//!   ([`real_stock`]); `available = real − ordered` only means something for
-//!   tracked offers ([`StockFigures::available`]);
+//!   ([`real_stock`]); what is available of it is the stock ledger's
+//!   business ([`crate::domain::stock`]);
 //! * the price is entered VAT included; the excluded part and the VAT are
 //!   derived, rounded half-up to the cent ([`OfferPrice`]).
 //!
@@ -28,7 +28,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use super::decimal::parse_decimal;
 use super::error::FieldError;
 use super::money::Money;
-use super::quantity::{available, Quantity, StockLevel};
+use super::quantity::{Quantity, StockLevel};
 use super::text::{LongText, Name, ShortText};
 use super::vat::{price_excl_vat, vat_amount, VatRate};
 
@@ -238,22 +238,6 @@ impl OfferPrice {
     }
 }
 
-/// An offer's stock line: tracked or not, real, ordered (undelivered).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StockFigures {
-    pub tracked: bool,
-    pub real: Decimal,
-    pub ordered: Decimal,
-}
-
-impl StockFigures {
-    /// `real − ordered` for a tracked offer (negative when real stock was
-    /// lowered below what is already ordered); `None` = unlimited.
-    pub fn available(&self) -> Option<Decimal> {
-        self.tracked.then(|| available(self.real, self.ordered))
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -349,19 +333,5 @@ mod tests {
         let sac = OfferPrice::new(Money::parse(dec!(20), "p").unwrap(), rate);
         assert_eq!(sac.price_excl_vat.to_string(), "18.96");
         assert_eq!(sac.vat_amount.to_string(), "1.04");
-    }
-
-    #[test]
-    fn availability_only_when_tracked() {
-        let mut s = StockFigures {
-            tracked: true,
-            real: dec!(10),
-            ordered: dec!(3),
-        };
-        assert_eq!(s.available(), Some(dec!(7)));
-        s.real = dec!(1);
-        assert_eq!(s.available(), Some(dec!(-2)));
-        s.tracked = false;
-        assert_eq!(s.available(), None);
     }
 }

@@ -1,16 +1,26 @@
-//! Orders as plain data: lines with frozen prices, totals, and the
-//! reservation difference between two versions of an order (what a change
-//! must reserve more of, and what it gives back). The engine uses the
-//! difference so that changing an order reserves or releases only what moved,
-//! and the line changes so that the writer writes only the rows that moved.
+//! Orders as plain data: lines with frozen prices, totals, the status and
+//! kinds of change of an order, and the reservation difference between two
+//! versions of an order (what a change must take more of, and what it gives
+//! back). The engine uses the difference so that changing an order takes or
+//! gives back only what moved, and the line changes so that the writer
+//! writes only the rows that moved. How a customer sees an order is
+//! [`view`].
+
+pub mod view;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::money::{round_cents, Money};
+use super::error::FieldError;
+use super::money::Money;
+use super::pricing::line_total;
+use super::quantity::Quantity;
+use super::vat::VatRate;
+
+pub use view::{LineView, OrderView};
 
 /// One line of an order, its unit price frozen when it was ordered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -18,16 +28,81 @@ pub struct OrderLine {
     pub id: Uuid,
     pub offer_id: Uuid,
     pub participation_id: Uuid,
-    pub quantity: Decimal,
+    pub quantity: Quantity,
     pub unit_price: Money,
-    pub vat_rate: Decimal,
+    pub vat_rate: VatRate,
 }
 
 impl OrderLine {
     /// Quantity × unit price, rounded half-up to cents.
     pub fn total(&self) -> Money {
-        Money::from_rounded(round_cents(self.unit_price.amount() * self.quantity))
-            .unwrap_or(Money::ZERO)
+        line_total(self.unit_price, self.quantity)
+    }
+}
+
+/// A customer's confirmed order in a distribution.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Order {
+    pub id: Uuid,
+    pub customer_id: Uuid,
+    pub customer_name: String,
+    pub number: i32,
+    pub lines: Vec<OrderLine>,
+}
+
+/// Where an order stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    Confirmed,
+    Cancelled,
+}
+
+impl OrderStatus {
+    /// `"confirmed"` or `"cancelled"` (as stored).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Confirmed => "confirmed",
+            OrderStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// Reads a stored status.
+    pub fn parse(value: &str) -> Result<OrderStatus, FieldError> {
+        match value {
+            "confirmed" => Ok(OrderStatus::Confirmed),
+            "cancelled" => Ok(OrderStatus::Cancelled),
+            _ => Err(FieldError::new("status", "must be confirmed or cancelled")),
+        }
+    }
+}
+
+impl TryFrom<String> for OrderStatus {
+    type Error = FieldError;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        OrderStatus::parse(&value)
+    }
+}
+
+/// What happens to an order in a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderChangeKind {
+    /// A new order with its lines.
+    Create,
+    /// The order's lines change.
+    Replace,
+    /// The order is cancelled (its lines stay, for history).
+    Cancel,
+}
+
+impl OrderChangeKind {
+    /// The order's status after the change.
+    pub fn status(self) -> OrderStatus {
+        match self {
+            OrderChangeKind::Cancel => OrderStatus::Cancelled,
+            OrderChangeKind::Create | OrderChangeKind::Replace => OrderStatus::Confirmed,
+        }
     }
 }
 
@@ -48,14 +123,14 @@ pub fn order_total(lines: &[OrderLine]) -> Money {
 pub fn quantities_by_offer(lines: &[OrderLine]) -> BTreeMap<Uuid, Decimal> {
     let mut by_offer = BTreeMap::new();
     for line in lines {
-        *by_offer.entry(line.offer_id).or_insert(Decimal::ZERO) += line.quantity;
+        *by_offer.entry(line.offer_id).or_insert(Decimal::ZERO) += line.quantity.value();
     }
     by_offer
 }
 
 /// What changes between two versions of an order, per offer: positive
-/// quantities must be reserved before the change commits, negative ones are
-/// released after it commits. Offers whose quantity did not move are absent.
+/// quantities must be taken before the change commits, negative ones are
+/// given back once it commits. Offers whose quantity did not move are absent.
 pub fn reservation_delta(before: &[OrderLine], after: &[OrderLine]) -> BTreeMap<Uuid, Decimal> {
     let mut delta = quantities_by_offer(after);
     for (offer, quantity) in quantities_by_offer(before) {
@@ -66,21 +141,24 @@ pub fn reservation_delta(before: &[OrderLine], after: &[OrderLine]) -> BTreeMap<
 }
 
 /// Quantities per offer, in offer order.
-pub type OfferQuantities = Vec<(Uuid, Decimal)>;
+pub type OfferQuantities = Vec<(Uuid, Quantity)>;
 
-/// The parts of a delta: (to reserve, to release), both with positive quantities.
-pub fn split_delta(delta: &BTreeMap<Uuid, Decimal>) -> (OfferQuantities, OfferQuantities) {
-    let reserve = delta
-        .iter()
-        .filter(|(_, q)| q.is_sign_positive())
-        .map(|(o, q)| (*o, *q))
-        .collect();
-    let release = delta
-        .iter()
-        .filter(|(_, q)| q.is_sign_negative())
-        .map(|(o, q)| (*o, -*q))
-        .collect();
-    (reserve, release)
+/// The parts of a delta: (to take, to give back), both positive; an offer
+/// moving more than [`Quantity::MAX`] at once is refused, naming `field`.
+pub fn split_delta(
+    delta: &BTreeMap<Uuid, Decimal>,
+    field: &str,
+) -> Result<(OfferQuantities, OfferQuantities), FieldError> {
+    let (mut take, mut give_back) = (Vec::new(), Vec::new());
+    for (offer, q) in delta {
+        let quantity = Quantity::parse(q.abs(), field)?;
+        if q.is_sign_positive() {
+            take.push((*offer, quantity));
+        } else {
+            give_back.push((*offer, quantity));
+        }
+    }
+    Ok((take, give_back))
 }
 
 /// What a new version of an order's lines writes: the lines that are new
@@ -111,6 +189,7 @@ pub fn line_changes(before: &[OrderLine], after: &[OrderLine]) -> LineChanges {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use rust_decimal_macros::dec;
@@ -120,10 +199,14 @@ mod tests {
             id: Uuid::new_v4(),
             offer_id: offer,
             participation_id: Uuid::nil(),
-            quantity,
+            quantity: Quantity::parse(quantity, "quantity").unwrap(),
             unit_price: Money::parse(price, "price").unwrap(),
-            vat_rate: dec!(5.5),
+            vat_rate: VatRate::parse(dec!(5.5), "rate").unwrap(),
         }
+    }
+
+    fn q(value: Decimal) -> Quantity {
+        Quantity::parse(value, "q").unwrap()
     }
 
     #[test]
@@ -150,9 +233,9 @@ mod tests {
         assert_eq!(delta.get(&a), None, "unchanged total quantity for a");
         assert_eq!(delta.get(&b), Some(&dec!(-1)));
         assert_eq!(delta.get(&c), Some(&dec!(4)));
-        let (reserve, release) = split_delta(&delta);
-        assert_eq!(reserve, vec![(c, dec!(4))]);
-        assert_eq!(release, vec![(b, dec!(1))]);
+        let (take, give_back) = split_delta(&delta, "lines").unwrap();
+        assert_eq!(take, vec![(c, q(dec!(4)))]);
+        assert_eq!(give_back, vec![(b, q(dec!(1)))]);
     }
 
     #[test]
@@ -163,7 +246,7 @@ mod tests {
         let gone = line(c, dec!(1), dec!(1));
         let before = vec![kept.clone(), grown.clone(), gone.clone()];
         let mut grown_after = grown.clone();
-        grown_after.quantity = dec!(3);
+        grown_after.quantity = q(dec!(3));
         let added = line(c, dec!(5), dec!(2));
         let after = vec![kept, grown_after.clone(), added.clone()];
         let changes = line_changes(&before, &after);
@@ -178,6 +261,28 @@ mod tests {
         let a = Uuid::new_v4();
         let before = vec![line(a, dec!(2), dec!(1))];
         let delta = reservation_delta(&before, &[]);
-        assert_eq!(split_delta(&delta).1, vec![(a, dec!(2))]);
+        assert_eq!(
+            split_delta(&delta, "lines").unwrap().1,
+            vec![(a, q(dec!(2)))]
+        );
+    }
+
+    #[test]
+    fn an_offer_cannot_move_more_than_the_largest_quantity_at_once() {
+        let a = Uuid::new_v4();
+        let delta = BTreeMap::from([(a, Quantity::MAX + dec!(1))]);
+        assert_eq!(split_delta(&delta, "lines").unwrap_err().field, "lines");
+    }
+
+    #[test]
+    fn statuses_and_kinds() {
+        assert_eq!(
+            OrderStatus::parse("cancelled").unwrap(),
+            OrderStatus::Cancelled
+        );
+        assert_eq!(OrderStatus::Confirmed.as_str(), "confirmed");
+        assert!(OrderStatus::parse("lost").is_err());
+        assert_eq!(OrderChangeKind::Cancel.status(), OrderStatus::Cancelled);
+        assert_eq!(OrderChangeKind::Replace.status(), OrderStatus::Confirmed);
     }
 }

@@ -1,11 +1,10 @@
-//! Quantities ordered or offered, stock levels, and availability.
+//! Quantities ordered or offered, and stock levels.
 //!
 //! A quantity is positive, has at most three decimals (grams of a kilo) and
 //! at most [`Quantity::MAX`]. Customers order whole units unless the product
 //! is sold by weight (`variable_price`, bulk), which [`Quantity::parse_for`]
-//! enforces. Stock is per offer: `available = real − ordered`, which can go
-//! negative when a producer lowers real stock below what is already ordered;
-//! storefronts show it clamped at zero.
+//! enforces. A stock level is what a producer has (≥ 0); what is available
+//! of it is the stock ledger's ([`crate::domain::stock`]).
 
 use std::fmt;
 
@@ -26,6 +25,9 @@ pub struct Quantity(Decimal);
 impl Quantity {
     /// Largest quantity accepted in one line or offer.
     pub const MAX: Decimal = dec!(1_000_000);
+
+    /// One unit.
+    pub const ONE: Quantity = Quantity(Decimal::ONE);
 
     /// Validates a quantity that may be fractional: `0 < q ≤ MAX`, ≤ 3 decimals.
     pub fn parse(value: Decimal, field: &str) -> Result<Quantity, FieldError> {
@@ -68,6 +70,12 @@ impl Quantity {
     /// Whether the quantity is a whole number.
     pub fn is_whole(self) -> bool {
         self.0.fract().is_zero()
+    }
+
+    /// `self + other`, or `None` beyond [`Quantity::MAX`].
+    pub fn checked_add(self, other: Quantity) -> Option<Quantity> {
+        let sum = self.0 + other.0;
+        (sum <= Self::MAX).then(|| Quantity(sum.normalize()))
     }
 }
 
@@ -145,16 +153,6 @@ impl<'de> Deserialize<'de> for StockLevel {
     }
 }
 
-/// `real − ordered`; negative when real stock was lowered below the orders.
-pub fn available(real: Decimal, ordered: Decimal) -> Decimal {
-    (real - ordered).normalize()
-}
-
-/// [`available`] shown to customers: never below zero.
-pub fn available_clamped(real: Decimal, ordered: Decimal) -> Decimal {
-    available(real, ordered).max(Decimal::ZERO)
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -179,6 +177,14 @@ mod tests {
         }
         assert_eq!(Quantity::parse_str("2", "q").unwrap().to_string(), "2");
         assert!(Quantity::parse_str("deux", "q").is_err());
+    }
+
+    #[test]
+    fn sums_stay_within_bounds() {
+        let a = Quantity::parse(dec!(1.5), "q").unwrap();
+        assert_eq!(a.checked_add(Quantity::ONE).unwrap().value(), dec!(2.5));
+        let max = Quantity::parse(Quantity::MAX, "q").unwrap();
+        assert_eq!(max.checked_add(Quantity::ONE), None);
     }
 
     #[test]
@@ -216,13 +222,5 @@ mod tests {
         assert!(StockLevel::parse(dec!(0.0005), "real").is_err());
         let s: StockLevel = serde_json::from_str("3").unwrap();
         assert_eq!(serde_json::to_string(&s).unwrap(), r#""3""#);
-    }
-
-    #[test]
-    fn availability() {
-        assert_eq!(available(dec!(10), dec!(3)), dec!(7));
-        assert_eq!(available(dec!(2), dec!(5)), dec!(-3));
-        assert_eq!(available_clamped(dec!(2), dec!(5)), dec!(0));
-        assert_eq!(available_clamped(dec!(1.5), dec!(0.5)).to_string(), "1");
     }
 }

@@ -14,12 +14,12 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::adjust::{MoveError, StockMove};
-use super::distribution_actor::Reload;
-use super::ordering::OrderError;
+use super::error::OrderError;
+use super::stock_moves::{MoveError, StockMove};
 use super::Engine;
 use crate::domain::error::FieldError;
 use crate::domain::money::Money;
+use crate::domain::order::OrderStatus;
 use crate::domain::pricing::weighed_total;
 use crate::domain::quantity::Quantity;
 use crate::store::after_sale::{EditRefusal, LineContext, LineEdit};
@@ -98,7 +98,7 @@ pub fn check_changeable(ctx: &LineContext, now: DateTime<Utc>) -> Result<(), Aft
             ),
         ));
     }
-    if ctx.order_status != "confirmed" {
+    if ctx.order_status != OrderStatus::Confirmed {
         return Err(AfterSaleError::Refused(
             "order_cancelled",
             "this order was cancelled".into(),
@@ -140,6 +140,17 @@ pub fn parse_weight(
     let price = Money::parse(ctx.unit_price, "unit_price")?;
     let per = Quantity::parse(ctx.offer_quantity, "offer_quantity")?;
     Ok((weight.value(), weighed_total(price, per, weight)))
+}
+
+/// The stock move of a line's quantity changing by `delta`: a take when it
+/// grows, a give-back when it shrinks.
+fn line_move(offer_id: Uuid, delta: Decimal) -> Option<StockMove> {
+    let quantity = Quantity::parse(delta.abs(), "quantity").ok()?;
+    Some(if delta.is_sign_positive() {
+        StockMove::take(offer_id, quantity, None)
+    } else {
+        StockMove::give_back(offer_id, quantity)
+    })
 }
 
 pub(crate) fn notice(
@@ -242,11 +253,7 @@ impl Engine {
             notice: quantity.map(|q| notice(ctx, q, change.reason.as_deref())),
         };
         let moves: Vec<StockMove> = quantity
-            .map(|q| StockMove {
-                offer_id: ctx.offer_id,
-                ordered: q - ctx.quantity,
-                real: Decimal::ZERO,
-            })
+            .and_then(|q| line_move(ctx.offer_id, q - ctx.quantity))
             .into_iter()
             .collect();
         let store = self.store().clone();
@@ -298,7 +305,7 @@ impl Engine {
                 continue;
             }
             if let Err(refusal) = check_changeable(ctx, now) {
-                if ctx.order_status != "confirmed" && ctx.validated_at.is_none() {
+                if ctx.order_status != OrderStatus::Confirmed && ctx.validated_at.is_none() {
                     errors.push(FieldError::new(field, "this order was cancelled"));
                     continue;
                 }
@@ -327,12 +334,5 @@ impl Engine {
         self.store().edit_lines(&edits).await??;
         self.reload_distribution(distribution_id);
         Ok(edits.len())
-    }
-
-    /// The distribution's actor (if active) re-reads its orders.
-    pub(crate) fn reload_distribution(&self, distribution_id: Uuid) {
-        if let Some(actor) = self.active_distribution(distribution_id) {
-            actor.do_send(Reload);
-        }
     }
 }

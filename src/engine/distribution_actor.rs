@@ -1,6 +1,7 @@
 //! The distribution actor: one per distribution being ordered or watched.
-//! It owns the distribution's [`Sale`] and handles one message at a time, so
-//! order numbers, window checks and "one order per customer" need no lock.
+//! It owns the distribution's [`Sale`] (the rules, in `domain::sale`) and
+//! hands it one message at a time, so order numbers, window checks and
+//! "one order per customer" need no lock.
 //!
 //! It loads itself from the database when started (freezing the prices of
 //! sales that have opened), reloads when a window opens or a catalog is
@@ -16,9 +17,9 @@ use uuid::Uuid;
 
 use super::clock::SharedClock;
 use super::events::EventHub;
-use super::sale::{Change, Plan, Sale, SaleRefusal};
-use crate::domain::window::SaleStatus;
-use crate::store::sale::{DistributionRecord, SaleOffer, SaleParticipation, StoredOrder};
+use crate::domain::order::Order;
+use crate::domain::sale::{OrderChange, Plan, Sale, SaleParticipation, SaleRefusal};
+use crate::domain::shop::ShopView;
 use crate::store::{DbResult, Store};
 
 /// Validate a change and reserve its place in line.
@@ -27,7 +28,7 @@ use crate::store::{DbResult, Store};
 pub struct Prepare {
     pub customer_id: Uuid,
     pub customer_name: String,
-    pub change: Change,
+    pub change: OrderChange,
 }
 
 /// Re-check the windows at the instant of acceptance; allocate the number.
@@ -47,12 +48,12 @@ pub struct Finish {
 
 /// What the shop shows (availability is added by the engine).
 #[derive(Message)]
-#[rtype(result = "Option<ShopData>")]
+#[rtype(result = "Option<ShopView>")]
 pub struct GetShop;
 
 /// The customer's confirmed order in this distribution.
 #[derive(Message)]
-#[rtype(result = "Option<StoredOrder>")]
+#[rtype(result = "Option<Order>")]
 pub struct CustomerOrder {
     pub customer_id: Uuid,
 }
@@ -66,14 +67,6 @@ pub struct Reload;
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Tick;
-
-/// A copy of what a shop needs.
-#[derive(Debug, Clone)]
-pub struct ShopData {
-    pub distribution: DistributionRecord,
-    pub participations: Vec<(SaleParticipation, SaleStatus)>,
-    pub offers: Vec<SaleOffer>,
-}
 
 /// The actor.
 pub struct DistributionActor {
@@ -271,7 +264,7 @@ impl Handler<Finish> for DistributionActor {
 }
 
 impl Handler<GetShop> for DistributionActor {
-    type Result = Option<ShopData>;
+    type Result = Option<ShopView>;
 
     fn handle(&mut self, _: GetShop, ctx: &mut Context<Self>) -> Self::Result {
         let now = self.clock.now();
@@ -279,21 +272,12 @@ impl Handler<GetShop> for DistributionActor {
         if !sale.needs_freeze(now).is_empty() {
             self.load(ctx);
         }
-        let sale = self.sale.as_ref()?;
-        Some(ShopData {
-            distribution: sale.distribution.clone(),
-            participations: sale
-                .participations
-                .iter()
-                .map(|p| (p.clone(), sale.status(p, now)))
-                .collect(),
-            offers: sale.shop_offers().into_iter().cloned().collect(),
-        })
+        Some(ShopView::of_sale(self.sale.as_ref()?, now))
     }
 }
 
 impl Handler<CustomerOrder> for DistributionActor {
-    type Result = Option<StoredOrder>;
+    type Result = Option<Order>;
 
     fn handle(&mut self, msg: CustomerOrder, _: &mut Context<Self>) -> Self::Result {
         self.sale_mut().ok()?.orders.get(&msg.customer_id).cloned()

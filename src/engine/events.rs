@@ -1,10 +1,12 @@
 //! The event hub: where actors drop what changed, and where live sessions
-//! subscribe. Nothing here ever waits on a client.
+//! subscribe. Nothing here ever waits on a client. Events are typed
+//! ([`live`]); the API layer's [`EventEncoder`], given when the engine
+//! starts, turns each into the bytes every subscriber then shares.
 //!
-//! - Offer actors record each offer's latest stock (a map write) and mark
+//! - Offer actors record each offer's latest figures (a map write) and mark
 //!   the offer dirty. The hub task ([`task`]) wakes every
 //!   `push_coalesce_ms`, builds each dirty offer's frame once from the
-//!   *latest* stock and broadcasts it to the storefronts selling it and to
+//!   *latest* figures and broadcasts it to the storefronts selling it and to
 //!   its producer's feed: changes are coalesced per offer, the last value
 //!   always goes out, and nothing older follows it.
 //! - Storefront snapshots are stamped by the same task, between two
@@ -17,7 +19,7 @@
 //! `ws_buffer_frames` slots: a subscriber that falls behind loses its
 //! backlog (`Lagged`) instead of slowing anyone, and resynchronises.
 
-pub mod frames;
+pub mod live;
 pub mod orders;
 pub mod task;
 
@@ -30,22 +32,23 @@ use tokio::sync::{broadcast, mpsc};
 use uuid::Uuid;
 
 use crate::configuration::EngineSettings;
+use crate::domain::stock::StockFigures;
 use crate::domain::window::SaleStatus;
-use crate::store::sale::OfferStock;
 use crate::store::Store;
-pub use frames::{Frame, Push};
-pub use task::Subscription;
+pub use live::{EventEncoder, Frame, LiveEvent, Push};
+pub use task::{HubGone, Subscription};
 
 /// Shared, cheap to clone.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct EventHub {
     inner: Arc<HubInner>,
 }
 
-#[derive(Default)]
 struct HubInner {
-    /// Latest stock of every active offer actor.
-    stocks: DashMap<Uuid, OfferStock>,
+    /// Turns events into the bytes sessions write.
+    encoder: Arc<dyn EventEncoder>,
+    /// Latest figures of every active offer actor.
+    stocks: DashMap<Uuid, StockFigures>,
     /// Offers changed since the last flush, with their first change instant.
     dirty: DashMap<Uuid, Instant>,
     /// Live storefronts, by distribution.
@@ -98,8 +101,29 @@ impl Drop for SessionPermit {
 }
 
 impl EventHub {
-    pub fn new() -> Self {
-        Self::default()
+    /// A hub whose events `encoder` turns into bytes.
+    pub fn new(encoder: Arc<dyn EventEncoder>) -> Self {
+        Self {
+            inner: Arc::new(HubInner {
+                encoder,
+                stocks: DashMap::new(),
+                dirty: DashMap::new(),
+                storefronts: DashMap::new(),
+                watched_offers: DashMap::new(),
+                producers: DashMap::new(),
+                markets: DashMap::new(),
+                statuses: DashMap::new(),
+                epoch: AtomicU64::new(0),
+                sessions: AtomicUsize::new(0),
+                config: OnceLock::new(),
+                commands: OnceLock::new(),
+            }),
+        }
+    }
+
+    /// Encodes an event into a frame shared by every subscriber.
+    pub fn frame(&self, event: &LiveEvent, at: Option<Instant>) -> Option<Frame> {
+        Frame::encode(self.inner.encoder.as_ref(), event, at)
     }
 
     /// Starts the hub task (flushes, snapshots, clean-up). Called once by
@@ -129,8 +153,8 @@ impl EventHub {
         self.inner.config.get().copied().unwrap_or_default()
     }
 
-    /// An offer actor's stock changed.
-    pub fn offer_stock(&self, offer_id: Uuid, stock: OfferStock) {
+    /// An offer actor's figures changed.
+    pub fn offer_stock(&self, offer_id: Uuid, stock: StockFigures) {
         self.inner.stocks.insert(offer_id, stock);
         // After the write: a flush that misses this mark read the new value.
         if self.wants_stock(offer_id) {
@@ -141,8 +165,8 @@ impl EventHub {
         }
     }
 
-    /// The latest stock an offer actor reported, if it is active.
-    pub fn latest_stock(&self, offer_id: Uuid) -> Option<OfferStock> {
+    /// The latest figures an offer actor reported, if it is active.
+    pub fn latest_stock(&self, offer_id: Uuid) -> Option<StockFigures> {
         self.inner.stocks.get(&offer_id).map(|s| *s)
     }
 
@@ -193,7 +217,8 @@ impl EventHub {
                 (Some(_), SaleStatus::Open) => true,
                 (Some(_), SaleStatus::Closed) => false,
             };
-            if let Some(frame) = frames::sale_edge(catalog_id, opened, Instant::now()) {
+            let edge = LiveEvent::SaleEdge { catalog_id, opened };
+            if let Some(frame) = self.frame(&edge, Some(Instant::now())) {
                 let _ = tx.send(Push::one(frame));
             }
         }

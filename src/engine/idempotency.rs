@@ -25,7 +25,8 @@ use dashmap::DashMap;
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use super::ordering::{OrderError, OrderView};
+use super::error::OrderError;
+use crate::domain::order::OrderView;
 use crate::store::Store;
 
 /// A key as sent by a client, with a hash of the request it came with.
@@ -159,9 +160,7 @@ async fn stored_answer(
     if record.request_hash != key.request_hash {
         return Err(OrderError::KeyReused);
     }
-    serde_json::from_value(record.body)
-        .map(Some)
-        .map_err(|_| OrderError::Unavailable)
+    Ok(Some(record.answer))
 }
 
 impl Idempotency {

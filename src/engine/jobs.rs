@@ -6,7 +6,7 @@
 //! - **delivery settlement**: `engine.delivery_delay_minutes` after a
 //!   distribution ends its orders count as delivered (`real −= delivered`,
 //!   `ordered −= delivered`), through [`Engine::with_stock_moves`] so the
-//!   offer actors follow, exactly once (`distributions.delivered_at`);
+//!   stock ledgers follow, exactly once (`distributions.delivered_at`);
 //! - **outbox delivery** through the [`Notifier`].
 //!
 //! [`Jobs::spawn`] runs a pass every `engine.jobs_interval_ms`; tests call
@@ -21,11 +21,12 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
-use super::adjust::{MoveError, StockMove};
 use super::notifier::Notifier;
+use super::stock_moves::{MoveError, StockMove};
 use super::{Engine, EngineInner};
 use crate::configuration::Settings;
 use crate::domain::market::parse_timezone;
+use crate::domain::quantity::StockLevel;
 use crate::domain::recap::render::{summary_text, Heading};
 use crate::domain::recap::Recap;
 use crate::store::after_sale::DueSummary;
@@ -204,14 +205,12 @@ impl Engine {
     ) -> DbResult<bool> {
         let store = self.store().clone();
         let plan = store.delivery_plan(distribution_id).await?;
-        let moves: Vec<StockMove> = plan
-            .iter()
-            .map(|o| StockMove {
-                offer_id: o.offer_id,
-                ordered: -o.quantity,
-                real: o.real_after() - o.real,
-            })
-            .collect();
+        let mut moves = Vec::with_capacity(plan.len());
+        for offer in &plan {
+            let delivered = StockLevel::parse(offer.quantity, "quantity")
+                .map_err(|e| DbError::Other(format!("delivered quantity out of range: {e:?}")))?;
+            moves.push(StockMove::deliver(offer.offer_id, delivered));
+        }
         let write = async move { store.settle_delivery(distribution_id, now, &plan).await };
         match self.with_stock_moves(&moves, write).await {
             Ok(()) => {

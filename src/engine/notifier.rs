@@ -7,6 +7,7 @@
 //! the next pass until `max_attempts`. Causes queue each message once (its
 //! `dedupe_key`), so a restart re-sends nothing already sent.
 
+use secrecy::ExposeSecret;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -137,7 +138,7 @@ fn smtp(
     if !settings.smtp_username.is_empty() {
         builder = builder.credentials(Credentials::new(
             settings.smtp_username.clone(),
-            settings.smtp_password.clone(),
+            settings.smtp_password.expose_secret().to_owned(),
         ));
     }
     let from: Mailbox = settings.from.parse().map_err(|e| format!("from: {e}"))?;

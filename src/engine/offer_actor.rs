@@ -1,81 +1,55 @@
-//! The offer actor: one per offer being ordered, shared by every market and
-//! distribution that sells it. It is the only place where the offer's
-//! availability changes while the engine runs, one message at a time, so
-//! two customers can never both take the last unit.
+//! The offer actor: one per offer being ordered or held, shared by every
+//! market and distribution that sells it. It owns the offer's stock
+//! [`Ledger`] and hands it one message at a time, so two customers can
+//! never both take the last unit; every rule is the ledger's, the actor
+//! only loads it, publishes its figures after each change and passivates.
 //!
-//! `ordered` counts confirmed orders *and* reservations still on their way
-//! to the database (`pending`). A reservation is settled after its order
-//! commits, or released if the commit fails. A quantity an order change
-//! gives back is first *held* (before the commit) and released after it, so
-//! the release reaches an actor whose `ordered` predates the commit. The
-//! actor passivates only when idle with nothing pending or held, so a fresh
-//! activation (which rebuilds `ordered` from the database) never misses or
-//! double-counts an in-flight change.
+//! It loads the ledger from the database when started (`ordered` is the
+//! sum of undelivered confirmed lines) and passivates only when idle and
+//! the ledger is not busy (nothing in flight, nothing held), so a fresh
+//! activation never misses or double-counts a change.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use dashmap::DashMap;
-use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::events::EventHub;
-use crate::store::sale::OfferStock;
+use crate::domain::cart::CartKey;
+use crate::domain::quantity::StockLevel;
+use crate::domain::stock::{Ledger, PendingId, Shortage, StockChange, StockFigures};
 use crate::store::Store;
 
-/// Reserve `quantity` units; refused with what is available when short.
-#[derive(Message)]
-#[rtype(result = "Result<(), ReserveRefused>")]
-pub struct Reserve {
-    pub quantity: Decimal,
-}
-
-/// Why a reservation was not granted.
+/// Why the actor did not begin a change.
 #[derive(Debug, Clone, PartialEq)]
-pub enum ReserveRefused {
-    /// Not enough stock; `available` is what is left (never negative).
-    Insufficient { available: Decimal },
-    /// The actor is passivating: look it up again.
+pub enum BeginRefused {
+    /// Not enough stock.
+    Short(Shortage),
+    /// The actor is passivating or could not load: look it up again.
     Gone,
 }
 
-/// A granted reservation's order committed: it is no longer pending.
+/// Begin a change that commits later (see [`Ledger::begin`]).
+#[derive(Message)]
+#[rtype(result = "Result<PendingId, BeginRefused>")]
+pub struct Begin {
+    pub change: StockChange<CartKey>,
+}
+
+/// The change's write committed.
 #[derive(Message)]
 #[rtype(result = "()")]
-pub struct Settle {
-    pub quantity: Decimal,
+pub struct Commit {
+    pub id: PendingId,
 }
 
-/// Announce that a change about to commit gives back `quantity` units.
-#[derive(Message)]
-#[rtype(result = "Result<(), ReserveRefused>")]
-pub struct Hold {
-    pub quantity: Decimal,
-}
-
-/// What a [`Release`] gives back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReleaseOf {
-    /// A granted reservation whose order failed to commit.
-    Reservation,
-    /// A held quantity whose change committed.
-    Hold,
-}
-
-/// Give back `quantity` units to the available stock.
+/// The change's write failed.
 #[derive(Message)]
 #[rtype(result = "()")]
-pub struct Release {
-    pub quantity: Decimal,
-    pub of: ReleaseOf,
-}
-
-/// A held quantity whose change failed: nothing is given back.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Unhold {
-    pub quantity: Decimal,
+pub struct Abort {
+    pub id: PendingId,
 }
 
 /// The producer changed the stock (already written to the database).
@@ -83,22 +57,12 @@ pub struct Unhold {
 #[rtype(result = "()")]
 pub struct SetStock {
     pub tracked: bool,
-    pub real: Decimal,
+    pub real: StockLevel,
 }
 
-/// A committed change of the figures, announced by a [`Hold`] of `held`:
-/// `ordered` and `real` are added (delivery: both negative).
+/// The actor's current figures (`None` while not loaded).
 #[derive(Message)]
-#[rtype(result = "()")]
-pub struct Adjust {
-    pub held: Decimal,
-    pub ordered: Decimal,
-    pub real: Decimal,
-}
-
-/// The actor's current view of the stock.
-#[derive(Message)]
-#[rtype(result = "Option<OfferStock>")]
+#[rtype(result = "Option<StockFigures>")]
 pub struct GetStock;
 
 /// State of one offer.
@@ -107,11 +71,7 @@ pub struct OfferActor {
     store: Store,
     hub: EventHub,
     registry: Arc<DashMap<Uuid, Addr<OfferActor>>>,
-    stock: Option<OfferStock>,
-    /// Granted reservations whose orders are not committed yet.
-    pending: Decimal,
-    /// Quantities that changes about to commit will give back.
-    held: Decimal,
+    ledger: Option<Ledger<CartKey>>,
     last_used: Instant,
     idle_after: Duration,
     mailbox_capacity: usize,
@@ -132,9 +92,7 @@ impl OfferActor {
             store,
             hub,
             registry,
-            stock: None,
-            pending: Decimal::ZERO,
-            held: Decimal::ZERO,
+            ledger: None,
             last_used: Instant::now(),
             idle_after,
             mailbox_capacity,
@@ -143,13 +101,26 @@ impl OfferActor {
     }
 
     fn publish(&self) {
-        if let Some(stock) = self.stock {
-            self.hub.offer_stock(self.id, stock);
+        if let Some(ledger) = &self.ledger {
+            self.hub.offer_stock(self.id, ledger.figures());
         }
     }
 
-    fn touch(&mut self) {
+    /// The ledger, if loaded and not passivating.
+    fn ledger(&mut self) -> Option<&mut Ledger<CartKey>> {
         self.last_used = Instant::now();
+        self.ledger.as_mut().filter(|_| !self.passivated)
+    }
+
+    /// Applies `change` to the ledger; publishes the figures if they moved.
+    fn change<T>(&mut self, change: impl FnOnce(&mut Ledger<CartKey>) -> T) -> Option<T> {
+        let ledger = self.ledger()?;
+        let before = ledger.figures();
+        let outcome = change(ledger);
+        if ledger.figures() != before {
+            self.publish();
+        }
+        Some(outcome)
     }
 
     fn passivate(&mut self, ctx: &mut Context<Self>) {
@@ -174,7 +145,7 @@ impl Actor for OfferActor {
                 .into_actor(self)
                 .map(|loaded, actor, ctx| match loaded {
                     Ok(Some(stock)) => {
-                        actor.stock = Some(stock);
+                        actor.ledger = Some(Ledger::new(stock.tracked, stock.real, stock.ordered));
                         actor.publish();
                     }
                     Ok(None) => {
@@ -189,7 +160,7 @@ impl Actor for OfferActor {
         );
         let check_every = (self.idle_after / 4).max(Duration::from_millis(50));
         ctx.run_interval(check_every, |actor, ctx| {
-            let busy = !actor.pending.is_zero() || !actor.held.is_zero();
+            let busy = actor.ledger.as_ref().is_some_and(Ledger::is_busy);
             if !busy && actor.last_used.elapsed() >= actor.idle_after {
                 actor.passivate(ctx);
             }
@@ -198,80 +169,36 @@ impl Actor for OfferActor {
 
     fn stopped(&mut self, _: &mut Context<Self>) {
         metrics::gauge!("engine_active_offer_actors").decrement(1.0);
-        let id = self.id;
         if !self.passivated {
-            self.registry.remove(&id);
+            self.registry.remove(&self.id);
         }
     }
 }
 
-impl Handler<Reserve> for OfferActor {
-    type Result = Result<(), ReserveRefused>;
+impl Handler<Begin> for OfferActor {
+    type Result = Result<PendingId, BeginRefused>;
 
-    fn handle(&mut self, msg: Reserve, _: &mut Context<Self>) -> Self::Result {
-        self.touch();
-        let Some(stock) = self.stock.as_mut().filter(|_| !self.passivated) else {
-            return Err(ReserveRefused::Gone);
-        };
-        let available = stock.real - stock.ordered;
-        if stock.tracked && msg.quantity > available {
-            return Err(ReserveRefused::Insufficient {
-                available: available.max(Decimal::ZERO),
-            });
-        }
-        stock.ordered += msg.quantity;
-        self.pending += msg.quantity;
-        self.publish();
-        Ok(())
+    fn handle(&mut self, msg: Begin, _: &mut Context<Self>) -> Self::Result {
+        // A take counts at once (and is published); the others when they commit.
+        self.change(|ledger| ledger.begin(msg.change))
+            .ok_or(BeginRefused::Gone)?
+            .map_err(BeginRefused::Short)
     }
 }
 
-impl Handler<Settle> for OfferActor {
+impl Handler<Commit> for OfferActor {
     type Result = ();
 
-    fn handle(&mut self, msg: Settle, _: &mut Context<Self>) {
-        self.touch();
-        self.pending = (self.pending - msg.quantity).max(Decimal::ZERO);
+    fn handle(&mut self, msg: Commit, _: &mut Context<Self>) {
+        self.change(|ledger| ledger.commit(msg.id));
     }
 }
 
-impl Handler<Hold> for OfferActor {
-    type Result = Result<(), ReserveRefused>;
-
-    fn handle(&mut self, msg: Hold, _: &mut Context<Self>) -> Self::Result {
-        self.touch();
-        if self.stock.is_none() || self.passivated {
-            return Err(ReserveRefused::Gone);
-        }
-        self.held += msg.quantity;
-        Ok(())
-    }
-}
-
-impl Handler<Release> for OfferActor {
+impl Handler<Abort> for OfferActor {
     type Result = ();
 
-    fn handle(&mut self, msg: Release, _: &mut Context<Self>) {
-        self.touch();
-        match msg.of {
-            ReleaseOf::Reservation => {
-                self.pending = (self.pending - msg.quantity).max(Decimal::ZERO)
-            }
-            ReleaseOf::Hold => self.held = (self.held - msg.quantity).max(Decimal::ZERO),
-        }
-        if let Some(stock) = self.stock.as_mut() {
-            stock.ordered -= msg.quantity;
-        }
-        self.publish();
-    }
-}
-
-impl Handler<Unhold> for OfferActor {
-    type Result = ();
-
-    fn handle(&mut self, msg: Unhold, _: &mut Context<Self>) {
-        self.touch();
-        self.held = (self.held - msg.quantity).max(Decimal::ZERO);
+    fn handle(&mut self, msg: Abort, _: &mut Context<Self>) {
+        self.change(|ledger| ledger.abort(msg.id));
     }
 }
 
@@ -279,34 +206,15 @@ impl Handler<SetStock> for OfferActor {
     type Result = ();
 
     fn handle(&mut self, msg: SetStock, _: &mut Context<Self>) {
-        self.touch();
-        if let Some(stock) = self.stock.as_mut() {
-            stock.tracked = msg.tracked;
-            stock.real = msg.real;
-        }
-        self.publish();
-    }
-}
-
-impl Handler<Adjust> for OfferActor {
-    type Result = ();
-
-    fn handle(&mut self, msg: Adjust, _: &mut Context<Self>) {
-        self.touch();
-        self.held = (self.held - msg.held).max(Decimal::ZERO);
-        if let Some(stock) = self.stock.as_mut() {
-            stock.ordered += msg.ordered;
-            stock.real += msg.real;
-        }
-        self.publish();
+        self.change(|ledger| ledger.set_stock(msg.tracked, msg.real));
     }
 }
 
 impl Handler<GetStock> for OfferActor {
-    type Result = Option<OfferStock>;
+    type Result = Option<StockFigures>;
 
     fn handle(&mut self, _: GetStock, _: &mut Context<Self>) -> Self::Result {
-        self.touch();
-        self.stock
+        self.last_used = Instant::now();
+        self.ledger.as_ref().map(Ledger::figures)
     }
 }

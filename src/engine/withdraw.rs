@@ -4,7 +4,7 @@
 //!
 //! While a sale is open the order belongs to the distribution actor (a
 //! customer's change rewrites it there), so the removal is an order change
-//! like a customer's — [`Change::RemoveLine`] through
+//! like a customer's — [`OrderChange::RemoveLine`] through
 //! [`Engine::change_order`]: serialised with the customer's own changes,
 //! the stock given back through the offer actor, the order written by the
 //! order writer. Once committed, the change is kept in the audit log and
@@ -15,10 +15,12 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::after_sale::{check_changeable, notice, AfterSaleError, LineChange};
-use super::ordering::{Customer, OrderError};
-use super::sale::{Change, SaleRefusal};
+use super::error::OrderError;
+use super::ordering::Customer;
 use super::Engine;
 use crate::domain::error::FieldError;
+use crate::domain::order::OrderStatus;
+use crate::domain::sale::{OrderChange, SaleRefusal};
 use crate::store::after_sale::{LineContext, OpenSaleRemoval};
 
 impl Engine {
@@ -36,7 +38,7 @@ impl Engine {
         let open = self.clock().now() < ctx.last_close
             && ctx.validated_at.is_none()
             && ctx.cancelled_at.is_none();
-        if removal && open && ctx.order_status == "confirmed" {
+        if removal && open && ctx.order_status == OrderStatus::Confirmed {
             self.remove_line_in_open_sale(ctx, by, change.reason).await
         } else {
             self.change_line(ctx, by, change).await
@@ -64,7 +66,7 @@ impl Engine {
             .change_order(
                 ctx.distribution_id,
                 customer,
-                Change::RemoveLine(ctx.line_id),
+                OrderChange::RemoveLine(ctx.line_id),
                 None,
             )
             .await;

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::outbox::{queue, OutboxMessage};
 use super::{DbResult, Store};
 use crate::domain::money::Money;
+use crate::domain::order::OrderStatus;
 
 /// An order line with what deciding a change needs.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -23,7 +24,8 @@ pub struct LineContext {
     pub line_id: Uuid,
     pub order_id: Uuid,
     pub order_number: i32,
-    pub order_status: String,
+    #[sqlx(try_from = "String")]
+    pub order_status: OrderStatus,
     pub customer_id: Uuid,
     pub customer_email: String,
     pub distribution_id: Uuid,

@@ -18,8 +18,9 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::{DbError, DbResult, Store};
-use crate::domain::offer::{OfferSpec, StockFigures};
+use crate::domain::offer::OfferSpec;
 use crate::domain::quantity::StockLevel;
+use crate::domain::stock::StockFigures;
 
 /// An offer with what its views need: its producer, VAT rate, the
 /// product's `fractional` flag and the quantity currently ordered.
@@ -44,11 +45,7 @@ pub struct OfferRecord {
 
 impl OfferRecord {
     pub fn stock(&self) -> StockFigures {
-        StockFigures {
-            tracked: self.stock_tracked,
-            real: self.real_stock,
-            ordered: self.ordered,
-        }
+        StockFigures::stored(self.stock_tracked, self.real_stock, self.ordered)
     }
 }
 
@@ -64,11 +61,7 @@ pub struct StockRecord {
 
 impl StockRecord {
     pub fn figures(&self) -> StockFigures {
-        StockFigures {
-            tracked: self.tracked,
-            real: self.real,
-            ordered: self.ordered,
-        }
+        StockFigures::stored(self.tracked, self.real, self.ordered)
     }
 }
 

@@ -7,25 +7,19 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::{DbResult, Store};
-use crate::domain::order::OrderLine;
+use super::{DbError, DbResult, Store};
+use crate::domain::order::{OrderChangeKind, OrderLine, OrderView};
 
-/// What happens to an order in a write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OrderWriteKind {
-    /// A new order with its lines.
-    Create,
-    /// The order's lines change: `written_lines` are inserted or updated,
-    /// `removed_lines` deleted.
-    Replace,
-    /// The order is cancelled (its lines stay, for history).
-    Cancel,
-}
+/// The status an order's remembered answer replays: "201 Created" (placing
+/// an order is the only request that takes an `Idempotency-Key`).
+const ORDER_ANSWER_STATUS: i16 = 201;
 
-/// A confirmed change of one order, ready to be written.
+/// A confirmed change of one order, ready to be written: a new order with
+/// its lines; new or changed `written_lines` and `removed_lines` of a
+/// replaced one; a cancellation (its lines stay, for history).
 #[derive(Debug, Clone)]
 pub struct OrderWrite {
-    pub kind: OrderWriteKind,
+    pub kind: OrderChangeKind,
     pub order_id: Uuid,
     pub distribution_id: Uuid,
     pub customer_id: Uuid,
@@ -40,14 +34,14 @@ pub struct OrderWrite {
     pub at: DateTime<Utc>,
 }
 
-/// The answer remembered for an `Idempotency-Key`.
+/// The answer remembered for an `Idempotency-Key`: the order as it was
+/// answered (stored as its JSON document).
 #[derive(Debug, Clone)]
 pub struct IdempotencyRecord {
     pub account_id: Uuid,
     pub key: String,
     pub request_hash: Vec<u8>,
-    pub status: i16,
-    pub body: serde_json::Value,
+    pub answer: OrderView,
 }
 
 /// Column arrays of the order lines of a batch.
@@ -73,7 +67,7 @@ impl Store {
 
         let created: Vec<&OrderWrite> = batch
             .iter()
-            .filter(|w| w.kind == OrderWriteKind::Create)
+            .filter(|w| w.kind == OrderChangeKind::Create)
             .collect();
         if !created.is_empty() {
             sqlx::query(
@@ -90,8 +84,8 @@ impl Store {
             .await?;
         }
 
-        let replaced: Vec<Uuid> = ids_of(batch, OrderWriteKind::Replace);
-        let cancelled: Vec<Uuid> = ids_of(batch, OrderWriteKind::Cancel);
+        let replaced: Vec<Uuid> = ids_of(batch, OrderChangeKind::Replace);
+        let cancelled: Vec<Uuid> = ids_of(batch, OrderChangeKind::Cancel);
         if !replaced.is_empty() {
             sqlx::query("UPDATE orders SET updated_at = $2 WHERE id = ANY($1)")
                 .bind(&replaced)
@@ -120,15 +114,15 @@ impl Store {
         }
 
         let mut lines = LineColumns::default();
-        for write in batch.iter().filter(|w| w.kind != OrderWriteKind::Cancel) {
+        for write in batch.iter().filter(|w| w.kind != OrderChangeKind::Cancel) {
             for line in &write.written_lines {
                 lines.id.push(line.id);
                 lines.order.push(write.order_id);
                 lines.offer.push(line.offer_id);
                 lines.participation.push(line.participation_id);
-                lines.quantity.push(line.quantity);
+                lines.quantity.push(line.quantity.value());
                 lines.price.push(line.unit_price.amount());
-                lines.vat.push(line.vat_rate);
+                lines.vat.push(line.vat_rate.percent());
             }
         }
         if !lines.id.is_empty() {
@@ -182,6 +176,13 @@ impl Store {
             .filter_map(|w| w.idempotency.as_ref())
             .collect();
         if !keys.is_empty() {
+            let mut answers = Vec::with_capacity(keys.len());
+            for key in &keys {
+                answers.push(
+                    serde_json::to_value(&key.answer)
+                        .map_err(|e| DbError::Other(format!("order answer not encoded: {e}")))?,
+                );
+            }
             sqlx::query(
                 "INSERT INTO idempotency_keys (account_id, key, request_hash, status_code, response_body, created_at)
                  SELECT a, k, h, s, b, $6 FROM UNNEST($1::uuid[], $2::text[], $3::bytea[],
@@ -191,8 +192,8 @@ impl Store {
             .bind(keys.iter().map(|k| k.account_id).collect::<Vec<_>>())
             .bind(keys.iter().map(|k| k.key.clone()).collect::<Vec<_>>())
             .bind(keys.iter().map(|k| k.request_hash.clone()).collect::<Vec<_>>())
-            .bind(keys.iter().map(|k| k.status).collect::<Vec<_>>())
-            .bind(keys.iter().map(|k| k.body.clone()).collect::<Vec<_>>())
+            .bind(vec![ORDER_ANSWER_STATUS; keys.len()])
+            .bind(answers)
             .bind(at)
             .execute(&mut *tx)
             .await?;
@@ -216,14 +217,16 @@ impl Store {
         .bind(key)
         .fetch_optional(self.pool())
         .await?;
-        Ok(row.and_then(|(hash, status, body)| {
-            Some(IdempotencyRecord {
-                account_id,
-                key: key.to_owned(),
-                request_hash: hash,
-                status: status?,
-                body: body?,
-            })
+        let Some((request_hash, Some(_), Some(body))) = row else {
+            return Ok(None);
+        };
+        let answer = serde_json::from_value(body)
+            .map_err(|e| DbError::Other(format!("stored order answer unreadable: {e}")))?;
+        Ok(Some(IdempotencyRecord {
+            account_id,
+            key: key.to_owned(),
+            request_hash,
+            answer,
         }))
     }
 
@@ -255,7 +258,7 @@ pub struct UsedKey {
     pub answered: bool,
 }
 
-fn ids_of(batch: &[OrderWrite], kind: OrderWriteKind) -> Vec<Uuid> {
+fn ids_of(batch: &[OrderWrite], kind: OrderChangeKind) -> Vec<Uuid> {
     batch
         .iter()
         .filter(|w| w.kind == kind)

@@ -11,60 +11,75 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::{DbResult, Store};
+use super::{DbError, DbResult, Store};
 use crate::domain::money::Money;
-use crate::domain::order::{OrderLine, Weighing};
+use crate::domain::order::{Order, OrderLine, OrderStatus, Weighing};
+use crate::domain::quantity::Quantity;
+use crate::domain::sale::{SaleDistribution, SaleOffer, SaleParticipation, SaleProduct};
+use crate::domain::stock::StockFigures;
+use crate::domain::vat::VatRate;
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct DistributionRecord {
-    pub id: Uuid,
-    pub market_id: Uuid,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
-    pub cancelled_at: Option<DateTime<Utc>>,
-    pub validated_at: Option<DateTime<Utc>>,
+#[derive(sqlx::FromRow)]
+struct DistributionRow {
+    id: Uuid,
+    market_id: Uuid,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    cancelled_at: Option<DateTime<Utc>>,
+    validated_at: Option<DateTime<Utc>>,
 }
 
-/// A participation with its effective window (override or distribution default).
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct SaleParticipation {
-    pub id: Uuid,
-    pub catalog_id: Uuid,
-    pub catalog_name: String,
-    pub producer_id: Uuid,
-    pub producer_name: String,
-    pub opens_at: DateTime<Utc>,
-    pub closes_at: DateTime<Utc>,
-    pub snapshot_taken_at: Option<DateTime<Utc>>,
+#[derive(sqlx::FromRow)]
+struct ParticipationRow {
+    id: Uuid,
+    catalog_id: Uuid,
+    catalog_name: String,
+    producer_id: Uuid,
+    producer_name: String,
+    opens_at: DateTime<Utc>,
+    closes_at: DateTime<Utc>,
+    snapshot_taken_at: Option<DateTime<Utc>>,
 }
 
-/// One orderable offer of a participation, with its price for this sale.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct SaleOffer {
-    pub participation_id: Uuid,
-    pub offer_id: Uuid,
-    pub product_id: Uuid,
-    pub product_name: String,
-    pub product_unit: String,
-    pub variable_price: bool,
-    pub multi_weight: bool,
-    pub fractional: bool,
-    pub label: String,
-    pub quantity: Decimal,
-    pub unit: String,
-    pub price: Decimal,
-    pub vat_rate: Decimal,
-    pub position: i32,
+#[derive(sqlx::FromRow)]
+struct SaleOfferRow {
+    participation_id: Uuid,
+    offer_id: Uuid,
+    product_id: Uuid,
+    product_name: String,
+    product_unit: String,
+    variable_price: bool,
+    multi_weight: bool,
+    fractional: bool,
+    label: String,
+    quantity: Decimal,
+    unit: String,
+    price: Decimal,
+    vat_rate: Decimal,
+    position: i32,
 }
 
-/// A confirmed order as the distribution actor keeps it.
-#[derive(Debug, Clone)]
-pub struct StoredOrder {
-    pub id: Uuid,
-    pub customer_id: Uuid,
-    pub customer_name: String,
-    pub number: i32,
-    pub lines: Vec<OrderLine>,
+impl SaleOfferRow {
+    fn into_domain(self) -> DbResult<SaleOffer> {
+        Ok(SaleOffer {
+            participation_id: self.participation_id,
+            offer_id: self.offer_id,
+            product: SaleProduct {
+                id: self.product_id,
+                name: self.product_name,
+                unit: self.product_unit,
+                variable_price: self.variable_price,
+                multi_weight: self.multi_weight,
+                fractional: self.fractional,
+            },
+            label: self.label,
+            quantity: Quantity::parse(self.quantity, "offer quantity").map_err(DbError::corrupt)?,
+            unit: self.unit,
+            price: Money::parse(self.price, "price").map_err(DbError::corrupt)?,
+            vat_rate: VatRate::parse(self.vat_rate, "vat_rate").map_err(DbError::corrupt)?,
+            position: self.position,
+        })
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -81,12 +96,30 @@ struct OrderLineRow {
     vat_rate: Decimal,
 }
 
-/// An offer's stock as its actor starts with it.
-#[derive(Debug, Clone, Copy, sqlx::FromRow)]
-pub struct OfferStock {
-    pub tracked: bool,
-    pub real: Decimal,
-    pub ordered: Decimal,
+/// An order line read back: the rules it was written under still hold.
+pub(crate) fn stored_line(
+    id: Uuid,
+    offer_id: Uuid,
+    participation_id: Uuid,
+    quantity: Decimal,
+    unit_price: Decimal,
+    vat_rate: Decimal,
+) -> DbResult<OrderLine> {
+    Ok(OrderLine {
+        id,
+        offer_id,
+        participation_id,
+        quantity: Quantity::parse(quantity, "line quantity").map_err(DbError::corrupt)?,
+        unit_price: Money::parse(unit_price, "unit_price").map_err(DbError::corrupt)?,
+        vat_rate: VatRate::parse(vat_rate, "vat_rate").map_err(DbError::corrupt)?,
+    })
+}
+
+#[derive(sqlx::FromRow)]
+struct OfferStockRow {
+    tracked: bool,
+    real: Decimal,
+    ordered: Decimal,
 }
 
 /// Columns of a sale offer built from the live catalog (prices not frozen).
@@ -102,21 +135,29 @@ const LIVE_OFFER_FROM: &str = "FROM participations p
     JOIN vat_rates v ON v.id = o.vat_rate_id";
 
 impl Store {
-    pub async fn sale_distribution(&self, id: Uuid) -> DbResult<Option<DistributionRecord>> {
-        Ok(sqlx::query_as::<_, DistributionRecord>(
+    pub async fn sale_distribution(&self, id: Uuid) -> DbResult<Option<SaleDistribution>> {
+        let row = sqlx::query_as::<_, DistributionRow>(
             "SELECT id, market_id, starts_at, ends_at, cancelled_at, validated_at
                FROM distributions WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(self.pool())
-        .await?)
+        .await?;
+        Ok(row.map(|r| SaleDistribution {
+            id: r.id,
+            market_id: r.market_id,
+            starts_at: r.starts_at,
+            ends_at: r.ends_at,
+            cancelled_at: r.cancelled_at,
+            validated_at: r.validated_at,
+        }))
     }
 
     pub async fn sale_participations(
         &self,
         distribution_id: Uuid,
     ) -> DbResult<Vec<SaleParticipation>> {
-        Ok(sqlx::query_as::<_, SaleParticipation>(
+        let rows = sqlx::query_as::<_, ParticipationRow>(
             "SELECT p.id, p.catalog_id, c.name AS catalog_name, c.producer_id,
                     pr.name AS producer_name,
                     COALESCE(p.orders_open_at, d.orders_open_at) AS opens_at,
@@ -131,12 +172,25 @@ impl Store {
         )
         .bind(distribution_id)
         .fetch_all(self.pool())
-        .await?)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| SaleParticipation {
+                id: r.id,
+                catalog_id: r.catalog_id,
+                catalog_name: r.catalog_name,
+                producer_id: r.producer_id,
+                producer_name: r.producer_name,
+                opens_at: r.opens_at,
+                closes_at: r.closes_at,
+                snapshot_taken_at: r.snapshot_taken_at,
+            })
+            .collect())
     }
 
     /// The frozen offers of these participations (withdrawn ones left out).
     pub async fn frozen_offers(&self, participation_ids: &[Uuid]) -> DbResult<Vec<SaleOffer>> {
-        Ok(sqlx::query_as::<_, SaleOffer>(
+        sqlx::query_as::<_, SaleOfferRow>(
             "SELECT participation_id, offer_id, product_id, product_name, product_unit,
                     variable_price, multi_weight, fractional, label, quantity, unit, price,
                     vat_rate, position
@@ -146,7 +200,10 @@ impl Store {
         )
         .bind(participation_ids)
         .fetch_all(self.pool())
-        .await?)
+        .await?
+        .into_iter()
+        .map(SaleOfferRow::into_domain)
+        .collect()
     }
 
     /// What these participations would sell at current catalog prices (sales
@@ -156,10 +213,13 @@ impl Store {
             "SELECT {LIVE_OFFER_COLUMNS} {LIVE_OFFER_FROM}
               WHERE p.id = ANY($1) ORDER BY ce.position, pr.name, o.label"
         );
-        Ok(sqlx::query_as::<_, SaleOffer>(&sql)
+        sqlx::query_as::<_, SaleOfferRow>(&sql)
             .bind(participation_ids)
             .fetch_all(self.pool())
-            .await?)
+            .await?
+            .into_iter()
+            .map(SaleOfferRow::into_domain)
+            .collect()
     }
 
     /// Freezes (or, for a forced sync, refreshes) a participation's snapshot:
@@ -227,7 +287,7 @@ impl Store {
     }
 
     /// Confirmed orders of a distribution with their lines.
-    pub async fn confirmed_orders(&self, distribution_id: Uuid) -> DbResult<Vec<StoredOrder>> {
+    pub async fn confirmed_orders(&self, distribution_id: Uuid) -> DbResult<Vec<Order>> {
         let rows = sqlx::query_as::<_, OrderLineRow>(
             "SELECT o.id AS order_id, o.customer_id, a.name AS customer_name, o.number,
                     l.id AS line_id, l.offer_id, l.participation_id, l.quantity, l.unit_price,
@@ -241,11 +301,11 @@ impl Store {
         .bind(distribution_id)
         .fetch_all(self.pool())
         .await?;
-        let mut orders: Vec<StoredOrder> = Vec::new();
+        let mut orders: Vec<Order> = Vec::new();
         let mut index: HashMap<Uuid, usize> = HashMap::new();
         for row in rows {
             let slot = *index.entry(row.order_id).or_insert_with(|| {
-                orders.push(StoredOrder {
+                orders.push(Order {
                     id: row.order_id,
                     customer_id: row.customer_id,
                     customer_name: row.customer_name.clone(),
@@ -254,14 +314,14 @@ impl Store {
                 });
                 orders.len() - 1
             });
-            orders[slot].lines.push(OrderLine {
-                id: row.line_id,
-                offer_id: row.offer_id,
-                participation_id: row.participation_id,
-                quantity: row.quantity,
-                unit_price: Money::from_rounded(row.unit_price).unwrap_or(Money::ZERO),
-                vat_rate: row.vat_rate,
-            });
+            orders[slot].lines.push(stored_line(
+                row.line_id,
+                row.offer_id,
+                row.participation_id,
+                row.quantity,
+                row.unit_price,
+                row.vat_rate,
+            )?);
         }
         Ok(orders)
     }
@@ -278,8 +338,8 @@ impl Store {
 
     /// An offer's stock: tracking, real stock and ordered (Σ undelivered
     /// lines of confirmed orders). `None` for an unknown offer.
-    pub async fn offer_stock(&self, offer_id: Uuid) -> DbResult<Option<OfferStock>> {
-        Ok(sqlx::query_as::<_, OfferStock>(
+    pub async fn offer_stock(&self, offer_id: Uuid) -> DbResult<Option<StockFigures>> {
+        let row = sqlx::query_as::<_, OfferStockRow>(
             "SELECT o.stock_tracked AS tracked, o.real_stock AS real,
                     COALESCE((SELECT sum(l.quantity) FROM order_lines l
                                JOIN orders r ON r.id = l.order_id AND r.status = 'confirmed'
@@ -288,7 +348,8 @@ impl Store {
         )
         .bind(offer_id)
         .fetch_optional(self.pool())
-        .await?)
+        .await?;
+        Ok(row.map(|r| StockFigures::stored(r.tracked, r.real, r.ordered)))
     }
 
     /// Names of accounts (for order views).
@@ -306,9 +367,9 @@ impl Store {
 /// An order as stored, whatever its status.
 #[derive(Debug, Clone)]
 pub struct OrderRecord {
-    pub order: StoredOrder,
+    pub order: Order,
     pub distribution_id: Uuid,
-    pub status: String,
+    pub status: OrderStatus,
     /// By line id, the lines weighed after the sale.
     pub weighings: HashMap<Uuid, Weighing>,
 }
@@ -348,14 +409,14 @@ impl Store {
         let mut weighings = HashMap::new();
         for (id, offer_id, participation_id, quantity, price, vat_rate, weight, final_total) in rows
         {
-            lines.push(OrderLine {
+            lines.push(stored_line(
                 id,
                 offer_id,
                 participation_id,
                 quantity,
-                unit_price: Money::from_rounded(price).unwrap_or(Money::ZERO),
+                price,
                 vat_rate,
-            });
+            )?);
             let final_total = final_total.and_then(Money::from_rounded);
             if weight.is_some() || final_total.is_some() {
                 weighings.insert(
@@ -368,7 +429,7 @@ impl Store {
             }
         }
         Ok(Some(OrderRecord {
-            order: StoredOrder {
+            order: Order {
                 id,
                 customer_id,
                 customer_name,
@@ -376,7 +437,7 @@ impl Store {
                 lines,
             },
             distribution_id,
-            status,
+            status: OrderStatus::parse(&status).map_err(DbError::corrupt)?,
             weighings,
         }))
     }

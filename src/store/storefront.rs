@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use super::sale::stored_line;
 use super::{DbResult, Store};
-use crate::domain::money::Money;
 use crate::domain::order::OrderLine;
 
 /// What a shop page shows about a product beside the shop document.
@@ -181,14 +181,14 @@ impl Store {
         .await?;
         let mut orders: Vec<BoardOrder> = Vec::new();
         for row in rows {
-            let line = OrderLine {
-                id: row.line_id,
-                offer_id: row.offer_id,
-                participation_id: row.participation_id,
-                quantity: row.quantity,
-                unit_price: Money::from_rounded(row.unit_price).unwrap_or(Money::ZERO),
-                vat_rate: row.vat_rate,
-            };
+            let line = stored_line(
+                row.line_id,
+                row.offer_id,
+                row.participation_id,
+                row.quantity,
+                row.unit_price,
+                row.vat_rate,
+            )?;
             // Rows come grouped by order (sorted by order first).
             match orders.last_mut().filter(|o| o.id == row.order_id) {
                 Some(order) => order.lines.push(line),

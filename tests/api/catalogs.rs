@@ -19,8 +19,8 @@ async fn catalog_with_override_shows_effective_prices_code_and_share_link() {
     let app = spawn_app().await;
     let owner = app.user("Léa").await;
     let producer = app.producer(&owner, "Ferme des Lilas").await;
-    let potatoes = fixture_offer(&app.db, producer, "Pommes de terre", "Vrac", "2.50").await;
-    let sack = fixture_offer(&app.db, producer, "Pommes de terre", "Sac", "20").await;
+    let potatoes = fixture_offer(&app, &owner, producer, "Pommes de terre", "Vrac", "2.50").await;
+    let sack = fixture_offer(&app, &owner, producer, "Pommes de terre", "Sac", "20").await;
 
     let catalog = create_catalog(
         &app,
@@ -136,8 +136,8 @@ async fn bad_entries_are_named_and_nothing_changes() {
     let producer = app.producer(&owner, "Ferme").await;
     let other_owner = app.user("Paul").await;
     let other = app.producer(&other_owner, "Autre ferme").await;
-    let mine = fixture_offer(&app.db, producer, "Carottes", "Botte", "2").await;
-    let theirs = fixture_offer(&app.db, other, "Poulet", "Entier", "15").await;
+    let mine = fixture_offer(&app, &owner, producer, "Carottes", "Botte", "2").await;
+    let theirs = fixture_offer(&app, &other_owner, other, "Poulet", "Entier", "15").await;
 
     let problem = app
         .post(
@@ -233,11 +233,19 @@ async fn bad_entries_are_named_and_nothing_changes() {
     assert_eq!((name.as_str(), entries), ("Marché du jeudi", 1));
 
     // An offer of a deactivated product cannot be added and is not shown publicly.
-    sqlx::query("UPDATE products SET active = false WHERE id = (SELECT product_id FROM offers WHERE id = $1)")
-        .bind(mine)
-        .execute(&app.db)
+    let product = app
+        .get(&format!("/api/v1/offers/{mine}"), Some(&owner.token))
         .await
-        .expect("deactivate");
+        .expect(200)["product_id"]
+        .clone();
+    app.put(
+        &format!("/api/v1/products/{}", parse_id(&product)),
+        &json!({"name": "Carottes", "unit": "kg", "category": "Légumes", "organic": false,
+                "variable_price": false, "multi_weight": false, "active": false}),
+        Some(&owner.token),
+    )
+    .await
+    .expect(200);
     let problem = app
         .put(
             &format!("/api/v1/catalogs/{id}"),
@@ -260,8 +268,8 @@ async fn put_replaces_and_delete_is_refused_once_ordered() {
     let app = spawn_app().await;
     let owner = app.user("Léa").await;
     let producer = app.producer(&owner, "Ferme").await;
-    let a = fixture_offer(&app.db, producer, "Carottes", "Botte", "2").await;
-    let b = fixture_offer(&app.db, producer, "Poireaux", "Botte", "3").await;
+    let a = fixture_offer(&app, &owner, producer, "Carottes", "Botte", "2").await;
+    let b = fixture_offer(&app, &owner, producer, "Poireaux", "Botte", "3").await;
     let catalog = create_catalog(&app, &owner, producer, json!([{"offer_id": a}])).await;
     let id = parse_id(&catalog["id"]);
 
@@ -292,9 +300,9 @@ async fn put_replaces_and_delete_is_refused_once_ordered() {
     )
     .await
     .expect(201);
-    let (distribution, participation) = fixture_participation(&app.db, market, id, b).await;
+    let distribution = fixture_participation(&app, &owner, &owner, market, id).await;
     let customer = app.user("Client").await;
-    fixture_order(&app.db, distribution, participation, b, customer.id).await;
+    fixture_order(&app, distribution, b, &customer).await;
     let problem = app
         .delete(&format!("/api/v1/catalogs/{id}"), Some(&owner.token))
         .await
@@ -334,7 +342,7 @@ async fn only_the_producers_members_touch_its_catalogs() {
     let app = spawn_app().await;
     let owner = app.user("Léa").await;
     let producer = app.producer(&owner, "Ferme").await;
-    let offer = fixture_offer(&app.db, producer, "Carottes", "Botte", "2").await;
+    let offer = fixture_offer(&app, &owner, producer, "Carottes", "Botte", "2").await;
     let catalog = create_catalog(&app, &owner, producer, json!([{"offer_id": offer}])).await;
     let id = parse_id(&catalog["id"]);
 

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::helpers::{parse_id, spawn_app, TestApp};
-use crate::participations::fixtures::{api_market, day, sql_order, ts, world};
+use crate::participations::fixtures::{api_market, day, order, ts, world};
 
 async fn distributions_count(app: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM distributions")
@@ -316,15 +316,14 @@ async fn an_upcoming_distribution_is_edited_then_cancelled() {
 async fn cancelling_is_refused_once_orders_exist() {
     let app = spawn_app().await;
     let w = world(&app).await;
-    let participation = app
-        .post(
-            &format!("/api/v1/distributions/{}/participations", w.open_now),
-            &json!({"catalog_id": w.catalog}),
-            Some(&w.owner.token),
-        )
-        .await
-        .expect(201);
-    sql_order(&app, parse_id(&participation["id"])).await;
+    app.post(
+        &format!("/api/v1/distributions/{}/participations", w.open_now),
+        &json!({"catalog_id": w.catalog}),
+        Some(&w.owner.token),
+    )
+    .await
+    .expect(201);
+    order(&app, w.open_now, w.offer).await;
     let path = format!("/api/v1/distributions/{}", w.open_now);
     let problem = app
         .delete(&path, Some(&w.admin.token))

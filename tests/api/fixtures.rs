@@ -16,6 +16,10 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+// By path: the browser tests include this file from another folder.
+#[path = "fixtures/parts.rs"]
+pub mod parts;
+
 use crate::helpers::{parse_id, TestApp, TestUser};
 
 /// An offer to put on sale: label, price, stock (`None` = unlimited).

@@ -24,6 +24,7 @@ use etal::engine::clock::ManualClock;
 use etal::startup::Application;
 use etal::store::cluster::PrivateCluster;
 use reqwest::{Method, StatusCode};
+use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use sqlx::{Connection, Executor, PgConnection, PgPool};
@@ -184,7 +185,7 @@ pub fn test_settings(database_url: &str) -> Settings {
     .expect("test settings");
     settings.server.listen = "127.0.0.1:0".parse().expect("address");
     settings.server.workers = 2;
-    settings.database.url = database_url.to_owned();
+    settings.database.url = database_url.into();
     // Generous: the concurrency tests share two cores.
     settings.database.connect_timeout_secs = 15;
     settings
@@ -220,7 +221,7 @@ pub async fn spawn_app() -> TestApp {
 /// Starts an engine with explicit settings and clock start.
 pub async fn spawn_app_with(settings: Settings, now: DateTime<Utc>) -> TestApp {
     init_logs();
-    let database_url = settings.database.url.clone();
+    let database_url = settings.database.url.expose_secret().to_owned();
     let clock = ManualClock::new(now);
     let app = Application::build_with_clock(settings, Arc::new(clock.clone()))
         .await

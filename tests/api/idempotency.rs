@@ -5,8 +5,9 @@
 
 use std::time::Duration;
 
+use etal::domain::order::{OrderStatus, OrderView};
+use etal::engine::error::OrderError;
 use etal::engine::idempotency::{Idempotency, IdempotencyKey, Slot};
-use etal::engine::ordering::{OrderError, OrderView};
 use etal::store::Store;
 use futures_util::future::join_all;
 use uuid::Uuid;
@@ -22,7 +23,13 @@ fn key(account_id: Uuid, key: &str, hash: u8) -> IdempotencyKey {
 }
 
 fn view() -> OrderView {
-    OrderView::new(Uuid::new_v4(), 7, Uuid::new_v4(), "confirmed", &[])
+    OrderView::new(
+        Uuid::new_v4(),
+        7,
+        Uuid::new_v4(),
+        OrderStatus::Confirmed,
+        &[],
+    )
 }
 
 /// Stores an answer the way the order writer does.

@@ -2,9 +2,9 @@
 //! taking part alone or in bulk (all or nothing), custom windows, withdrawing
 //! (refused once confirmed orders exist), the dashboard, and who may do what.
 //!
-//! Markets, catalogs, links and orders are fixtures inserted with SQL (see
-//! `fixtures`, shared with `distributions.rs`); the planning and dashboard
-//! tests are in `planning`.
+//! Markets, catalogs, links and orders are fixtures made through the API
+//! (see `fixtures`, shared with `distributions.rs`); the planning and
+//! dashboard tests are in `planning`.
 
 pub mod fixtures;
 mod planning;
@@ -12,10 +12,10 @@ mod planning;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use crate::fixtures::parts::api_cancel;
 use crate::helpers::{parse_id, spawn_app};
 use fixtures::{
-    api_market, day, participate, participations_count, plan, sql_catalog, sql_link, sql_order, ts,
-    world,
+    api_market, catalog, day, link, order, participate, participations_count, plan, ts, world,
 };
 
 #[actix_web::test]
@@ -37,8 +37,8 @@ async fn single_participation_with_default_or_custom_window() {
         .expect_problem(409, "already_participating");
 
     // A second catalog opens a week earlier and closes the very morning.
-    let fruits = sql_catalog(&app, w.producer, "Fruits").await;
-    sql_link(&app, w.market, fruits).await;
+    let (fruits, fruits_code) = catalog(&app, &w.owner, w.producer, "Fruits", &[]).await;
+    link(&app, &w.admin, w.market, &fruits_code).await;
     let custom = participate(
         &app,
         &w.owner,
@@ -128,7 +128,7 @@ async fn invalid_participations_are_refused_and_change_nothing() {
     refuse(json!({"catalog_id": "nope"}), "catalog_id").await;
     refuse(json!({"catalog_id": Uuid::new_v4()}), "catalog_id").await;
     // A catalog not linked to the market.
-    let unlinked = sql_catalog(&app, w.producer, "Pas relié").await;
+    let (unlinked, _) = catalog(&app, &w.owner, w.producer, "Pas relié", &[]).await;
     let problem = participate(&app, &w.owner, w.later, &json!({"catalog_id": unlinked}))
         .await
         .expect_problem(422, "invalid_field");
@@ -161,7 +161,7 @@ async fn bulk_participation_is_all_or_nothing() {
     let w = world(&app).await;
     let path = format!("/api/v1/producers/{}/participations", w.producer);
     let third = parse_id(&plan(&app, &w.admin, w.market, 17, 12).await["id"]);
-    let unlinked = sql_catalog(&app, w.producer, "Pas relié").await;
+    let (unlinked, _) = catalog(&app, &w.owner, w.producer, "Pas relié", &[]).await;
 
     // One bad item (a catalog not linked) → 422 naming it, nothing created.
     let problem = app
@@ -278,8 +278,8 @@ async fn withdraw_is_refused_once_ordered() {
     .await
     .expect(201);
     let participation = parse_id(&again["id"]);
-    let order = sql_order(&app, participation).await;
-    sql_order(&app, participation).await;
+    let (first, first_order) = order(&app, w.open_now, w.offer).await;
+    let (second, second_order) = order(&app, w.open_now, w.offer).await;
     let path = format!("/api/v1/participations/{participation}");
     let problem = app
         .delete(&path, Some(&w.owner.token))
@@ -298,14 +298,12 @@ async fn withdraw_is_refused_once_ordered() {
     assert_eq!(participations_count(&app).await, 1);
 
     // Once every order is cancelled, withdrawing works (the orders stay).
-    sqlx::query("UPDATE orders SET status = 'cancelled'")
-        .execute(&app.db)
-        .await
-        .expect("cancel orders");
+    api_cancel(&app, &first, first_order).await;
+    api_cancel(&app, &second, second_order).await;
     app.delete(&path, Some(&w.owner.token)).await.expect(204);
     assert_eq!(participations_count(&app).await, 0);
     let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM orders WHERE id = $1")
-        .bind(order)
+        .bind(first_order)
         .fetch_one(&app.db)
         .await
         .expect("orders");
@@ -381,8 +379,8 @@ async fn only_the_producers_members_may_plan() {
         }
     }
     // Another producer's member cannot slip its catalog into this producer's bulk.
-    let foreign = sql_catalog(&app, other_producer, "Voisin").await;
-    sql_link(&app, w.market, foreign).await;
+    let (foreign, foreign_code) = catalog(&app, &other_owner, other_producer, "Voisin", &[]).await;
+    link(&app, &w.admin, w.market, &foreign_code).await;
     let problem = app
         .post(
             &format!("/api/v1/producers/{}/participations", w.producer),

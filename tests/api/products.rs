@@ -1,14 +1,15 @@
 //! VAT rates, products and offers through HTTP: CRUD, the guide's potatoes
 //! (VAT split half-up to the cent), the product rules (multi-weight implies
 //! variable price, deactivation empties catalogs), invalid input changing
-//! nothing, and who may touch what. Catalogs belong to another part of the
-//! API, so the catalog rows these tests need are inserted with SQL.
+//! nothing, and who may touch what. The catalogs these tests need are
+//! created through the API too.
 //!
 //! The small fixtures here are `pub(crate)` for the stock tests.
 
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use crate::fixtures::parts::api_catalog;
 use crate::helpers::{parse_id, spawn_app, TestApp, TestUser};
 
 /// An owner, their producer and a 5.5 % VAT rate.
@@ -71,26 +72,10 @@ pub(crate) async fn offer(app: &TestApp, farm: &Farm, product: Uuid, fields: Val
     .expect(201)
 }
 
-/// A catalog of `producer` listing `offers`, inserted with SQL.
-pub(crate) async fn sql_catalog(app: &TestApp, producer: Uuid, offers: &[Uuid]) -> Uuid {
-    let catalog: Uuid = sqlx::query_scalar(
-        "INSERT INTO catalogs (producer_id, name, code)
-         VALUES ($1, 'Catalogue', lpad((floor(random() * 1e9))::bigint::text, 9, '0'))
-         RETURNING id",
-    )
-    .bind(producer)
-    .fetch_one(&app.db)
-    .await
-    .expect("catalog");
-    for offer in offers {
-        sqlx::query("INSERT INTO catalog_entries (catalog_id, offer_id) VALUES ($1, $2)")
-            .bind(catalog)
-            .bind(offer)
-            .execute(&app.db)
-            .await
-            .expect("catalog entry");
-    }
-    catalog
+/// A catalog of the farm listing `offers`, created through the API.
+pub(crate) async fn catalog_of(app: &TestApp, farm: &Farm, offers: &[Uuid]) -> Uuid {
+    let doc = api_catalog(app, &farm.owner, farm.producer, "Catalogue", offers).await;
+    parse_id(&doc["id"])
 }
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
@@ -466,8 +451,8 @@ async fn deactivating_a_product_removes_its_offers_from_every_catalog() {
         )
         .await["id"],
     );
-    let tuesday = sql_catalog(&app, farm.producer, &[vrac, sac, botte]).await;
-    sql_catalog(&app, farm.producer, &[vrac]).await;
+    let tuesday = catalog_of(&app, &farm, &[vrac, sac, botte]).await;
+    catalog_of(&app, &farm, &[vrac]).await;
 
     let body = json!({"name": "Pommes de terre", "unit": "kg", "category": "Légumes",
                       "organic": true, "variable_price": false, "multi_weight": false,
@@ -589,8 +574,8 @@ async fn deleting_an_offer_deactivates_it_and_empties_catalogs() {
     let token = Some(farm.owner.token.as_str());
     let potatoes = product(&app, &farm, json!({})).await;
     let vrac = parse_id(&offer(&app, &farm, potatoes, json!({})).await["id"]);
-    sql_catalog(&app, farm.producer, &[vrac]).await;
-    sql_catalog(&app, farm.producer, &[vrac]).await;
+    catalog_of(&app, &farm, &[vrac]).await;
+    catalog_of(&app, &farm, &[vrac]).await;
 
     let gone = app
         .delete(&format!("/api/v1/offers/{vrac}"), token)

@@ -82,15 +82,11 @@ async fn an_engine_killed_mid_rush_loses_no_acknowledged_order() {
     let mut engine = EngineProcess::start(&url, port).await;
     let app = TestApp::external(format!("http://127.0.0.1:{port}"), port, &url).await;
 
-    // A sale whose window the real clock is in (the child uses the system clock).
+    // A sale whose window the real clock is in (the child uses the system
+    // clock): planned as if two minutes ago, it opened a minute ago.
+    app.clock
+        .set(chrono::Utc::now() - chrono::Duration::minutes(2));
     let sale = open_sale(&app, &[offer("Poulet", "12.00", Some(500))]).await;
-    sqlx::query(
-        "UPDATE distributions SET orders_open_at = now() - interval '1 minute' WHERE id = $1",
-    )
-    .bind(sale.distribution_id)
-    .execute(&app.db)
-    .await
-    .expect("open the window now");
     let chicken = sale.producer.offers[0];
     let crowd = customers(&app, 400).await;
 

@@ -1,100 +1,43 @@
 //! The stock page through HTTP: setting real stock (audited in
 //! `stock_movements`), switching tracking on and off, `available = real −
-//! ordered` against orders inserted with SQL (the ordering engine lands
-//! later), whole units unless the product is fractional, and the catalog
+//! ordered` against orders placed, cancelled and delivered through the
+//! engine, whole units unless the product is fractional, and the catalog
 //! filter.
 
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use crate::fixtures::market;
+use crate::fixtures::parts::{api_cancel, api_catalog, api_link, api_order, open_distribution};
 use crate::helpers::{parse_id, spawn_app, TestApp};
-use crate::products::{farm, offer, product, sql_catalog};
+use crate::products::{catalog_of, farm, offer, product, Farm};
 
-/// Inserts, with SQL, one order of `quantity` of `offer` in a fresh
-/// distribution (market, catalog linked to it, participation and its frozen
-/// snapshot row included). `status` is `confirmed` or `cancelled`;
-/// `delivered` stamps the line as settled.
-async fn sql_order(app: &TestApp, offer: Uuid, quantity: &str, status: &str, delivered: bool) {
-    let db = &app.db;
-    let customer = app.user("Client").await;
-    let producer: Uuid = sqlx::query_scalar(
-        "SELECT p.producer_id FROM offers o JOIN products p ON p.id = o.product_id WHERE o.id = $1",
-    )
-    .bind(offer)
-    .fetch_one(db)
-    .await
-    .expect("producer");
-    let catalog = sql_catalog(app, producer, &[offer]).await;
-    let market: Uuid = sqlx::query_scalar(
-        "INSERT INTO markets (name, address, lat, lng) VALUES ('Marché', 'Place du village', 45.7, 4.8)
-         RETURNING id",
-    )
-    .fetch_one(db)
-    .await
-    .expect("market");
-    sqlx::query("INSERT INTO market_catalogs (market_id, catalog_id) VALUES ($1, $2)")
-        .bind(market)
-        .bind(catalog)
-        .execute(db)
-        .await
-        .expect("link");
-    let distribution: Uuid = sqlx::query_scalar(
-        "INSERT INTO distributions (market_id, starts_at, ends_at, orders_open_at, orders_close_at)
-         VALUES ($1, now() + interval '2 days', now() + interval '2 days 2 hours',
-                 now() - interval '1 day', now() + interval '1 day')
-         RETURNING id",
-    )
-    .bind(market)
-    .fetch_one(db)
-    .await
-    .expect("distribution");
-    let participation: Uuid = sqlx::query_scalar(
-        "INSERT INTO participations (distribution_id, catalog_id) VALUES ($1, $2) RETURNING id",
-    )
-    .bind(distribution)
-    .bind(catalog)
-    .fetch_one(db)
-    .await
-    .expect("participation");
-    sqlx::query(
-        "INSERT INTO participation_offers (participation_id, offer_id, product_id, product_name,
-                product_unit, variable_price, multi_weight, fractional, label, quantity, unit, price,
-                vat_rate)
-         SELECT $1, o.id, p.id, p.name, p.unit, p.variable_price, p.multi_weight, p.fractional,
-                o.label, o.quantity, o.unit, o.price, v.rate
-           FROM offers o JOIN products p ON p.id = o.product_id JOIN vat_rates v ON v.id = o.vat_rate_id
-          WHERE o.id = $2",
-    )
-    .bind(participation)
-    .bind(offer)
-    .execute(db)
-    .await
-    .expect("snapshot");
-    let order: Uuid = sqlx::query_scalar(
-        "INSERT INTO orders (distribution_id, customer_id, number, status) VALUES ($1, $2, 1, $3)
-         RETURNING id",
-    )
-    .bind(distribution)
-    .bind(customer.id)
-    .bind(status)
-    .fetch_one(db)
-    .await
-    .expect("order");
-    sqlx::query(
-        "INSERT INTO order_lines (order_id, offer_id, participation_id, quantity, unit_price, vat_rate,
-                                  delivered_at)
-         SELECT $1, $2, $3, $4::numeric, po.price, po.vat_rate, CASE WHEN $5 THEN now() END
-           FROM participation_offers po WHERE po.participation_id = $3 AND po.offer_id = $2",
-    )
-    .bind(order)
-    .bind(offer)
-    .bind(participation)
-    .bind(quantity)
-    .bind(delivered)
-    .execute(db)
-    .await
-    .expect("order line");
+/// A fresh sale of `offers` through the API: a market, a catalog linked
+/// to it, a distribution whose sale is open (the test clock moves into it).
+async fn sale_of(app: &TestApp, farm: &Farm, offers: &[Uuid]) -> Uuid {
+    let market = market(app, "Marché du village").await;
+    let catalog = api_catalog(app, &farm.owner, farm.producer, "Catalogue", offers).await;
+    api_link(app, &market.admin, market.market_id, &catalog).await;
+    let catalog = parse_id(&catalog["id"]);
+    open_distribution(app, &market.admin, &farm.owner, market.market_id, catalog).await
+}
+
+/// Waits until the background jobs settled `distribution` as delivered.
+async fn delivered(app: &TestApp, distribution: Uuid) {
+    for _ in 0..200 {
+        let at: Option<chrono::DateTime<chrono::Utc>> =
+            sqlx::query_scalar("SELECT delivered_at FROM distributions WHERE id = $1")
+                .bind(distribution)
+                .fetch_one(&app.db)
+                .await
+                .expect("distribution");
+        if at.is_some() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the distribution was never settled as delivered");
 }
 
 /// `(kind, quantity, real_after, account_id)` of a stock movement.
@@ -229,7 +172,7 @@ async fn available_is_real_minus_undelivered_confirmed_orders() {
             &app,
             &farm,
             chickens,
-            json!({"label": "Entier", "unit": "pièce", "price": 15, "stock": {"real": 10}}),
+            json!({"label": "Entier", "unit": "pièce", "price": 15, "stock": {"real": 14}}),
         )
         .await["id"],
     );
@@ -243,10 +186,24 @@ async fn available_is_real_minus_undelivered_confirmed_orders() {
         .await["id"],
     );
 
-    sql_order(&app, chicken, "3", "confirmed", false).await;
-    sql_order(&app, chicken, "2", "cancelled", false).await;
-    sql_order(&app, chicken, "4", "confirmed", true).await;
-    sql_order(&app, unlimited, "5", "confirmed", false).await;
+    // 4 delivered: out of real stock (14 → 10) and of what is ordered.
+    let past = sale_of(&app, &farm, &[chicken]).await;
+    api_order(&app, past, &app.user("Ana").await, chicken, "4").await;
+    let ends: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT ends_at FROM distributions WHERE id = $1")
+            .bind(past)
+            .fetch_one(&app.db)
+            .await
+            .expect("distribution");
+    app.clock.set(ends + chrono::Duration::minutes(20));
+    delivered(&app, past).await;
+    // 3 confirmed, 2 cancelled, 5 of an offer without limited stock.
+    let sale = sale_of(&app, &farm, &[chicken, unlimited]).await;
+    api_order(&app, sale, &app.user("Ben").await, chicken, "3").await;
+    let cid = app.user("Cid").await;
+    let cancelled = api_order(&app, sale, &cid, chicken, "2").await;
+    api_cancel(&app, &cid, cancelled).await;
+    api_order(&app, sale, &app.user("Dan").await, unlimited, "5").await;
 
     let view = app
         .get(&format!("/api/v1/offers/{chicken}"), token)
@@ -425,7 +382,7 @@ async fn stock_page_filters_by_catalog() {
     app.delete(&format!("/api/v1/offers/{old}"), token)
         .await
         .expect(200);
-    let catalog = sql_catalog(&app, farm.producer, &[vrac, filet]).await;
+    let catalog = catalog_of(&app, &farm, &[vrac, filet]).await;
 
     let ids = |page: &Value| -> Vec<Uuid> {
         page.as_array()
@@ -460,5 +417,5 @@ async fn farm_of_other(app: &TestApp) -> Uuid {
     let other = farm(app, "Ferme voisine").await;
     let product = product(app, &other, json!({})).await;
     let offer = parse_id(&offer(app, &other, product, json!({})).await["id"]);
-    sql_catalog(app, other.producer, &[offer]).await
+    catalog_of(app, &other, &[offer]).await
 }

@@ -21,7 +21,10 @@ use crate::api::auth::Caller;
 use crate::api::problem::ApiError;
 use crate::api::producers::existing_producer;
 use crate::api::state::AppState;
-use crate::domain::offer::{real_stock, RawDecimal, StockFigures};
+use crate::domain::offer::{real_stock, RawDecimal};
+use crate::domain::quantity::StockLevel;
+use crate::domain::stock::StockFigures;
+use crate::store::DbError;
 
 #[derive(Deserialize, ToSchema)]
 pub struct StockSetting {
@@ -87,9 +90,10 @@ pub async fn set_offer_stock(
         .set_offer_stock(offer.id, body.tracked, real, Some(caller.account_id))
         .await?;
     // Committed: the offer's live actor (if any) takes the new figures now.
+    let level = StockLevel::parse(stock.real, "real").map_err(DbError::corrupt)?;
     state
         .engine
-        .stock_changed(stock.offer_id, stock.tracked, stock.real);
+        .stock_changed(stock.offer_id, stock.tracked, level);
     Ok(web::Json(OfferStockView {
         offer_id: stock.offer_id,
         stock: stock.figures().into(),
@@ -130,12 +134,7 @@ pub async fn list_stocks(
                 label: r.label,
                 quantity: r.quantity.normalize(),
                 unit: r.unit,
-                stock: StockFigures {
-                    tracked: r.tracked,
-                    real: r.real,
-                    ordered: r.ordered,
-                }
-                .into(),
+                stock: StockFigures::stored(r.tracked, r.real, r.ordered).into(),
             })
             .collect(),
     ))

@@ -19,9 +19,9 @@ use crate::api::accounts::{verify_login, PASSWORD_HASH_MEMORY_KIB};
 use crate::api::credentials::hash_password_in_turn;
 use crate::api::state::AppState;
 use crate::domain::account::Password;
+use crate::domain::sale::OrderChange;
 use crate::domain::text::Name;
 use crate::engine::ordering::Customer;
-use crate::engine::sale::Change;
 use crate::store::account_deletion::{Blockers, DeletionPlan};
 use crate::store::customer_orders::{CustomerLineRow, CustomerOrderRow};
 
@@ -327,7 +327,7 @@ async fn delete(
         };
         if let Err(e) = state
             .engine
-            .change_order(*distribution_id, customer, Change::Cancel, None)
+            .change_order(*distribution_id, customer, OrderChange::Cancel, None)
             .await
         {
             tracing::warn!(

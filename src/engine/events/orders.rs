@@ -11,51 +11,14 @@
 use std::collections::BTreeSet;
 use std::time::Instant;
 
-use rust_decimal::Decimal;
-use serde::Serialize;
 use uuid::Uuid;
 
-use super::frames::{encode, Push};
+use super::live::{LiveEvent, OrderEvent, OrderEventKind, OrderEventLine, Push};
 use super::EventHub;
 use crate::domain::money::Money;
-use crate::domain::order::OrderLine;
-use crate::engine::sale::Sale;
-use crate::store::order_writes::OrderWriteKind;
-
-#[derive(Serialize)]
-struct OrderMessage<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    order: OrderBody<'a>,
-}
-
-#[derive(Serialize)]
-struct OrderBody<'a> {
-    id: Uuid,
-    number: i32,
-    distribution_id: Uuid,
-    customer: CustomerBody<'a>,
-    lines: Vec<LineBody>,
-    total: Money,
-}
-
-#[derive(Serialize)]
-struct CustomerBody<'a> {
-    id: Uuid,
-    name: &'a str,
-}
-
-#[derive(Serialize)]
-struct LineBody {
-    id: Uuid,
-    offer_id: Uuid,
-    catalog_id: Uuid,
-    producer_id: Uuid,
-    #[serde(with = "crate::domain::decimal::string")]
-    quantity: Decimal,
-    unit_price: Money,
-    total: Money,
-}
+use crate::domain::order::{OrderChangeKind, OrderLine};
+use crate::domain::quantity::Quantity;
+use crate::domain::sale::Sale;
 
 /// A line with the catalog and producer it belongs to.
 struct Placed<'a> {
@@ -82,7 +45,7 @@ fn placed<'a>(sale: &Sale, lines: &'a [OrderLine]) -> Vec<Placed<'a>> {
 }
 
 /// What a producer's lines look like, to tell whether a change touched them.
-fn fingerprint(lines: &[Placed<'_>], producer_id: Uuid) -> Vec<(Uuid, Uuid, Decimal, Money)> {
+fn fingerprint(lines: &[Placed<'_>], producer_id: Uuid) -> Vec<(Uuid, Uuid, Quantity, Money)> {
     let mut print: Vec<_> = lines
         .iter()
         .filter(|l| l.producer_id == producer_id)
@@ -90,7 +53,7 @@ fn fingerprint(lines: &[Placed<'_>], producer_id: Uuid) -> Vec<(Uuid, Uuid, Deci
             (
                 l.line.offer_id,
                 l.line.participation_id,
-                l.line.quantity.normalize(),
+                l.line.quantity,
                 l.line.unit_price,
             )
         })
@@ -117,26 +80,24 @@ impl EventHub {
             .get(&customer_id)
             .map_or(&[][..], |o| o.lines.as_slice());
         let (kind, shown) = match plan.kind {
-            OrderWriteKind::Create => ("order_placed", plan.lines.as_slice()),
-            OrderWriteKind::Replace => ("order_modified", plan.lines.as_slice()),
-            OrderWriteKind::Cancel => ("order_cancelled", old_lines),
+            OrderChangeKind::Create => (OrderEventKind::Placed, plan.lines.as_slice()),
+            OrderChangeKind::Replace => (OrderEventKind::Modified, plan.lines.as_slice()),
+            OrderChangeKind::Cancel => (OrderEventKind::Cancelled, old_lines),
         };
         let before = placed(sale, old_lines);
         let after = placed(sale, shown);
-        let message = |lines: Vec<&Placed<'_>>| OrderMessage {
-            kind,
-            order: OrderBody {
-                id: plan.order_id,
+        let event = |lines: Vec<&Placed<'_>>| {
+            LiveEvent::Order(OrderEvent {
+                kind,
+                order_id: plan.order_id,
                 number: plan.number.unwrap_or(0),
                 distribution_id: sale.distribution.id,
-                customer: CustomerBody {
-                    id: customer_id,
-                    name,
-                },
+                customer_id,
+                customer_name: name.clone(),
                 total: lines.iter().map(|l| l.line.total()).sum(),
                 lines: lines
                     .iter()
-                    .map(|l| LineBody {
+                    .map(|l| OrderEventLine {
                         id: l.line.id,
                         offer_id: l.line.offer_id,
                         catalog_id: l.catalog_id,
@@ -146,7 +107,7 @@ impl EventHub {
                         total: l.line.total(),
                     })
                     .collect(),
-            },
+            })
         };
 
         let producers: BTreeSet<Uuid> = before
@@ -158,7 +119,7 @@ impl EventHub {
             let Some(tx) = self.inner.producers.get(&producer_id).map(|tx| tx.clone()) else {
                 continue;
             };
-            let touched = plan.kind != OrderWriteKind::Replace
+            let touched = plan.kind != OrderChangeKind::Replace
                 || fingerprint(&before, producer_id) != fingerprint(&after, producer_id);
             if !touched {
                 continue;
@@ -167,12 +128,12 @@ impl EventHub {
                 .iter()
                 .filter(|l| l.producer_id == producer_id)
                 .collect();
-            if let Some(frame) = encode(&message(own), Some(at)) {
+            if let Some(frame) = self.frame(&event(own), Some(at)) {
                 let _ = tx.send(Push::one(frame));
             }
         }
         if let Some(tx) = market {
-            if let Some(frame) = encode(&message(after.iter().collect()), Some(at)) {
+            if let Some(frame) = self.frame(&event(after.iter().collect()), Some(at)) {
                 let _ = tx.send(Push::one(frame));
             }
         }

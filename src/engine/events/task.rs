@@ -17,17 +17,13 @@ use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use uuid::Uuid;
 
-use super::frames::{self, Frame, Push};
-use super::HubInner;
-use crate::engine::ordering::OrderError;
-use crate::engine::shop::{shown_available, ShopView};
-use crate::engine::Engine;
+use super::live::{Frame, LiveEvent, Push};
+use super::{EventHub, HubInner};
+use crate::domain::shop::ShopView;
 use crate::store::Store;
 
 /// Channels without receivers are dropped this often.
 const CLEAN_EVERY: Duration = Duration::from_secs(1);
-/// Attempts at a snapshot while resyncs keep invalidating it.
-const SNAPSHOT_ATTEMPTS: usize = 5;
 
 /// What sessions ask of the hub task.
 pub(crate) enum Command {
@@ -126,10 +122,10 @@ fn subscribe(
     // Registered first: a later change is marked dirty, so a flush sends it.
     for offer in &mut shop.offers {
         if let Some(stock) = inner.stocks.get(&offer.offer_id) {
-            offer.available = shown_available(Some(*stock));
+            offer.available = stock.shown_available();
         }
     }
-    let snapshot = frames::snapshot(&shop)?;
+    let snapshot = Frame::encode(inner.encoder.as_ref(), &LiveEvent::Snapshot(shop), None)?;
     Some(Subscription { snapshot, receiver })
 }
 
@@ -154,7 +150,11 @@ async fn flush_dirty(inner: &HubInner, state: &mut TaskState, store: &Store) {
         // Read after the dirty mark was taken: the latest value.
         let stock = inner.stocks.get(&offer_id).map(|s| *s);
         if let Some(distributions) = inner.watched_offers.get(&offer_id) {
-            if let Some(frame) = frames::availability(offer_id, stock, at) {
+            let event = LiveEvent::Availability {
+                offer_id,
+                available: stock.and_then(|s| s.shown_available()),
+            };
+            if let Some(frame) = Frame::encode(inner.encoder.as_ref(), &event, Some(at)) {
                 for distribution_id in distributions.iter() {
                     storefronts
                         .entry(*distribution_id)
@@ -166,7 +166,11 @@ async fn flush_dirty(inner: &HubInner, state: &mut TaskState, store: &Store) {
         let producer = state.producer_of.get(&offer_id).copied();
         if let (true, Some(producer_id), Some(stock)) = (producer_feeds, producer, stock) {
             if inner.producers.contains_key(&producer_id) {
-                if let Some(frame) = frames::stock(offer_id, stock, at) {
+                let event = LiveEvent::Stock {
+                    offer_id,
+                    figures: stock,
+                };
+                if let Some(frame) = Frame::encode(inner.encoder.as_ref(), &event, Some(at)) {
                     producers.entry(producer_id).or_default().push(frame);
                 }
             }
@@ -236,43 +240,30 @@ fn clean(inner: &HubInner, state: &mut TaskState) {
     inner.markets.retain(|_, tx| tx.receiver_count() > 0);
 }
 
-impl Engine {
-    /// Starts watching a distribution's storefront: its snapshot (the shop
-    /// document with the latest availability) and the pushes after it.
-    /// `Ok(None)` when the distribution does not exist.
-    pub async fn watch_storefront(
+/// The hub task has stopped (shutdown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HubGone;
+
+impl EventHub {
+    /// Subscribes a storefront session of `distribution_id` with `shop`
+    /// (read after `epoch`): its snapshot, stamped with the latest
+    /// availability, and the pushes after it. `Ok(None)` when a resync
+    /// happened since the shop was read (read it again).
+    pub async fn subscribe_storefront(
         &self,
         distribution_id: Uuid,
-    ) -> Result<Option<Subscription>, OrderError> {
-        let hub = self.hub();
-        let commands = hub
-            .inner
-            .commands
-            .get()
-            .cloned()
-            .ok_or(OrderError::Unavailable)?;
-        for _ in 0..SNAPSHOT_ATTEMPTS {
-            let epoch = hub.epoch();
-            let Some(shop) = self.shop(distribution_id).await? else {
-                return Ok(None);
-            };
-            let (reply, answer) = oneshot::channel();
-            let command = Command::Subscribe {
-                distribution_id,
-                epoch,
-                shop: Box::new(shop),
-                reply,
-            };
-            commands
-                .send(command)
-                .await
-                .map_err(|_| OrderError::Unavailable)?;
-            match answer.await {
-                Ok(Some(subscription)) => return Ok(Some(subscription)),
-                Ok(None) => continue,
-                Err(_) => return Err(OrderError::Unavailable),
-            }
-        }
-        Err(OrderError::Overloaded)
+        epoch: u64,
+        shop: ShopView,
+    ) -> Result<Option<Subscription>, HubGone> {
+        let commands = self.inner.commands.get().cloned().ok_or(HubGone)?;
+        let (reply, answer) = oneshot::channel();
+        let command = Command::Subscribe {
+            distribution_id,
+            epoch,
+            shop: Box::new(shop),
+            reply,
+        };
+        commands.send(command).await.map_err(|_| HubGone)?;
+        answer.await.map_err(|_| HubGone)
     }
 }

@@ -6,6 +6,7 @@
 // Shared test support: not every test uses every helper.
 #![allow(dead_code)]
 
+use secrecy::ExposeSecret;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -49,7 +50,7 @@ pub async fn start(now: DateTime<Utc>) -> Running {
 /// Starts an engine with these settings (e.g. on an existing database).
 pub async fn start_with(settings: Settings, now: DateTime<Utc>) -> Running {
     let clock = ManualClock::new(now);
-    let database_url = settings.database.url.clone();
+    let database_url = settings.database.url.expose_secret().to_owned();
     let app = Application::build_with_clock(settings.clone(), Arc::new(clock.clone()))
         .await
         .expect("application builds");

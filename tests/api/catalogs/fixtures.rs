@@ -1,122 +1,46 @@
-//! Test fixtures shared by the catalog and market tests: offers,
-//! distributions with a participation, and orders are inserted with SQL
-//! (their endpoints belong to other parts of the API, or do not exist
-//! yet); catalogs and markets are created through the API.
+//! Test fixtures shared by the catalog and market tests, all through the
+//! API: offers, catalogs, markets, a distribution in which a catalog takes
+//! part, and orders (the pieces are `fixtures::parts`).
 
 use serde_json::{json, Value};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::fixtures::parts::{api_offer, api_order, open_distribution};
 use crate::helpers::{parse_id, TestApp, TestUser};
 
-/// Inserts a VAT rate, a product and one offer for `producer`; returns the offer id.
+/// An offer of `producer` (its `owner` acting), with its product and VAT rate.
 pub async fn fixture_offer(
-    db: &PgPool,
+    app: &TestApp,
+    owner: &TestUser,
     producer: Uuid,
     product: &str,
     label: &str,
     price: &str,
 ) -> Uuid {
-    let vat: Uuid = sqlx::query_scalar(
-        "INSERT INTO vat_rates (producer_id, name, rate) VALUES ($1, $2, 5.5) RETURNING id",
-    )
-    .bind(producer)
-    .bind(format!("TVA {}", Uuid::new_v4().simple()))
-    .fetch_one(db)
-    .await
-    .expect("vat rate");
-    let product: Uuid = sqlx::query_scalar(
-        "INSERT INTO products (producer_id, name, category, unit) VALUES ($1, $2, 'Légumes', 'kg')
-         RETURNING id",
-    )
-    .bind(producer)
-    .bind(product)
-    .fetch_one(db)
-    .await
-    .expect("product");
-    sqlx::query_scalar(
-        "INSERT INTO offers (product_id, label, quantity, unit, price, vat_rate_id)
-         VALUES ($1, $2, 1, 'kg', $3::numeric, $4) RETURNING id",
-    )
-    .bind(product)
-    .bind(label)
-    .bind(price)
-    .bind(vat)
-    .fetch_one(db)
-    .await
-    .expect("offer")
+    api_offer(app, owner, producer, product, label, price, None).await
 }
 
-/// Inserts a distribution of `market` in which `catalog` (already linked)
-/// takes part selling `offer`; returns (distribution, participation).
+/// A distribution of `market` (planned by `admin`) in which `catalog`
+/// (already linked) takes part (`owner` acting), its sale open now.
 pub async fn fixture_participation(
-    db: &PgPool,
+    app: &TestApp,
+    admin: &TestUser,
+    owner: &TestUser,
     market: Uuid,
     catalog: Uuid,
-    offer: Uuid,
-) -> (Uuid, Uuid) {
-    let distribution: Uuid = sqlx::query_scalar(
-        "INSERT INTO distributions (market_id, starts_at, ends_at, orders_open_at, orders_close_at)
-         VALUES ($1, now() + interval '2 days', now() + interval '2 days 2 hours',
-                 now() - interval '1 day', now() + interval '1 day') RETURNING id",
-    )
-    .bind(market)
-    .fetch_one(db)
-    .await
-    .expect("distribution");
-    let participation: Uuid = sqlx::query_scalar(
-        "INSERT INTO participations (distribution_id, catalog_id) VALUES ($1, $2) RETURNING id",
-    )
-    .bind(distribution)
-    .bind(catalog)
-    .fetch_one(db)
-    .await
-    .expect("participation");
-    sqlx::query(
-        "INSERT INTO participation_offers (participation_id, offer_id, product_id, product_name,
-                 product_unit, variable_price, multi_weight, fractional, label, quantity, unit, price, vat_rate)
-         SELECT $1, o.id, p.id, p.name, p.unit, p.variable_price, p.multi_weight, p.fractional,
-                o.label, o.quantity, o.unit, o.price, v.rate
-           FROM offers o JOIN products p ON p.id = o.product_id JOIN vat_rates v ON v.id = o.vat_rate_id
-          WHERE o.id = $2",
-    )
-    .bind(participation)
-    .bind(offer)
-    .execute(db)
-    .await
-    .expect("participation offer");
-    (distribution, participation)
+) -> Uuid {
+    open_distribution(app, admin, owner, market, catalog).await
 }
 
-/// Inserts a confirmed order of `customer` for one unit of `offer`.
+/// `customer` orders one unit of `offer` in `distribution`.
 pub async fn fixture_order(
-    db: &PgPool,
+    app: &TestApp,
     distribution: Uuid,
-    participation: Uuid,
     offer: Uuid,
-    customer: Uuid,
+    customer: &TestUser,
 ) -> Uuid {
-    let order: Uuid = sqlx::query_scalar(
-        "INSERT INTO orders (distribution_id, customer_id, number)
-         VALUES ($1, $2, (SELECT coalesce(max(number), 0) + 1 FROM orders WHERE distribution_id = $1))
-         RETURNING id",
-    )
-    .bind(distribution)
-    .bind(customer)
-    .fetch_one(db)
-    .await
-    .expect("order");
-    sqlx::query(
-        "INSERT INTO order_lines (order_id, offer_id, participation_id, quantity, unit_price, vat_rate)
-         VALUES ($1, $2, $3, 1, 2.50, 5.5)",
-    )
-    .bind(order)
-    .bind(offer)
-    .bind(participation)
-    .execute(db)
-    .await
-    .expect("order line");
-    order
+    api_order(app, distribution, customer, offer, "1").await
 }
 
 /// Creates a catalog through the API; returns its document.

@@ -7,6 +7,7 @@ use serde_json::json;
 use crate::catalogs::fixtures::{
     create_catalog, create_market, fields, fixture_offer, fixture_order, fixture_participation,
 };
+use crate::fixtures::parts::api_cancel;
 use crate::helpers::{parse_id, spawn_app};
 
 #[actix_web::test]
@@ -20,7 +21,7 @@ async fn directory_lists_nearest_first_with_producers_and_customers() {
 
     let farmer = app.user("Léa").await;
     let lilas = app.producer(&farmer, "Ferme des Lilas").await;
-    let offer = fixture_offer(&app.db, lilas, "Carottes", "Botte", "2.50").await;
+    let offer = fixture_offer(&app, &farmer, lilas, "Carottes", "Botte", "2.50").await;
     let veg = create_catalog(&app, &farmer, lilas, json!([{"offer_id": offer}])).await;
     let veg_id = parse_id(&veg["id"]);
     let other_veg = create_catalog(&app, &farmer, lilas, json!([])).await;
@@ -49,17 +50,13 @@ async fn directory_lists_nearest_first_with_producers_and_customers() {
         app.user("Ben").await,
         app.user("Cid").await,
     );
-    let (d1, p1) = fixture_participation(&app.db, paris, veg_id, offer).await;
-    let (d2, p2) = fixture_participation(&app.db, paris, veg_id, offer).await;
-    fixture_order(&app.db, d1, p1, offer, c1.id).await;
-    fixture_order(&app.db, d2, p2, offer, c1.id).await;
-    fixture_order(&app.db, d1, p1, offer, c2.id).await;
-    let cancelled = fixture_order(&app.db, d2, p2, offer, c3.id).await;
-    sqlx::query("UPDATE orders SET status = 'cancelled' WHERE id = $1")
-        .bind(cancelled)
-        .execute(&app.db)
-        .await
-        .expect("cancel");
+    let d1 = fixture_participation(&app, &admin, &farmer, paris, veg_id).await;
+    let d2 = fixture_participation(&app, &admin, &farmer, paris, veg_id).await;
+    fixture_order(&app, d1, offer, &c1).await;
+    fixture_order(&app, d2, offer, &c1).await;
+    fixture_order(&app, d1, offer, &c2).await;
+    let cancelled = fixture_order(&app, d2, offer, &c3).await;
+    api_cancel(&app, &c3, cancelled).await;
 
     let all = app
         .get("/api/v1/directory/markets?lat=48.8566&lng=2.3522", None)

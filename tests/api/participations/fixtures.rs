@@ -1,14 +1,13 @@
-//! Fixtures shared by the distribution and participation tests: markets
-//! through the API (the engine caches who may do what), catalogs and
-//! links inserted with SQL (their endpoints belong to another
-//! part of the API), orders inserted with SQL until the ordering engine
-//! takes them, and a small world of one market, one producer and two
-//! distributions planned through the API.
+//! Fixtures shared by the distribution and participation tests, all
+//! through the API: markets, catalogs and links, orders, and a small world
+//! of one market, one producer selling one offer in one catalog, and two
+//! distributions.
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use crate::fixtures::parts::{api_catalog, api_link, api_offer, api_order};
 use crate::helpers::{parse_id, Answer, TestApp, TestUser};
 
 /// `days` from today at `hour`:00 UTC (whole seconds, so it round-trips).
@@ -41,99 +40,32 @@ pub async fn api_market(app: &TestApp, admin: &TestUser, name: &str) -> Uuid {
     parse_id(&market["id"])
 }
 
-/// An empty catalog of `producer`, inserted with SQL.
-pub async fn sql_catalog(app: &TestApp, producer: Uuid, name: &str) -> Uuid {
-    sqlx::query_scalar(
-        "INSERT INTO catalogs (producer_id, name, code)
-         VALUES ($1, $2, lpad(floor(random() * 1e9)::bigint::text, 9, '0')) RETURNING id",
-    )
-    .bind(producer)
-    .bind(name)
-    .fetch_one(&app.db)
-    .await
-    .expect("catalog")
+/// A catalog of `producer` listing `offers`, through the API (`owner`
+/// acting): its id and code.
+pub async fn catalog(
+    app: &TestApp,
+    owner: &TestUser,
+    producer: Uuid,
+    name: &str,
+    offers: &[Uuid],
+) -> (Uuid, String) {
+    let doc = api_catalog(app, owner, producer, name, offers).await;
+    let code = doc["code"].as_str().map(str::to_owned).unwrap_or_default();
+    (parse_id(&doc["id"]), code)
 }
 
-/// Links a catalog to a market, with SQL.
-pub async fn sql_link(app: &TestApp, market: Uuid, catalog: Uuid) {
-    sqlx::query("INSERT INTO market_catalogs (market_id, catalog_id) VALUES ($1, $2)")
-        .bind(market)
-        .bind(catalog)
-        .execute(&app.db)
-        .await
-        .expect("link");
+/// Links the catalog with `code` to a market (`admin` acting).
+pub async fn link(app: &TestApp, admin: &TestUser, market: Uuid, code: &str) {
+    api_link(app, admin, market, &json!({"code": code})).await;
 }
 
-/// A confirmed order of one line in `participation`, inserted with SQL
-/// (product, offer and the participation's frozen row included).
-pub async fn sql_order(app: &TestApp, participation: Uuid) -> Uuid {
-    let db = &app.db;
+/// A new customer's confirmed order of one unit of `offer` in
+/// `distribution` (whose sale is open), through the API: the customer and
+/// the order's id.
+pub async fn order(app: &TestApp, distribution: Uuid, offer: Uuid) -> (TestUser, Uuid) {
     let customer = app.user("Cliente").await;
-    let (distribution, producer): (Uuid, Uuid) = sqlx::query_as(
-        "SELECT p.distribution_id, c.producer_id FROM participations p
-           JOIN catalogs c ON c.id = p.catalog_id WHERE p.id = $1",
-    )
-    .bind(participation)
-    .fetch_one(db)
-    .await
-    .expect("participation");
-    let vat: Uuid = sqlx::query_scalar(
-        "INSERT INTO vat_rates (producer_id, name, rate) VALUES ($1, $2, 5.5) RETURNING id",
-    )
-    .bind(producer)
-    .bind(format!("TVA {}", Uuid::new_v4()))
-    .fetch_one(db)
-    .await
-    .expect("vat rate");
-    let product: Uuid = sqlx::query_scalar(
-        "INSERT INTO products (producer_id, name, category, unit)
-         VALUES ($1, 'Pommes', 'Fruits', 'kg') RETURNING id",
-    )
-    .bind(producer)
-    .fetch_one(db)
-    .await
-    .expect("product");
-    let offer: Uuid = sqlx::query_scalar(
-        "INSERT INTO offers (product_id, label, quantity, unit, price, vat_rate_id)
-         VALUES ($1, 'Vrac', 1, 'kg', 2.50, $2) RETURNING id",
-    )
-    .bind(product)
-    .bind(vat)
-    .fetch_one(db)
-    .await
-    .expect("offer");
-    sqlx::query(
-        "INSERT INTO participation_offers (participation_id, offer_id, product_id, product_name,
-             product_unit, variable_price, multi_weight, fractional, label, quantity, unit, price, vat_rate)
-         VALUES ($1, $2, $3, 'Pommes', 'kg', false, false, false, 'Vrac', 1, 'kg', 2.50, 5.5)",
-    )
-    .bind(participation)
-    .bind(offer)
-    .bind(product)
-    .execute(db)
-    .await
-    .expect("snapshot row");
-    let order: Uuid = sqlx::query_scalar(
-        "INSERT INTO orders (distribution_id, customer_id, number)
-         VALUES ($1, $2, (SELECT coalesce(max(number), 0) + 1 FROM orders WHERE distribution_id = $1))
-         RETURNING id",
-    )
-    .bind(distribution)
-    .bind(customer.id)
-    .fetch_one(db)
-    .await
-    .expect("order");
-    sqlx::query(
-        "INSERT INTO order_lines (order_id, offer_id, participation_id, quantity, unit_price, vat_rate)
-         VALUES ($1, $2, $3, 2, 2.50, 5.5)",
-    )
-    .bind(order)
-    .bind(offer)
-    .bind(participation)
-    .execute(db)
-    .await
-    .expect("order line");
-    order
+    let id = api_order(app, distribution, &customer, offer, "1").await;
+    (customer, id)
 }
 
 /// Plans a distribution through the API: starts `days` from today at
@@ -158,15 +90,17 @@ pub async fn plan(
     .expect(201)
 }
 
-/// A market with its admin, a producer with its owner and one catalog
-/// linked to the market, and two distributions: one whose sale is open now
-/// (in 3 days) and one whose sale opens later (in 10 days).
+/// A market with its admin, a producer with its owner and one catalog (of
+/// one offer) linked to the market, and two distributions: one whose sale
+/// is open now (in 3 days) and one whose sale opens later (in 10 days).
 pub struct World {
     pub admin: TestUser,
     pub owner: TestUser,
     pub market: Uuid,
     pub producer: Uuid,
+    pub offer: Uuid,
     pub catalog: Uuid,
+    pub catalog_code: String,
     pub open_now: Uuid,
     pub later: Uuid,
 }
@@ -176,8 +110,9 @@ pub async fn world(app: &TestApp) -> World {
     let owner = app.user("Paysanne").await;
     let market = api_market(app, &admin, "Marché de la Croix-Rousse").await;
     let producer = app.producer(&owner, "Ferme des Lilas").await;
-    let catalog = sql_catalog(app, producer, "Légumes").await;
-    sql_link(app, market, catalog).await;
+    let offer = api_offer(app, &owner, producer, "Pommes", "Vrac", "2.50", None).await;
+    let (catalog, catalog_code) = catalog(app, &owner, producer, "Légumes", &[offer]).await;
+    link(app, &admin, market, &catalog_code).await;
     let open_now = parse_id(&plan(app, &admin, market, 3, -1).await["id"]);
     let later = parse_id(&plan(app, &admin, market, 10, 5).await["id"]);
     World {
@@ -185,7 +120,9 @@ pub async fn world(app: &TestApp) -> World {
         owner,
         market,
         producer,
+        offer,
         catalog,
+        catalog_code,
         open_now,
         later,
     }

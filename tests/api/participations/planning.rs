@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::fixtures::{api_market, day, participate, plan, sql_catalog, sql_link, ts, world};
+use super::fixtures::{api_market, catalog, day, link, participate, plan, ts, world};
 use crate::helpers::{parse_id, spawn_app};
 
 #[actix_web::test]
@@ -11,7 +11,7 @@ async fn planning_lists_linked_distributions_with_status() {
     let app = spawn_app().await;
     let w = world(&app).await;
     // A catalog that is not linked, and a market the producer is not in.
-    sql_catalog(&app, w.producer, "Hors marché").await;
+    catalog(&app, &w.owner, w.producer, "Hors marché", &[]).await;
     let elsewhere = api_market(&app, &w.admin, "Autre marché").await;
     plan(&app, &w.admin, elsewhere, 4, -1).await;
 
@@ -76,9 +76,9 @@ async fn dashboard_shows_markets_and_next_sales() {
     let app = spawn_app().await;
     let w = world(&app).await;
     let second = api_market(&app, &w.admin, "AMAP du Plateau").await;
-    let fruits = sql_catalog(&app, w.producer, "Fruits").await;
-    sql_link(&app, second, fruits).await;
-    sql_link(&app, second, w.catalog).await;
+    let (fruits, fruits_code) = catalog(&app, &w.owner, w.producer, "Fruits", &[]).await;
+    link(&app, &w.admin, second, &fruits_code).await;
+    link(&app, &w.admin, second, &w.catalog_code).await;
     let plateau = parse_id(&plan(&app, &w.admin, second, 6, -1).await["id"]);
     for (d, c) in [
         (w.later, w.catalog),

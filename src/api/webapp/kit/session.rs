@@ -11,6 +11,7 @@
 //! The JSON API does not read this cookie: it keeps bearer tokens, so no
 //! other site can make a browser call it with the visitor's rights.
 
+use secrecy::{ExposeSecret, SecretString};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -62,11 +63,13 @@ impl Visitor {
             .cloned()
             .ok_or(PageError::Internal)?;
         let account = match req.cookie(SESSION_COOKIE) {
-            Some(cookie) => match authenticate(&state, Some(cookie.value().to_owned())).await {
-                Ok(caller) => Some(caller),
-                Err(e) if e.status == StatusCode::UNAUTHORIZED => None,
-                Err(e) => return Err(e.into()),
-            },
+            Some(cookie) => {
+                match authenticate(&state, Some(SecretString::from(cookie.value()))).await {
+                    Ok(caller) => Some(caller),
+                    Err(e) if e.status == StatusCode::UNAUTHORIZED => None,
+                    Err(e) => return Err(e.into()),
+                }
+            }
             None => None,
         };
         let (csrf, csrf_new) = match csrf::cookie_token(&req) {
@@ -163,7 +166,11 @@ impl Visitor {
             .insert_token(account_id, &token.hash, expires_at)
             .await?;
         let age = Some(CookieAge::hours(hours));
-        let _ = answer.add_cookie(&self.cookie(SESSION_COOKIE, token.clear, age));
+        let _ = answer.add_cookie(&self.cookie(
+            SESSION_COOKIE,
+            token.clear.expose_secret().to_owned(),
+            age,
+        ));
         let _ = answer.add_cookie(&self.cookie(CSRF_COOKIE, csrf::mint(), None));
         Ok(())
     }

@@ -18,9 +18,9 @@ use crate::api::state::AppState;
 use crate::api::webapp::kit::form::{decimal_input, french};
 use crate::api::webapp::kit::{FormState, InProducer, PageError, Posted};
 use crate::domain::decimal::parse_decimal;
+use crate::domain::sale::SaleRefusal;
 use crate::engine::after_sale::{AfterSaleError, LineChange};
-use crate::engine::ordering::OrderError;
-use crate::engine::sale::SaleRefusal;
+use crate::engine::error::OrderError;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]

@@ -1,13 +1,20 @@
 //! One distribution's sale as plain data: participations and their windows,
 //! the offers on sale with their prices (frozen once a sale opens), the
 //! confirmed orders and the changes in flight. The distribution actor owns
-//! one `Sale` and calls these methods one message at a time; keeping the
-//! rules here, free of actix, lets them be read and tested directly.
+//! one `Sale` and calls these methods one message at a time; the rules live
+//! here, free of actors and SQL, and are tested directly.
+//!
+//! A change goes `prepare` (validated, priced, what it takes and gives back
+//! worked out; one change per customer in flight) → `confirm` (windows
+//! checked again at the instant of acceptance, the order numbered) →
+//! `finish` (applied if committed, forgotten if not).
 //!
 //! Line pricing and validation (what a requested line becomes, and which
-//! lines may still change) lives in `lines`.
+//! lines may still change) lives in [`lines`]; what a sale is made of in
+//! [`parts`].
 
 mod lines;
+pub mod parts;
 
 use std::collections::HashMap;
 
@@ -16,10 +23,12 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::domain::error::FieldError;
-use crate::domain::order::{line_changes, reservation_delta, split_delta, LineChanges, OrderLine};
-use crate::domain::window::{OrderWindow, SaleStatus};
-use crate::store::order_writes::OrderWriteKind;
-use crate::store::sale::{DistributionRecord, SaleOffer, SaleParticipation, StoredOrder};
+use crate::domain::order::{
+    line_changes, reservation_delta, split_delta, LineChanges, OfferQuantities, Order,
+    OrderChangeKind, OrderLine,
+};
+use crate::domain::window::SaleStatus;
+pub use parts::{SaleDistribution, SaleOffer, SaleParticipation, SaleProduct};
 
 /// A line as the customer asked for it.
 #[derive(Debug, Clone)]
@@ -30,7 +39,7 @@ pub struct RequestedLine {
 
 /// What a customer wants to do to their order.
 #[derive(Debug, Clone)]
-pub enum Change {
+pub enum OrderChange {
     /// Add lines (creating the order if needed).
     Add(Vec<RequestedLine>),
     /// Replace all lines.
@@ -66,19 +75,19 @@ pub enum SaleRefusal {
 }
 
 /// A change accepted by the sale, waiting for stock and then the writer.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
-    pub kind: OrderWriteKind,
+    pub kind: OrderChangeKind,
     pub order_id: Uuid,
     /// `None` for a new order until it is confirmed.
     pub number: Option<i32>,
     pub lines: Vec<OrderLine>,
     /// The rows `lines` writes over the previous version of the order.
     pub line_changes: LineChanges,
-    /// Quantities to reserve before committing.
-    pub reserve: Vec<(Uuid, Decimal)>,
+    /// Quantities to take before committing.
+    pub take: OfferQuantities,
     /// Quantities given back once committed.
-    pub release: Vec<(Uuid, Decimal)>,
+    pub give_back: OfferQuantities,
     /// Participations whose windows the change relies on.
     pub participations: Vec<Uuid>,
     /// Participations that must still be open when the change is
@@ -89,23 +98,23 @@ pub struct Plan {
 /// Everything the distribution actor knows.
 #[derive(Debug, Clone)]
 pub struct Sale {
-    pub distribution: DistributionRecord,
+    pub distribution: SaleDistribution,
     pub participations: Vec<SaleParticipation>,
     /// Offers on sale, by offer (an offer may be sold by two catalogs).
     pub offers: HashMap<Uuid, Vec<SaleOffer>>,
     /// Confirmed orders by customer.
-    pub orders: HashMap<Uuid, StoredOrder>,
+    pub orders: HashMap<Uuid, Order>,
     pub next_number: i32,
-    /// Changes in flight, by customer.
+    /// Changes in flight, by customer (with the customer's name).
     pub in_flight: HashMap<Uuid, (String, Plan)>,
 }
 
 impl Sale {
     pub fn new(
-        distribution: DistributionRecord,
+        distribution: SaleDistribution,
         participations: Vec<SaleParticipation>,
         offers: Vec<SaleOffer>,
-        orders: Vec<StoredOrder>,
+        orders: Vec<Order>,
         max_number: i32,
     ) -> Self {
         let mut by_offer: HashMap<Uuid, Vec<SaleOffer>> = HashMap::new();
@@ -131,10 +140,7 @@ impl Sale {
         if self.distribution.cancelled_at.is_some() || self.distribution.validated_at.is_some() {
             return SaleStatus::Closed;
         }
-        match OrderWindow::parse(participation.opens_at, participation.closes_at) {
-            Ok(window) => window.status_at(now),
-            Err(_) => SaleStatus::Closed,
-        }
+        participation.window_status(now)
     }
 
     fn status_of(&self, participation_id: Uuid, now: DateTime<Utc>) -> SaleStatus {
@@ -183,7 +189,7 @@ impl Sale {
         &mut self,
         customer_id: Uuid,
         customer_name: &str,
-        change: Change,
+        change: OrderChange,
         now: DateTime<Utc>,
     ) -> Result<Plan, SaleRefusal> {
         if self.distribution.cancelled_at.is_some() {
@@ -196,22 +202,26 @@ impl Sale {
         let old_lines: Vec<OrderLine> = existing.map(|o| o.lines.clone()).unwrap_or_default();
         // A producer's removal keeps the customer's name as the order has it.
         let name = match (&change, existing) {
-            (Change::RemoveLine(_), Some(o)) => o.customer_name.clone(),
+            (OrderChange::RemoveLine(_), Some(o)) => o.customer_name.clone(),
             _ => customer_name.to_owned(),
         };
         let (kind, order_id, number) = match (&change, existing) {
-            (Change::Add(_), None) => (OrderWriteKind::Create, Uuid::new_v4(), None),
-            (Change::RemoveLine(id), Some(o)) if old_lines.len() == 1 && old_lines[0].id == *id => {
-                (OrderWriteKind::Cancel, o.id, Some(o.number))
+            (OrderChange::Add(_), None) => (OrderChangeKind::Create, Uuid::new_v4(), None),
+            (OrderChange::RemoveLine(id), Some(o))
+                if old_lines.len() == 1 && old_lines[0].id == *id =>
+            {
+                (OrderChangeKind::Cancel, o.id, Some(o.number))
             }
-            (Change::Add(_), Some(o))
-            | (Change::Replace(_), Some(o))
-            | (Change::RemoveLine(_), Some(o)) => (OrderWriteKind::Replace, o.id, Some(o.number)),
-            (Change::Cancel, Some(o)) => (OrderWriteKind::Cancel, o.id, Some(o.number)),
+            (OrderChange::Add(_), Some(o))
+            | (OrderChange::Replace(_), Some(o))
+            | (OrderChange::RemoveLine(_), Some(o)) => {
+                (OrderChangeKind::Replace, o.id, Some(o.number))
+            }
+            (OrderChange::Cancel, Some(o)) => (OrderChangeKind::Cancel, o.id, Some(o.number)),
             (_, None) => return Err(SaleRefusal::NoOrder),
         };
         let mut must_be_open = Vec::new();
-        if let Change::RemoveLine(id) = &change {
+        if let OrderChange::RemoveLine(id) = &change {
             match old_lines.iter().find(|l| l.id == *id) {
                 Some(line) => must_be_open.push(line.participation_id),
                 None => {
@@ -223,15 +233,19 @@ impl Sale {
             }
         }
         let new_lines = match &change {
-            Change::Add(requested) => {
+            OrderChange::Add(requested) => {
                 let added = self.price_lines(requested, &old_lines, false, now)?;
-                self.merge_lines(old_lines.clone(), added)
+                self.merge_lines(old_lines.clone(), added)?
             }
-            Change::Replace(requested) => self.price_lines(requested, &old_lines, true, now)?,
-            Change::RemoveLine(id) => old_lines.iter().filter(|l| l.id != *id).cloned().collect(),
-            Change::Cancel => Vec::new(),
+            OrderChange::Replace(requested) => {
+                self.price_lines(requested, &old_lines, true, now)?
+            }
+            OrderChange::RemoveLine(id) => {
+                old_lines.iter().filter(|l| l.id != *id).cloned().collect()
+            }
+            OrderChange::Cancel => Vec::new(),
         };
-        if kind == OrderWriteKind::Replace && new_lines.is_empty() {
+        if kind == OrderChangeKind::Replace && new_lines.is_empty() {
             return Err(SaleRefusal::InvalidLines(vec![FieldError::new(
                 "lines",
                 "an order needs at least one line; cancel it instead",
@@ -239,7 +253,8 @@ impl Sale {
         }
         self.check_closed_lines_unchanged(&old_lines, &new_lines, now)?;
         let delta = reservation_delta(&old_lines, &new_lines);
-        let (reserve, release) = split_delta(&delta);
+        let (take, give_back) =
+            split_delta(&delta, "lines").map_err(|e| SaleRefusal::InvalidLines(vec![e]))?;
         let mut participations: Vec<Uuid> = new_lines
             .iter()
             .chain(old_lines.iter())
@@ -247,7 +262,7 @@ impl Sale {
             .collect();
         participations.sort();
         participations.dedup();
-        let line_changes = if kind == OrderWriteKind::Cancel {
+        let line_changes = if kind == OrderChangeKind::Cancel {
             LineChanges::default() // a cancelled order keeps its lines
         } else {
             line_changes(&old_lines, &new_lines)
@@ -258,8 +273,8 @@ impl Sale {
             number,
             lines: new_lines,
             line_changes,
-            reserve,
-            release,
+            take,
+            give_back,
             participations,
             must_be_open,
         };
@@ -274,9 +289,9 @@ impl Sale {
             return Err(SaleRefusal::NoOrder);
         };
         let moved: Vec<Uuid> = plan
-            .reserve
+            .take
             .iter()
-            .chain(plan.release.iter())
+            .chain(plan.give_back.iter())
             .map(|(o, _)| *o)
             .collect();
         let closed = plan
@@ -284,7 +299,7 @@ impl Sale {
             .iter()
             .filter(|l| moved.contains(&l.offer_id))
             .map(|l| l.participation_id)
-            .chain(if plan.kind == OrderWriteKind::Cancel {
+            .chain(if plan.kind == OrderChangeKind::Cancel {
                 plan.participations.clone()
             } else {
                 Vec::new()
@@ -315,13 +330,13 @@ impl Sale {
             return;
         }
         match plan.kind {
-            OrderWriteKind::Cancel => {
+            OrderChangeKind::Cancel => {
                 self.orders.remove(&customer_id);
             }
-            OrderWriteKind::Create | OrderWriteKind::Replace => {
+            OrderChangeKind::Create | OrderChangeKind::Replace => {
                 self.orders.insert(
                     customer_id,
-                    StoredOrder {
+                    Order {
                         id: plan.order_id,
                         customer_id,
                         customer_name: name,
@@ -337,13 +352,16 @@ impl Sale {
     pub fn shop_offers(&self) -> Vec<&SaleOffer> {
         let mut offers: Vec<&SaleOffer> = self.offers.values().flatten().collect();
         offers.sort_by(|a, b| {
-            (a.participation_id, a.position, &a.product_name, &a.label).cmp(&(
+            (a.participation_id, a.position, &a.product.name, &a.label).cmp(&(
                 b.participation_id,
                 b.position,
-                &b.product_name,
+                &b.product.name,
                 &b.label,
             ))
         });
         offers
     }
 }
+
+#[cfg(test)]
+mod tests;

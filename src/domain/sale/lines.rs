@@ -13,7 +13,6 @@ use uuid::Uuid;
 
 use super::{RequestedLine, Sale, SaleRefusal};
 use crate::domain::error::FieldError;
-use crate::domain::money::Money;
 use crate::domain::order::{reservation_delta, OrderLine};
 use crate::domain::quantity::Quantity;
 use crate::domain::window::SaleStatus;
@@ -64,9 +63,9 @@ impl Sale {
                 }
             };
             let field = format!("lines[{i}].quantity");
-            let whole_only = !offer.fractional || offer.multi_weight;
+            let whole_only = offer.product.whole_units();
             let quantity = match Quantity::parse_for(quantity, !whole_only, &field) {
-                Ok(q) => q.value(),
+                Ok(q) => q,
                 Err(e) => {
                     errors.push(e);
                     continue;
@@ -82,20 +81,11 @@ impl Sale {
                         && l.participation_id == offer.participation_id
                 })
                 .map(|l| l.unit_price);
-            let unit_price = match kept_price {
-                Some(price) => price,
-                None => match Money::parse(offer.price, "price") {
-                    Ok(p) => p,
-                    Err(e) => {
-                        errors.push(e.at(&format!("lines[{i}]")));
-                        continue;
-                    }
-                },
-            };
-            let pieces = if offer.multi_weight {
+            let unit_price = kept_price.unwrap_or(offer.price);
+            let pieces = if offer.product.multi_weight {
                 // One line per piece: each is weighed on its own.
-                match quantity.to_usize().filter(|n| *n <= MAX_PIECES) {
-                    Some(n) => vec![Decimal::ONE; n],
+                match quantity.value().to_usize().filter(|n| *n <= MAX_PIECES) {
+                    Some(n) => vec![Quantity::ONE; n],
                     None => {
                         errors.push(FieldError::new(
                             field,
@@ -166,12 +156,12 @@ impl Sale {
         &self,
         mut lines: Vec<OrderLine>,
         added: Vec<OrderLine>,
-    ) -> Vec<OrderLine> {
+    ) -> Result<Vec<OrderLine>, SaleRefusal> {
         for new in added {
             let multi_weight = self
                 .offers
                 .get(&new.offer_id)
-                .is_some_and(|offers| offers.iter().any(|o| o.multi_weight));
+                .is_some_and(|offers| offers.iter().any(|o| o.product.multi_weight));
             let same = lines.iter_mut().find(|l| {
                 !multi_weight
                     && l.offer_id == new.offer_id
@@ -179,10 +169,17 @@ impl Sale {
                     && l.unit_price == new.unit_price
             });
             match same {
-                Some(line) => line.quantity += new.quantity,
+                Some(line) => {
+                    line.quantity = line.quantity.checked_add(new.quantity).ok_or_else(|| {
+                        SaleRefusal::InvalidLines(vec![FieldError::new(
+                            "lines",
+                            format!("an order line holds at most {}", Quantity::MAX),
+                        )])
+                    })?;
+                }
                 None => lines.push(new),
             }
         }
-        lines
+        Ok(lines)
     }
 }
