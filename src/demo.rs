@@ -25,6 +25,8 @@
 mod build;
 pub mod data;
 mod history;
+mod looks;
+mod paint;
 mod sales;
 mod summary;
 
@@ -79,6 +81,7 @@ impl DemoError {
 /// it serves).
 pub async fn ensure(engine: &Engine) -> Result<Demo, DemoError> {
     let setup = build::setup(engine.store()).await?;
+    looks::dress(engine.store(), &setup).await?;
     // Last week before this week: its stock is settled and recounted
     // before this week's orders activate any offer actor.
     history::ensure(engine, &setup).await?;

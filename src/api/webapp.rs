@@ -17,9 +17,11 @@ pub mod kit;
 pub mod markets;
 pub mod messages;
 pub mod photos;
+pub mod platform;
 pub mod producer;
 pub mod sales;
 pub mod spaces;
+pub mod vitrine;
 
 use actix_web::web;
 
@@ -34,4 +36,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     customer::configure(cfg);
     producer::configure(cfg);
     photos::configure(cfg);
+    vitrine::configure(cfg);
+    platform::configure(cfg);
 }

@@ -5,7 +5,10 @@
 //! pages (home, catalog share link).
 
 mod catalogs;
+mod dashboard;
 mod products;
+mod settings;
+mod stock;
 mod users;
 
 use sqlx::Row;

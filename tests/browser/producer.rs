@@ -164,3 +164,118 @@ async fn a_producer_fills_its_products_and_manages_its_collaborators() {
     page.close().await;
     let _ = std::fs::remove_dir_all(&files);
 }
+
+#[actix_web::test]
+async fn a_producer_presents_itself_and_shares_a_catalog() {
+    let app = spawn_app().await;
+    let sale = crate::fixtures::open_sale(
+        &app,
+        &[
+            crate::fixtures::offer("Poireaux", "2.00", Some(20)),
+            crate::fixtures::offer("Navets", "1.50", None),
+        ],
+    )
+    .await;
+    let base = app.address.clone();
+    let owner = &sale.producer.owner;
+    let space = format!("/espace-producteur/{}", sale.producer.producer_id);
+    let files = std::env::temp_dir().join(format!("etal-logo-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&files).expect("files");
+    let logo = photo_file(&files);
+
+    let mut driver = Driver::start().await;
+    let page = driver.browser(crate::driver::PHONE).await;
+    page.sign_in_page(&base, &owner.email, &owner.password)
+        .await;
+
+    // Mon profil, with a logo, then the page vitrine.
+    page.goto(&format!("{base}{space}/parametres")).await;
+    page.type_into(
+        "[name='short_description']",
+        "Légumes de saison, à Caluire.",
+    )
+    .await;
+    page.client
+        .find(fantoccini::Locator::Css("#champ-logo"))
+        .await
+        .expect("logo field")
+        .send_keys(&logo.display().to_string())
+        .await
+        .expect("choose logo");
+    page.click("form[enctype] button[type=submit]").await;
+    page.wait_for(
+        "the profile saved",
+        std::time::Duration::from_secs(15),
+        "const f = document.querySelector('.flash'); return f ? f.textContent : null;",
+        vec![],
+        |v| v.as_str().is_some_and(|t| t.contains("Profil enregistré")),
+    )
+    .await;
+    page.shots("parametres").await;
+    page.click("a[href^='/vitrine/']").await;
+    page.wait_path("the page vitrine", |p| p.starts_with("/vitrine/"))
+        .await;
+    assert!(page
+        .text(".vitrine-head .lead")
+        .await
+        .is_some_and(|t| t.contains("Légumes de saison")));
+    let markers = page
+        .eval(
+            "return document.querySelectorAll('svg.map circle').length;",
+            vec![],
+        )
+        .await;
+    assert_eq!(markers, 1);
+    page.shots("vitrine").await;
+
+    // A catalog of one offer with its own price, then its share page.
+    page.goto(&format!("{base}{space}/catalogues/nouveau"))
+        .await;
+    let leeks = sale.producer.offers[0];
+    page.type_into("[name='name']", "Légumes — AMAP").await;
+    page.click(&format!("#offre-{leeks}")).await;
+    page.type_into(&format!("#prix-{leeks}"), "1,80").await;
+    page.click("form button.primary").await;
+    page.wait_for(
+        "the catalog created",
+        std::time::Duration::from_secs(15),
+        "const c = document.querySelector('.catalog-code'); return c ? c.textContent : null;",
+        vec![],
+        |v| v.as_str().is_some_and(|t| t.len() >= 4),
+    )
+    .await;
+    page.shots("catalogue").await;
+    page.click("a[href^='/catalog/']").await;
+    page.wait_path("the share page", |p| p.starts_with("/catalog/"))
+        .await;
+    let text = page.text("main").await.unwrap_or_default();
+    assert!(
+        text.contains("Poireaux") && text.contains("1,80") && !text.contains("Navets"),
+        "{text}"
+    );
+    page.shots("catalogue-lien-de-partage").await;
+
+    // A forged form (its token replaced) is refused and changes nothing.
+    page.goto(&format!(
+        "{base}{space}/catalogues/{}",
+        sale.producer.catalog_id
+    ))
+    .await;
+    page.eval(
+        "document.querySelectorAll('input[name=csrf]').forEach(i => i.value = 'forged'); return true;",
+        vec![],
+    )
+    .await;
+    page.click("form.sync button.danger").await;
+    page.wait_for(
+        "the refusal",
+        std::time::Duration::from_secs(15),
+        "const h = document.querySelector('h1'); return h ? h.textContent : null;",
+        vec![],
+        |v| v == "Formulaire refusé",
+    )
+    .await;
+    page.shots("formulaire-refuse").await;
+    page.close().await;
+    let _ = std::fs::remove_dir_all(&files);
+}

@@ -9,6 +9,8 @@ pub mod offers;
 pub mod orders;
 pub mod planning;
 pub mod products;
+pub mod settings;
+pub mod stock;
 pub mod users;
 pub mod vat;
 
@@ -17,12 +19,14 @@ use actix_web::web;
 /// Registers the producer space's pages.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     dashboard::configure(cfg);
-    // Before the products: `/produits/tva` is not a product.
+    // Before the products: `/produits/tva` and `/produits/stocks` are not products.
     vat::configure(cfg);
+    stock::configure(cfg);
     products::configure(cfg);
     offers::configure(cfg);
     orders::configure(cfg);
     planning::configure(cfg);
     users::configure(cfg);
     catalogs::configure(cfg);
+    settings::configure(cfg);
 }

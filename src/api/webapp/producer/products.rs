@@ -12,11 +12,10 @@ use uuid::Uuid;
 
 use super::offers::{offer_lines, OfferLine};
 use crate::api::state::AppState;
-use crate::api::webapp::kit::upload::{MultipartForm, Uploaded};
+use crate::api::webapp::kit::upload::{image_of, MultipartForm, Uploaded};
 use crate::api::webapp::kit::{Chrome, FormState, InProducer, PageError, ProducerTab};
 use crate::domain::offer::{uploaded_photo_url, ProductSpec, SaleFlags};
 use crate::domain::text::{LongText, Name, ShortText};
-use crate::images;
 use crate::store::images::ImageKind;
 use crate::store::products::ProductRecord;
 
@@ -283,31 +282,8 @@ async fn parse_product(
             None
         }
     };
-    let upload = input.file("photo");
-    let photo = if upload.too_large {
-        form.refuse(
-            "photo",
-            images::Refusal::TooLarge {
-                limit: state.settings.web.upload_limit_bytes,
-            }
-            .french(),
-        );
-        None
-    } else if upload.is_empty() {
-        None
-    } else {
-        // Decoding is CPU work: off the async workers.
-        let limit = state.settings.web.upload_limit_bytes;
-        let bytes = upload.bytes;
-        match tokio::task::spawn_blocking(move || images::process(&bytes, limit)).await {
-            Ok(Ok(processed)) => Some(processed),
-            Ok(Err(refusal)) => {
-                form.refuse("photo", refusal.french());
-                None
-            }
-            Err(_) => return Err(PageError::Internal),
-        }
-    };
+    let limit = state.settings.web.upload_limit_bytes;
+    let photo = image_of(input, "photo", limit, &mut form).await?;
     let (Some(name), Some(unit), Some(category), Some(description), Some(flags), true) =
         (name, unit, category, description, flags, form.is_valid())
     else {
