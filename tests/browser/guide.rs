@@ -1,7 +1,7 @@
 //! The producer's guide walked chapter by chapter in real browsers, as a
 //! new producer (with a market admin and a customer beside): sign up;
 //! VAT rates, a product with two offers and a photo, a product priced by
-//! weight; a catalog; the directory searched by postal code, the market's
+//! weight; the profile and the page vitrine; a catalog; the directory searched by postal code, the market's
 //! page, "Envoyer un catalogue"; the admin links it in one click from the
 //! message; "+ Participer"; the customer orders in the shop; the producer
 //! sees it live on the board; after closing, the recap by member, the
@@ -159,6 +159,32 @@ async fn a_new_producer_walks_the_guide_from_sign_up_to_payout() {
     page.goto(&format!("{base}{space}/produits")).await;
     page.shots("guide-2-produits").await;
 
+    // 3. Paramétrez votre profil: logo, short presentation, page vitrine.
+    page.goto(&format!("{base}{space}/parametres")).await;
+    page.type_into(
+        "[name='short_description']",
+        "Légumes de plein champ et poulets fermiers, à Caluire.",
+    )
+    .await;
+    page.client
+        .find(fantoccini::Locator::Css("#champ-logo"))
+        .await
+        .expect("logo field")
+        .send_keys(&photo.display().to_string())
+        .await
+        .expect("choose logo");
+    click_through(&page, "form[enctype] button[type=submit]").await;
+    wait_text(&page, "profile saved", "Profil enregistré").await;
+    page.shots("guide-3-parametres").await;
+    click_through(&page, "a[href^='/vitrine/']").await;
+    wait_text(
+        &page,
+        "the page vitrine",
+        "Légumes de plein champ et poulets fermiers",
+    )
+    .await;
+    page.shots("guide-3-vitrine").await;
+
     // 5, étape 1: a catalog with every offer.
     page.goto(&format!("{base}{space}/catalogues/nouveau"))
         .await;
@@ -247,6 +273,15 @@ async fn a_new_producer_walks_the_guide_from_sign_up_to_payout() {
     click_through(&page, "#participer p.actions button.primary").await;
     wait_text(&page, "joined", "Participation enregistrée").await;
     page.shots("guide-6-planifier").await;
+    // The page vitrine now shows the market and the next distribution.
+    page.goto(&format!("{base}/vitrine/{producer_id}")).await;
+    wait_text(
+        &page,
+        "the market on the page vitrine",
+        "Marché de la Croix-Rousse",
+    )
+    .await;
+    page.shots("guide-6-vitrine-agenda").await;
 
     // A customer orders in the shop; the producer's board shows it live.
     let lea = app.user("Léa Fontaine").await;

@@ -144,24 +144,7 @@ pub async fn market_cards(
 ) -> Result<Vec<MarketCard>, PageError> {
     let now = state.clock.now();
     let ids: Vec<Uuid> = markets.iter().map(|(_, m)| m.id).collect();
-    let mut producers: HashMap<Uuid, Vec<String>> = HashMap::new();
-    for p in state.store.markets_producers(&ids).await? {
-        producers
-            .entry(p.market_id)
-            .or_default()
-            .push(p.producer_name);
-    }
-    let customers: HashMap<Uuid, i64> = state
-        .store
-        .markets_customers(&ids)
-        .await?
-        .into_iter()
-        .map(|c| (c.market_id, c.customers))
-        .collect();
-    let mut admins: HashMap<Uuid, Vec<String>> = HashMap::new();
-    for a in state.store.markets_admin_names(&ids).await? {
-        admins.entry(a.market_id).or_default().push(a.name);
-    }
+    let mut facts = state.store.market_facts(&ids).await?;
     let mut sales: HashMap<Uuid, Vec<_>> = HashMap::new();
     for sale in state.store.upcoming_sales(now, SALES_PER_MARKET).await? {
         sales.entry(sale.market_id).or_default().push(sale);
@@ -177,9 +160,12 @@ pub async fn market_cards(
                 .collect(),
             day: m.usual_weekday.map(|d| format!("le {}", fr::weekday(d))),
             distance: km.map(distance),
-            producers: producers.remove(&m.id).unwrap_or_default(),
-            customers: customers.get(&m.id).copied().unwrap_or(0),
-            admins: admins.remove(&m.id).unwrap_or_default(),
+            producers: facts
+                .get(&m.id)
+                .map(|f| f.producers.iter().map(|(_, n)| n.clone()).collect())
+                .unwrap_or_default(),
+            customers: facts.get(&m.id).map_or(0, |f| f.customers),
+            admins: facts.remove(&m.id).map(|f| f.admins).unwrap_or_default(),
             id: m.id,
             name: m.name,
             address: m.address,

@@ -13,11 +13,11 @@ use uuid::Uuid;
 
 use super::kit::fr;
 use super::kit::{Chrome, FormState, PageError, Posted, Section, SignedIn};
-use super::markets::public::{mail_admins, MESSAGE_MAX};
+use super::markets::public::{signature, write_to_admins, ToAdmins, MESSAGE_MAX};
 use crate::api::state::AppState;
 use crate::domain::text::LongText;
 use crate::store::markets::MarketRecord;
-use crate::store::messages::{ConversationRecord, MessageRecord, NewMessage};
+use crate::store::messages::{ConversationRecord, MessageRecord};
 
 /// Characters of the last message shown in a list.
 const EXCERPT: usize = 120;
@@ -103,17 +103,22 @@ struct MessagesPage {
     markets: Vec<(MarketRecord, i64)>,
 }
 
+/// A conversation with its answer form, seen from either side.
 #[derive(Template)]
 #[template(path = "conversation.html")]
-struct ConversationPage<'a> {
-    chrome: Chrome,
-    title: String,
-    back: String,
-    action: String,
-    link_action: Option<String>,
-    here: String,
-    messages: Vec<MessageLine>,
-    form: &'a FormState,
+pub struct ConversationPage<'a> {
+    pub chrome: Chrome,
+    pub title: String,
+    /// The list it belongs to.
+    pub back: String,
+    /// Where the answer is posted.
+    pub action: String,
+    /// Where "Relier ce catalogue" posts (a market's admins only).
+    pub link_action: Option<String>,
+    /// This page (an offered catalog's link comes back here).
+    pub here: String,
+    pub messages: Vec<MessageLine>,
+    pub form: &'a FormState,
 }
 
 #[derive(Deserialize, Default)]
@@ -226,30 +231,20 @@ async fn reply(
         )
         .await;
     };
-    let who = signed.caller.name.clone();
-    let emails = mail_admins(
+    let who = signature(&state, &signed.caller, first.producer_id).await?;
+    write_to_admins(
         &state,
-        &market,
-        &format!("Nouveau message de {who} — {}", market.name),
-        &format!("{who} vous écrit :\n\n{}", body.as_str()),
+        ToAdmins {
+            market: &market,
+            from: &signed.caller,
+            producer_id: first.producer_id,
+            catalog_id: None,
+            subject: format!("Nouveau message de {who} — {}", market.name),
+            email: format!("{who} vous écrit :\n\n{}", body.as_str()),
+            body: body.as_str().to_owned(),
+        },
     )
     .await?;
-    state
-        .store
-        .send_message(
-            &NewMessage {
-                market_id: market.id,
-                correspondent_id: me,
-                author_id: me,
-                from_admin: false,
-                producer_id: first.producer_id,
-                catalog_id: None,
-                body: body.as_str().to_owned(),
-                at: state.clock.now(),
-            },
-            &emails,
-        )
-        .await?;
     Ok(signed
         .visitor
         .redirect_with(&format!("/messages/{}", market.id), "Message envoyé."))

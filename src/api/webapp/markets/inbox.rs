@@ -14,7 +14,7 @@ use super::{chrome, MarketTab};
 use crate::api::state::AppState;
 use crate::api::webapp::kit::fr;
 use crate::api::webapp::kit::{Chrome, FormState, InMarket, PageError, Posted};
-use crate::api::webapp::messages::{conversation_lines, ConversationLine, MessageLine};
+use crate::api::webapp::messages::{conversation_lines, ConversationLine, ConversationPage};
 use crate::domain::text::LongText;
 use crate::store::messages::NewMessage;
 use crate::store::outbox::OutboxMessage;
@@ -24,20 +24,6 @@ use crate::store::outbox::OutboxMessage;
 struct InboxPage {
     chrome: Chrome,
     conversations: Vec<ConversationLine>,
-}
-
-#[derive(Template)]
-#[template(path = "conversation.html")]
-struct ConversationPage<'a> {
-    chrome: Chrome,
-    title: String,
-    back: String,
-    action: String,
-    /// Where "Relier" posts (admins only).
-    link_action: Option<String>,
-    here: String,
-    messages: Vec<MessageLine>,
-    form: &'a FormState,
 }
 
 #[derive(Deserialize, Default)]

@@ -12,6 +12,7 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::api::auth::Caller;
 use crate::api::state::AppState;
 use crate::api::webapp::kit::fr;
 use crate::api::webapp::kit::{Chrome, FormState, PageError, Posted, Section, SignedIn, Visitor};
@@ -87,27 +88,12 @@ async fn render(
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
     let now = state.clock.now();
-    let ids = [market.id];
-    let admins = state
+    let facts = state
         .store
-        .markets_admin_names(&ids)
+        .market_facts(&[market.id])
         .await?
-        .into_iter()
-        .map(|a| a.name)
-        .collect();
-    let customers = state
-        .store
-        .markets_customers(&ids)
-        .await?
-        .first()
-        .map_or(0, |c| c.customers);
-    let producers = state
-        .store
-        .markets_producers(&ids)
-        .await?
-        .into_iter()
-        .map(|p| (p.producer_id, p.producer_name))
-        .collect();
+        .remove(&market.id)
+        .unwrap_or_default();
     let distributions = state
         .store
         .market_distributions(market.id, now, None, false, NEXT_DISTRIBUTIONS)
@@ -180,9 +166,9 @@ async fn render(
         day: market
             .usual_weekday
             .map(|d| format!("le {}", fr::weekday(d))),
-        admins,
-        customers,
-        producers,
+        admins: facts.admins,
+        customers: facts.customers,
+        producers: facts.producers,
         distributions,
         signed_in: visitor.account.is_some(),
         is_admin,
@@ -217,14 +203,25 @@ async fn page(
     render(&state, &visitor, market, &empty, &empty, StatusCode::OK).await
 }
 
-/// The e-mails telling a market's admins about a new message.
-pub async fn mail_admins(
-    state: &AppState,
-    market: &MarketRecord,
-    subject: &str,
-    body: &str,
-) -> Result<Vec<OutboxMessage>, PageError> {
-    Ok(state
+/// A message to a market's admins from a correspondent.
+pub struct ToAdmins<'a> {
+    pub market: &'a MarketRecord,
+    /// The writer (the conversation's correspondent).
+    pub from: &'a Caller,
+    pub producer_id: Option<Uuid>,
+    pub catalog_id: Option<Uuid>,
+    /// What the conversation shows.
+    pub body: String,
+    /// The e-mail's subject and text.
+    pub subject: String,
+    pub email: String,
+}
+
+/// Writes a message to a market's admins and queues one e-mail per admin
+/// (outbox, same transaction).
+pub async fn write_to_admins(state: &AppState, message: ToAdmins<'_>) -> Result<(), PageError> {
+    let market = message.market;
+    let emails: Vec<OutboxMessage> = state
         .store
         .market_admin_emails(market.id)
         .await?
@@ -232,14 +229,47 @@ pub async fn mail_admins(
         .map(|recipient| OutboxMessage {
             kind: "message",
             recipient,
-            subject: subject.to_owned(),
+            subject: message.subject.clone(),
             body: format!(
-                "{body}\n\n—\nRépondez depuis étal : Mes marchés → {} → Messages.\n",
-                market.name
+                "{}\n\n—\nRépondez depuis étal : Mes marchés → {} → Messages.\n",
+                message.email, market.name
             ),
             dedupe_key: String::new(),
         })
-        .collect())
+        .collect();
+    state
+        .store
+        .send_message(
+            &NewMessage {
+                market_id: market.id,
+                correspondent_id: message.from.account_id,
+                author_id: message.from.account_id,
+                from_admin: false,
+                producer_id: message.producer_id,
+                catalog_id: message.catalog_id,
+                body: message.body,
+                at: state.clock.now(),
+            },
+            &emails,
+        )
+        .await?;
+    Ok(())
+}
+
+/// "Paul Martin (Ferme du Grand Champ)".
+pub async fn signature(
+    state: &AppState,
+    caller: &Caller,
+    producer_id: Option<Uuid>,
+) -> Result<String, PageError> {
+    let producer = match producer_id {
+        Some(id) => state.store.producer(id).await?.map(|p| p.name),
+        None => None,
+    };
+    Ok(match producer {
+        Some(p) => format!("{} ({p})", caller.name),
+        None => caller.name.clone(),
+    })
 }
 
 async fn send_message(
@@ -287,37 +317,20 @@ async fn send_message(
         )
         .await;
     };
-    let producer_name = match producer_id {
-        Some(id) => state.store.producer(id).await?.map(|p| p.name),
-        None => None,
-    };
-    let who = match &producer_name {
-        Some(p) => format!("{} ({p})", caller.name),
-        None => caller.name.clone(),
-    };
-    let emails = mail_admins(
+    let who = signature(&state, caller, producer_id).await?;
+    write_to_admins(
         &state,
-        &market,
-        &format!("Nouveau message de {who} — {}", market.name),
-        &format!("{who} vous écrit :\n\n{}", body.as_str()),
+        ToAdmins {
+            market: &market,
+            from: caller,
+            producer_id,
+            catalog_id: None,
+            subject: format!("Nouveau message de {who} — {}", market.name),
+            email: format!("{who} vous écrit :\n\n{}", body.as_str()),
+            body: body.as_str().to_owned(),
+        },
     )
     .await?;
-    state
-        .store
-        .send_message(
-            &NewMessage {
-                market_id: market.id,
-                correspondent_id: caller.account_id,
-                author_id: caller.account_id,
-                from_admin: false,
-                producer_id,
-                catalog_id: None,
-                body: body.as_str().to_owned(),
-                at: state.clock.now(),
-            },
-            &emails,
-        )
-        .await?;
     Ok(signed.visitor.redirect_with(
         &format!("/messages/{}", market.id),
         "Message envoyé aux administrateurs du marché.",
@@ -380,35 +393,25 @@ async fn send_catalog(
     } else {
         body.as_str().to_owned()
     };
-    let emails = mail_admins(
+    write_to_admins(
         &state,
-        &market,
-        &format!(
-            "{} vous propose son catalogue « {} » — {}",
-            producer.name, catalog.name, market.name
-        ),
-        &format!(
-            "{} ({}) vous propose son catalogue « {} », code {}.\n\n{text}\n\nPour le relier au marché en un clic : Mes marchés → {} → Messages.",
-            caller.name, producer.name, catalog.name, catalog.code, market.name
-        ),
+        ToAdmins {
+            market: &market,
+            from: caller,
+            producer_id: Some(producer.id),
+            catalog_id: Some(catalog.id),
+            subject: format!(
+                "{} vous propose son catalogue « {} » — {}",
+                producer.name, catalog.name, market.name
+            ),
+            email: format!(
+                "{} ({}) vous propose son catalogue « {} », code {}.\n\n{text}\n\nPour le relier au marché en un clic : Mes marchés → {} → Messages.",
+                caller.name, producer.name, catalog.name, catalog.code, market.name
+            ),
+            body: text,
+        },
     )
     .await?;
-    state
-        .store
-        .send_message(
-            &NewMessage {
-                market_id: market.id,
-                correspondent_id: caller.account_id,
-                author_id: caller.account_id,
-                from_admin: false,
-                producer_id: Some(producer.id),
-                catalog_id: Some(catalog.id),
-                body: text,
-                at: state.clock.now(),
-            },
-            &emails,
-        )
-        .await?;
     Ok(signed.visitor.redirect_with(
         &format!("/messages/{}", market.id),
         &format!(
