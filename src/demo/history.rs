@@ -1,4 +1,4 @@
-//! Last week's market day at the Croix-Rousse, so every after-sale page
+//! Last week's market day at the Croix-Rousse (its last Thursday), so every after-sale page
 //! has something to show: orders collected, lines weighed (the farm
 //! chickens piece by piece, a lamb leg), a quantity changed by the
 //! producer with its notice to the customer, the distribution validated by
@@ -13,7 +13,7 @@
 //! functions the pages use. Done once: a validated past distribution of
 //! the demo's first market means it is there.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, Utc};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -23,6 +23,7 @@ use super::DemoError;
 use crate::domain::order::OrderChangeKind;
 use crate::domain::order::OrderLine;
 use crate::domain::quantity::{Quantity, StockLevel};
+use crate::domain::schedule::resolve_local;
 use crate::domain::window::DistributionTimes;
 use crate::engine::after_sale::LineChange;
 use crate::engine::Engine;
@@ -106,17 +107,23 @@ async fn past_distribution(
     now: DateTime<Utc>,
 ) -> Result<(), DemoError> {
     let store = engine.store();
-    // Last week, same hours as the open sale's market day.
-    let starts = (now - Duration::days(6))
-        .date_naive()
-        .and_hms_opt(16, 0, 0)
-        .map(|t| t.and_utc())
-        .ok_or_else(|| DemoError::Data("no past market day".into()))?;
+    // The market's last Thursday at least three days ago, 17:00–19:30
+    // Paris time; orders from the Thursday before, 8:00, to the eve, 20:00.
+    let paris = chrono_tz::Europe::Paris;
+    let mut day = (now - Duration::days(3)).with_timezone(&paris).date_naive();
+    while day.weekday() != chrono::Weekday::Thu {
+        day = day.pred_opt().unwrap_or(day);
+    }
+    let at = |date: chrono::NaiveDate, h: u32, m: u32| {
+        date.and_hms_opt(h, m, 0)
+            .map(|local| resolve_local(paris, local))
+            .ok_or_else(|| DemoError::Data("no past market day".into()))
+    };
     let times = DistributionTimes::parse(
-        starts,
-        starts + Duration::minutes(150),
-        starts - Duration::days(6),
-        starts - Duration::hours(20),
+        at(day, 17, 0)?,
+        at(day, 19, 30)?,
+        at(day - Duration::days(7), 8, 0)?,
+        at(day - Duration::days(1), 20, 0)?,
     )?;
     let record = store
         .create_distributions(market_id, None, &[times], None)
