@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod admins;
 pub mod catalogs;
+pub mod contact;
 pub mod distribution;
 pub mod inbox;
 pub mod public;
@@ -18,6 +19,7 @@ use super::kit::InMarket;
 /// Registers the market pages.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     public::configure(cfg);
+    contact::configure(cfg);
     // `/mes-marches/nouveau` before `/mes-marches/{market_id}`.
     admin::configure(cfg);
     distribution::configure(cfg);

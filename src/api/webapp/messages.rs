@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::kit::fr;
 use super::kit::{Chrome, FormState, PageError, Posted, Section, SignedIn};
-use super::markets::public::{signature, write_to_admins, ToAdmins, MESSAGE_MAX};
+use super::markets::contact::{signature, write_to_admins, ToAdmins, MESSAGE_MAX};
 use crate::api::state::AppState;
 use crate::domain::text::LongText;
 use crate::store::markets::MarketRecord;

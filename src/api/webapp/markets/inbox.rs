@@ -9,7 +9,7 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::public::MESSAGE_MAX;
+use super::contact::MESSAGE_MAX;
 use super::{chrome, MarketTab};
 use crate::api::state::AppState;
 use crate::api::webapp::kit::fr;
