@@ -47,8 +47,18 @@ impl EngineLock {
         }
     }
 
-    /// Frees the lock explicitly (shutdown).
-    pub async fn release(self) {
+    /// Frees the lock explicitly (shutdown). Unlocked before the connection
+    /// closes: a closed connection's backend frees its locks only when it
+    /// exits, a moment later, and an engine started right after (a restart)
+    /// would find the lock still held.
+    pub async fn release(mut self) {
+        let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(ENGINE_LOCK_KEY)
+            .execute(&mut self.connection)
+            .await;
+        if let Err(e) = unlocked {
+            tracing::warn!(error = %e, "engine lock not unlocked; closing its connection frees it");
+        }
         let _ = self.connection.close().await;
     }
 }

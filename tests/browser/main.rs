@@ -10,6 +10,7 @@ mod helpers;
 
 mod driver;
 mod guide;
+mod holds;
 mod producer;
 mod sales;
 mod shop;

@@ -3,11 +3,13 @@
 //! [`InProducer`](super::kit::InProducer): members only, anyone else sees
 //! a 404.
 
+pub mod catalog_form;
 pub mod catalogs;
 pub mod dashboard;
 pub mod offers;
 pub mod orders;
 pub mod planning;
+pub mod product_page;
 pub mod products;
 pub mod settings;
 pub mod stock;

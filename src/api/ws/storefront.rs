@@ -9,6 +9,7 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
 use super::session::{CatchUp, Live};
+use crate::api::auth::optional_caller;
 use crate::api::orders::order_problem;
 use crate::api::problem::ApiError;
 use crate::api::state::AppState;
@@ -19,6 +20,8 @@ use crate::engine::Engine;
 struct Snapshot {
     engine: Engine,
     distribution_id: Uuid,
+    /// The signed-in customer watching, whose basket the snapshot shows.
+    customer: Option<Uuid>,
 }
 
 /// Attempts at a fresh snapshot before the session is closed: under a rush
@@ -28,7 +31,11 @@ const CATCH_UP_ATTEMPTS: u32 = 3;
 impl CatchUp for Snapshot {
     async fn catch_up(&mut self) -> Option<Subscription> {
         for attempt in 1..=CATCH_UP_ATTEMPTS {
-            match self.engine.watch_storefront(self.distribution_id).await {
+            let watched = self
+                .engine
+                .watch_storefront(self.distribution_id, self.customer)
+                .await;
+            match watched {
                 Ok(subscription) => return subscription,
                 Err(error) => {
                     tracing::debug!(?error, attempt, "storefront could not resynchronise");
@@ -46,10 +53,14 @@ impl CatchUp for Snapshot {
 /// A WebSocket (answers 101): a `snapshot` (the shop document), then
 /// `availability`, `sale_opened`, `sale_closed` and fresh `snapshot`
 /// messages (API.md, "WebSocket"). Long messages may come as continuation
-/// frames.
-#[utoipa::path(tag = "live", responses(
+/// frames. No account needed; a signed-in customer (`Authorization: Bearer`
+/// or `?token=`) sees in the snapshots what their basket holds (`held`).
+#[utoipa::path(tag = "live",
+    params(("token" = Option<String>, Query, description = "a bearer token, for browsers")),
+    responses(
     (status = 101, description = "WebSocket: snapshot, then live changes"),
     (status = 400, description = "not a WebSocket handshake"),
+    (status = 401, description = "the token is unknown, expired or revoked"),
     (status = 404), (status = 503, description = "too many live connections")))]
 #[get("/ws/distributions/{id}")]
 #[tracing::instrument(name = "ws_storefront", skip_all, fields(distribution = %path))]
@@ -60,10 +71,11 @@ pub async fn watch_distribution(
 ) -> Result<HttpResponse, ApiError> {
     let distribution_id = *path;
     let handshake = super::handshake(&req)?;
+    let customer = optional_caller(&state, &req).await?.map(|c| c.account_id);
     let permit = super::permit(&state, "storefront")?;
     let subscription = state
         .engine
-        .watch_storefront(distribution_id)
+        .watch_storefront(distribution_id, customer)
         .await
         .map_err(order_problem)?
         .ok_or_else(|| ApiError::not_found("no distribution with this id"))?;
@@ -77,6 +89,7 @@ pub async fn watch_distribution(
             catch_up: Snapshot {
                 engine: state.engine.clone(),
                 distribution_id,
+                customer,
             },
             still_allowed: None,
             limits: super::limits(&state),

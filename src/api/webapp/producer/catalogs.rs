@@ -5,37 +5,20 @@
 //! "Forcer la synchronisation" button, which pushes price and product
 //! changes into the sales already open (new orders only).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use rust_decimal::Decimal;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::catalog_form::{choices, own_entries, parse, CatalogForm, OfferChoice};
 use crate::api::state::AppState;
-use crate::api::webapp::kit::form::decimal_input;
-use crate::api::webapp::kit::fr;
 use crate::api::webapp::kit::{Chrome, FormState, InProducer, PageError, Posted, ProducerTab};
 use crate::domain::market::share_link;
-use crate::domain::money::Money;
-use crate::domain::text::Name;
-use crate::store::catalogs::{CatalogRecord, NewEntry};
+use crate::store::catalogs::CatalogRecord;
 use crate::store::DbError;
-
-/// One offer row of the catalog form.
-struct OfferChoice {
-    id: Uuid,
-    product: String,
-    label: String,
-    amount: String,
-    price: String,
-    selected: bool,
-    /// The catalog price as typed.
-    override_price: String,
-    error: Option<String>,
-}
 
 struct CatalogLine {
     href: String,
@@ -74,17 +57,6 @@ struct CatalogHead {
     id: Uuid,
     code: String,
     share: String,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct CatalogForm {
-    name: String,
-    /// The ticked offers.
-    offer: Vec<String>,
-    /// Every offer row, in order, with its catalog price (same order).
-    row: Vec<String>,
-    price: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -137,32 +109,6 @@ async fn list(state: web::Data<AppState>, space: InProducer) -> Result<HttpRespo
         base,
         catalogs,
     })
-}
-
-/// The offer rows: every active offer of the producer, ticked and priced
-/// as `selected` says (offer id → typed catalog price).
-async fn choices(
-    state: &AppState,
-    space: &InProducer,
-    selected: &HashMap<Uuid, String>,
-    errors: &HashMap<Uuid, String>,
-) -> Result<Vec<OfferChoice>, PageError> {
-    Ok(state
-        .store
-        .selectable_offers(space.producer.id)
-        .await?
-        .into_iter()
-        .map(|o| OfferChoice {
-            selected: selected.contains_key(&o.offer_id),
-            override_price: selected.get(&o.offer_id).cloned().unwrap_or_default(),
-            error: errors.get(&o.offer_id).cloned(),
-            id: o.offer_id,
-            product: o.product_name,
-            label: o.label,
-            amount: format!("{} {}", fr::quantity(o.quantity), o.unit),
-            price: fr::money(o.price),
-        })
-        .collect())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -253,82 +199,6 @@ async fn edit_page(
         StatusCode::OK,
     )
     .await
-}
-
-/// The catalog form read: its name, the entries, and what to show again.
-struct Parsed {
-    name: Option<Name>,
-    entries: Vec<NewEntry>,
-    form: FormState,
-    selected: HashMap<Uuid, String>,
-    errors: HashMap<Uuid, String>,
-}
-
-fn parse(input: &CatalogForm) -> Parsed {
-    let mut form = FormState::new().with("name", input.name.trim());
-    let name = form.check(Name::parse(&input.name, "name"));
-    let ticked: HashSet<Uuid> = input
-        .offer
-        .iter()
-        .filter_map(|id| id.parse().ok())
-        .collect();
-    let mut selected = HashMap::new();
-    let mut errors = HashMap::new();
-    let mut entries = Vec::new();
-    for (row, typed) in input.row.iter().zip(input.price.iter()) {
-        let Ok(offer_id) = row.parse::<Uuid>() else {
-            continue;
-        };
-        if !ticked.contains(&offer_id) {
-            continue;
-        }
-        selected.insert(offer_id, typed.trim().to_owned());
-        let price_override = match typed.trim() {
-            "" => None,
-            text => match Money::parse_str(&decimal_input(text), "price") {
-                Ok(money) => Some(Decimal::from(money)),
-                Err(e) => {
-                    errors.insert(offer_id, crate::api::webapp::kit::form::french(&e.reason));
-                    continue;
-                }
-            },
-        };
-        entries.push(NewEntry {
-            offer_id,
-            price_override,
-        });
-    }
-    if !errors.is_empty() {
-        form.refuse("form", "Un prix du catalogue est à corriger.");
-    }
-    Parsed {
-        name,
-        entries,
-        form,
-        selected,
-        errors,
-    }
-}
-
-/// Keeps only the producer's own active offers (a forged id is dropped).
-async fn own_entries(
-    state: &AppState,
-    space: &InProducer,
-    entries: Vec<NewEntry>,
-) -> Result<Vec<NewEntry>, PageError> {
-    let ids: Vec<Uuid> = entries.iter().map(|e| e.offer_id).collect();
-    let own: HashSet<Uuid> = state
-        .store
-        .offer_owners(&ids)
-        .await?
-        .into_iter()
-        .filter(|o| o.producer_id == space.producer.id && o.active)
-        .map(|o| o.id)
-        .collect();
-    Ok(entries
-        .into_iter()
-        .filter(|e| own.contains(&e.offer_id))
-        .collect())
 }
 
 async fn create(

@@ -199,6 +199,7 @@ async fn save(
             .store
             .set_offer_stock(offer_id, on, level, Some(space.caller.account_id))
             .await?;
+        // Committed: the offer's live actor (if any) takes the new figures now.
         let level = StockLevel::parse(stock.real, "real").map_err(DbError::corrupt)?;
         state
             .engine
