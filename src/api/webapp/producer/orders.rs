@@ -75,6 +75,8 @@ pub struct SaleLine {
     pub window: String,
     pub status: String,
     pub orders: i64,
+    /// Its sale has closed: there is something to weigh.
+    pub closed: bool,
 }
 
 impl SaleLine {
@@ -102,6 +104,7 @@ impl SaleLine {
             ),
             status,
             orders: s.orders,
+            closed: now >= s.closes_at,
         }
     }
 }
