@@ -277,8 +277,9 @@ impl Handler<Prepare> for DistributionActor {
             self.load(ctx);
             return Err(SaleRefusal::Retry);
         }
-        // What may take stock goes through the waiting room; cancelling never.
-        if !matches!(msg.change, OrderChange::Cancel) {
+        // What may take stock goes through the waiting room; what only gives
+        // back (cancelling, a producer taking a line off) never.
+        if !matches!(msg.change, OrderChange::Cancel | OrderChange::RemoveLine(_)) {
             self.admit(msg.customer_id, msg.admission_ticket, now)?;
         }
         let sale = self.sale_mut()?;
