@@ -35,6 +35,10 @@ full_page_writes = on
 include 'etal-runtime.conf'
 ";
 
+/// Connections the server accepts (set at every start, see
+/// [`PrivateCluster::write_runtime_conf`]).
+const MAX_CONNECTIONS: u32 = 1000;
+
 /// File (inside the cluster directory) rewritten before every start.
 const RUNTIME_CONF: &str = "etal-runtime.conf";
 
@@ -87,8 +91,13 @@ impl PrivateCluster {
     ) -> Result<(), ClusterError> {
         let socket_dir = self.socket_dir();
         let value = socket_dir.to_string_lossy().replace('\'', "''");
+        // Room for the test suite: each of its ~150 in-process engines keeps
+        // a few connections open until the test process ends (3–4 a test,
+        // measured), more than initdb's 300 once the API tests passed 140.
+        // Rewritten here, not only at initdb, so existing clusters get it.
         let text = format!(
-            "# Written by etal before every start; do not edit.\nunix_socket_directories = '{value}'\n"
+            "# Written by etal before every start; do not edit.\n\
+             unix_socket_directories = '{value}'\nmax_connections = {MAX_CONNECTIONS}\n"
         );
         let path = cluster_dir.join(RUNTIME_CONF);
         fs::write(&path, text).map_err(io_err(format!("writing {}", path.display())))?;

@@ -1,13 +1,14 @@
 //! The waiting room's edges: only a market's admins mark a sale popular,
 //! the room is pushed live to storefronts, and every refusal — of joining,
 //! of a ticket's status, of a bad or foreign ticket — is a problem
-//! document with its code.
+//! document with its code; giving stock back needs no admission.
 
 use chrono::Duration;
 use serde_json::json;
 use uuid::Uuid;
 
 use super::{app_with_room, join, mark_popular, order_with, ticket_status, upcoming_sale};
+use crate::after_sale::setup::line_ids;
 use crate::fixtures::{customers, offer};
 use crate::helpers::parse_id;
 use crate::live_client::{connect, next_of_type};
@@ -159,4 +160,67 @@ async fn every_refusal_is_a_problem_document() {
     app.post(&path, &json!({}), Some(&hugo.token))
         .await
         .expect_problem(409, "sale_closed");
+}
+
+/// What only gives stock back passes the room without a ticket: a producer
+/// taking a line off an order during the sale (its request carries none),
+/// and the customer cancelling.
+#[actix_web::test]
+async fn giving_stock_back_needs_no_admission() {
+    let app = app_with_room(1000.0, 10_000).await;
+    let sale = upcoming_sale(
+        &app,
+        &[
+            offer("Chapon", "42.00", Some(10)),
+            offer("Dinde", "30.00", Some(10)),
+        ],
+    )
+    .await;
+    mark_popular(&app, &sale).await;
+    let d = sale.distribution_id;
+    let (capon, turkey) = (sale.producer.offers[0], sale.producer.offers[1]);
+    let crowd = customers(&app, 1).await;
+    let lea = &crowd[0];
+    let ticket = parse_id(&join(&app, d, lea).await.expect(201)["ticket"]);
+    app.clock.set(sale.window.opens_at + Duration::seconds(1));
+    let placed = order_with(&app, d, lea, Some(ticket), capon)
+        .await
+        .expect(201);
+    order_with(&app, d, lea, Some(ticket), turkey)
+        .await
+        .expect(201);
+    // Still active: an order without the ticket is refused…
+    order_with(&app, d, lea, None, capon)
+        .await
+        .expect_problem(409, "not_admitted");
+    // …but the producer takes the capon off.
+    let line = line_ids(&placed, capon)[0];
+    let removed = app
+        .patch(
+            &format!("/api/v1/order-lines/{line}"),
+            &json!({"quantity": "0", "reason": "renard au poulailler"}),
+            Some(&sale.producer.owner.token),
+        )
+        .await
+        .expect(200);
+    assert_eq!(removed["removed"], true);
+    // And the customer cancels what is left, without a ticket either.
+    let order_id = parse_id(&placed["id"]);
+    let cancelled = app
+        .client
+        .delete(app.url(&format!("/api/v1/orders/{order_id}")))
+        .bearer_auth(&lea.token)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(cancelled.status().as_u16(), 204);
+    let sold: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM order_lines l JOIN orders o ON o.id = l.order_id \
+         WHERE o.distribution_id = $1 AND o.status <> 'cancelled'",
+    )
+    .bind(d)
+    .fetch_one(&app.db)
+    .await
+    .expect("count");
+    assert_eq!(sold, 0, "nothing left ordered");
 }
