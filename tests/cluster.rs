@@ -107,7 +107,7 @@ async fn first_start_initialises_then_reuses_and_data_survives_a_restart() {
     assert_eq!(fsync, "on");
     assert_eq!(sync_commit, "on");
     assert_eq!(listen, "");
-    assert_eq!(max_conn, "300");
+    assert_eq!(max_conn, "1000", "set at every start (etal-runtime.conf)");
     let encoding: String = sqlx::query_scalar("SHOW server_encoding")
         .fetch_one(&mut conn)
         .await

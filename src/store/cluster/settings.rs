@@ -26,7 +26,7 @@ pub(super) const SERVER_SETTINGS: &str = "\
 # Unix socket only; its directory is set in etal-runtime.conf at every start.
 listen_addresses = ''
 port = 5432
-max_connections = 300
+# max_connections is set in etal-runtime.conf (see MAX_CONNECTIONS).
 shared_buffers = 256MB
 # Durability is a product promise: never turn these off.
 fsync = on
@@ -93,8 +93,8 @@ impl PrivateCluster {
         let value = socket_dir.to_string_lossy().replace('\'', "''");
         // Room for the test suite: each of its ~150 in-process engines keeps
         // a few connections open until the test process ends (3–4 a test,
-        // measured), more than initdb's 300 once the API tests passed 140.
-        // Rewritten here, not only at initdb, so existing clusters get it.
+        // measured), more than the 300 once set at initdb when the API tests passed 140.
+        // Set here, at every start, so clusters made before get it too.
         let text = format!(
             "# Written by etal before every start; do not edit.\n\
              unix_socket_directories = '{value}'\nmax_connections = {MAX_CONNECTIONS}\n"
