@@ -15,6 +15,7 @@ pub mod catalogs;
 pub mod credentials;
 pub mod dashboard;
 pub mod distributions;
+pub mod forwarding;
 pub mod markets;
 pub mod metrics;
 pub mod my_orders;

@@ -3,6 +3,11 @@
 //! configured), take the one-engine-per-database lock, migrate, bind the
 //! listener, and serve until SIGINT/SIGTERM — then finish in-flight
 //! requests, free the lock and stop the private cluster if we started it.
+//!
+//! With `cluster.enabled`, the node also connects to NATS (a private
+//! `nats-server` when no URL is given), holds the lock shared with the
+//! other nodes, and joins the cluster as a standby ([`crate::cluster`]);
+//! at shutdown an active node gives its lease up.
 
 use secrecy::{ExposeSecret, SecretString};
 use std::net::TcpListener;
@@ -20,8 +25,11 @@ use utoipa_actix_web::{scope, AppExt};
 
 use crate::api::ws::threads::LiveThreads;
 use crate::api::{self, metrics, state::AppState, system};
+use crate::cluster::nats_server::{NatsServerError, NatsStart, PrivateNats};
+use crate::cluster::{Membership, Node};
 use crate::configuration::Settings;
 use crate::engine::clock::{SharedClock, SystemClock};
+use crate::engine::fence::Fence;
 use crate::engine::Engine;
 use crate::store::cluster::{PrivateCluster, StartOutcome};
 use crate::store::engine_lock::{EngineLock, LockError};
@@ -36,6 +44,10 @@ pub enum StartError {
     Lock(#[from] LockError),
     #[error("database: {0}")]
     Db(#[from] DbError),
+    #[error(transparent)]
+    NatsServer(#[from] NatsServerError),
+    #[error("cannot connect to NATS at {url}: {reason}")]
+    Nats { url: String, reason: String },
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: String,
@@ -92,6 +104,57 @@ pub struct Application {
     state: AppState,
     lock: EngineLock,
     started_cluster: Option<PrivateCluster>,
+    started_nats: Option<PrivateNats>,
+}
+
+/// NATS for a cluster node: `cluster.nats_url`, or the private server
+/// (started if needed; `Some` when this process started it).
+async fn resolve_nats(settings: &Settings) -> Result<(String, Option<PrivateNats>), StartError> {
+    let url = settings.cluster.nats_url.trim();
+    if !url.is_empty() {
+        return Ok((url.to_owned(), None));
+    }
+    let nats = PrivateNats::new(&settings.database.data_dir);
+    let private = nats.clone();
+    let (url, outcome) = tokio::task::spawn_blocking(move || private.ensure_started())
+        .await
+        .map_err(|e| DbError::Other(format!("NATS task failed: {e}")))??;
+    tracing::info!(%url, ?outcome, dir = %nats.dir().display(), "private NATS server");
+    Ok((url, (outcome == NatsStart::Started).then_some(nats)))
+}
+
+/// Connects to NATS; connection events go to the returned channel.
+async fn connect_nats(
+    url: &str,
+    node_id: uuid::Uuid,
+) -> Result<
+    (
+        async_nats::Client,
+        tokio::sync::mpsc::UnboundedReceiver<async_nats::Event>,
+    ),
+    StartError,
+> {
+    let (events, receiver) = tokio::sync::mpsc::unbounded_channel();
+    let client = async_nats::ConnectOptions::new()
+        .name(format!("etal-{node_id}"))
+        .connection_timeout(Duration::from_secs(5))
+        .max_reconnects(None)
+        .reconnect_delay_callback(|attempts| {
+            Duration::from_millis((attempts as u64 * 100).min(1_000))
+        })
+        .event_callback(move |event| {
+            let events = events.clone();
+            async move {
+                let _ = events.send(event);
+            }
+        })
+        .connect(url)
+        .await
+        .map_err(|e| StartError::Nats {
+            url: url.to_owned(),
+            reason: e.to_string(),
+        })?;
+    Ok((client, receiver))
 }
 
 impl Application {
@@ -106,7 +169,12 @@ impl Application {
         clock: SharedClock,
     ) -> Result<Self, StartError> {
         let database = resolve_database(&settings).await?;
-        let lock = EngineLock::acquire(database.url.expose_secret()).await?;
+        let clustered = settings.cluster.enabled;
+        let lock = if clustered {
+            EngineLock::acquire_shared(database.url.expose_secret()).await?
+        } else {
+            EngineLock::acquire(database.url.expose_secret()).await?
+        };
         let store = Store::connect_lazy(
             database.url.expose_secret(),
             settings.database.max_connections,
@@ -140,9 +208,48 @@ impl Application {
             clock.clone(),
             &settings.engine,
             Arc::new(crate::api::ws::messages::JsonEvents),
+            if clustered {
+                Fence::lease()
+            } else {
+                Fence::single()
+            },
         );
         crate::engine::jobs::Jobs::new(engine.clone(), &settings).spawn();
+        let local = local_url(settings.server.listen, port);
+        let url = match settings.cluster.advertise_url.trim() {
+            "" => local.clone(),
+            advertised => advertised.trim_end_matches('/').to_owned(),
+        };
+        let mut started_nats = None;
+        let node = if clustered {
+            let node_id = match settings.cluster.node_id.trim() {
+                "" => uuid::Uuid::new_v4(),
+                id => uuid::Uuid::parse_str(id).map_err(|e| DbError::Other(e.to_string()))?,
+            };
+            let (nats_url, started) = resolve_nats(&settings).await?;
+            started_nats = started;
+            let (client, events) = connect_nats(&nats_url, node_id).await?;
+            Node::join(
+                engine.clone(),
+                store.clone(),
+                client,
+                Membership {
+                    node_id,
+                    url,
+                    local,
+                    lease: Duration::from_secs(settings.cluster.lease_seconds),
+                    forward_timeout: Duration::from_millis(settings.cluster.forward_timeout_ms),
+                    interest_every: Duration::from_millis(
+                        settings.cluster.interest_every_ms.max(50),
+                    ),
+                },
+                events,
+            )
+        } else {
+            Node::single(engine.clone(), url)
+        };
         let state = AppState {
+            node,
             live: LiveThreads::start(settings.server.live_threads),
             store,
             settings: Arc::new(settings),
@@ -158,6 +265,7 @@ impl Application {
             state,
             lock,
             started_cluster: database.started_cluster,
+            started_nats,
         })
     }
 
@@ -183,6 +291,7 @@ impl Application {
             state,
             lock,
             started_cluster,
+            started_nats,
             ..
         } = self;
         let result = server.await;
@@ -193,10 +302,17 @@ impl Application {
             .live
             .stop(LIVE_SESSIONS_GRACE, || hub.open_sessions())
             .await;
+        state.node.leave().await;
         tracing::info!("releasing the engine lock");
         state.engine.stop();
         lock.release().await;
         state.store.close().await;
+        if let Some(nats) = started_nats {
+            tracing::info!("stopping the private NATS server");
+            if let Err(e) = tokio::task::spawn_blocking(move || nats.stop()).await {
+                tracing::warn!(error = %e, "stopping the private NATS server failed");
+            }
+        }
         if let Some(cluster) = started_cluster {
             tracing::info!("stopping the private PostgreSQL cluster");
             if let Err(e) = tokio::task::spawn_blocking(move || cluster.stop()).await {
@@ -205,6 +321,18 @@ impl Application {
         }
         result
     }
+}
+
+/// This node's own HTTP address, for the requests it forwards to itself
+/// (loopback when listening on every address).
+fn local_url(listen: std::net::SocketAddr, port: u16) -> String {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    let ip = match listen.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", std::net::SocketAddr::new(ip, port))
 }
 
 /// The HTTP server: actix-web's `HttpServer`, assembled by hand for one
@@ -262,6 +390,7 @@ fn application(
     >,
 > {
     App::new()
+        .wrap(from_fn(api::forwarding::to_active_engine))
         .wrap(from_fn(metrics::record))
         .wrap(TracingLogger::<api::request_span::PathOnlySpan>::new())
         .wrap(NormalizePath::new(TrailingSlash::Trim))

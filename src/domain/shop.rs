@@ -1,11 +1,13 @@
 //! The shop document of a distribution: what is on sale, at which price, in
 //! which windows, and how much is left. The sale builds it
 //! ([`ShopView::of_sale`]); availability is then filled in from the stock
-//! ledgers, whose figures are the ones orders are checked against.
+//! ledgers, whose figures are the ones orders are checked against. It reads
+//! back from its JSON too: a cluster node that is not the active engine
+//! gets it from the active one (`crate::cluster`).
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::money::Money;
@@ -14,14 +16,14 @@ use super::sale::Sale;
 use super::stock::StockFigures;
 use super::window::SaleStatus;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShopView {
     pub distribution: ShopDistribution,
     pub catalogs: Vec<ShopCatalog>,
     pub offers: Vec<ShopOffer>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShopDistribution {
     pub id: Uuid,
     pub market_id: Uuid,
@@ -30,7 +32,7 @@ pub struct ShopDistribution {
     pub cancelled: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShopCatalog {
     pub catalog_id: Uuid,
     pub name: String,
@@ -40,13 +42,13 @@ pub struct ShopCatalog {
     pub status: SaleStatus,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Named {
     pub id: Uuid,
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShopProduct {
     pub id: Uuid,
     pub name: String,
@@ -56,7 +58,7 @@ pub struct ShopProduct {
     pub fractional: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShopOffer {
     pub offer_id: Uuid,
     pub catalog_id: Uuid,

@@ -18,13 +18,20 @@
 //! Channels are `tokio::sync::broadcast` of shared [`Push`]es with
 //! `ws_buffer_frames` slots: a subscriber that falls behind loses its
 //! backlog (`Lagged`) instead of slowing anyone, and resynchronises.
+//!
+//! In a cluster ([`LivePublisher`]) the active engine's hub also hands
+//! every change to the other nodes — each offer's latest figures at each
+//! flush, sale edges, resyncs, encoded order events — whatever its own
+//! sessions watch; the other nodes' hubs are fed those instead of actors
+//! ([`EventHub::remote_order_frame`], [`EventHub::offer_stock`], …) and
+//! serve their own sessions exactly as the active one does.
 
 pub mod live;
 pub mod orders;
 pub mod task;
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
@@ -37,6 +44,31 @@ use crate::domain::window::SaleStatus;
 use crate::store::Store;
 pub use live::{EventEncoder, Frame, LiveEvent, Push};
 pub use task::{HubGone, Subscription};
+
+/// How long another node's word that its storefronts watch a distribution
+/// keeps that distribution's actor active (nodes repeat it every
+/// `cluster.interest_every_ms`).
+const REMOTE_INTEREST_TTL: Duration = Duration::from_secs(5);
+
+/// Where the active engine of a cluster sends the live changes, for the
+/// other nodes' sessions (`crate::cluster::live` puts them on NATS).
+pub trait LivePublisher: Send + Sync {
+    /// An offer's latest figures (once per flush that saw it change).
+    fn stock(&self, producer_id: Uuid, offer_id: Uuid, figures: StockFigures);
+    /// A catalog's sale in a distribution reached a new status.
+    fn sale_status(&self, distribution_id: Uuid, catalog_id: Uuid, status: SaleStatus);
+    /// A distribution's storefronts must take a fresh snapshot.
+    fn resync(&self, distribution_id: Uuid);
+    /// An order event, encoded, for one audience.
+    fn order_frame(&self, audience: Audience, text: bytestring::ByteString);
+}
+
+/// Who an order event is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Audience {
+    Producer(Uuid),
+    Market(Uuid),
+}
 
 /// Shared, cheap to clone.
 #[derive(Clone)]
@@ -67,6 +99,11 @@ struct HubInner {
     sessions: AtomicUsize,
     config: OnceLock<LiveConfig>,
     commands: OnceLock<mpsc::Sender<task::Command>>,
+    /// Distributions other nodes' storefronts watch, with when they last said so.
+    remote_interest: DashMap<Uuid, Instant>,
+    /// Set while this hub is the active engine's in a cluster.
+    publisher: RwLock<Option<Arc<dyn LivePublisher>>>,
+    publishing: AtomicBool,
 }
 
 /// The tunables of live push (from `[engine]`).
@@ -117,6 +154,9 @@ impl EventHub {
                 sessions: AtomicUsize::new(0),
                 config: OnceLock::new(),
                 commands: OnceLock::new(),
+                remote_interest: DashMap::new(),
+                publisher: RwLock::new(None),
+                publishing: AtomicBool::new(false),
             }),
         }
     }
@@ -165,24 +205,124 @@ impl EventHub {
         }
     }
 
+    /// Forgets every offer's figures (the engine's actors were dropped, or
+    /// the figures came from another node that is gone).
+    pub fn forget_stock(&self) {
+        self.inner.stocks.clear();
+        self.inner.dirty.clear();
+    }
+
     /// The latest figures an offer actor reported, if it is active.
     pub fn latest_stock(&self, offer_id: Uuid) -> Option<StockFigures> {
         self.inner.stocks.get(&offer_id).map(|s| *s)
     }
 
     /// Whether a live session shows this offer's stock (a storefront
-    /// selling it, or any producer feed).
+    /// selling it, or any producer feed), here or — for the active engine
+    /// of a cluster — on any node.
     pub fn wants_stock(&self, offer_id: Uuid) -> bool {
-        self.inner.watched_offers.contains_key(&offer_id) || !self.inner.producers.is_empty()
+        self.inner.watched_offers.contains_key(&offer_id)
+            || !self.inner.producers.is_empty()
+            || self.is_publishing()
     }
 
-    /// Whether a storefront session watches this distribution (its actor
-    /// stays active meanwhile, to keep ticking).
+    /// Whether a storefront session watches this distribution, here or on
+    /// another node (its actor stays active meanwhile, to keep ticking).
     pub fn is_watched(&self, distribution_id: Uuid) -> bool {
-        self.inner
+        let here = self
+            .inner
             .storefronts
             .get(&distribution_id)
+            .is_some_and(|tx| tx.receiver_count() > 0);
+        here || self
+            .inner
+            .remote_interest
+            .get(&distribution_id)
+            .is_some_and(|at| at.elapsed() < REMOTE_INTEREST_TTL)
+    }
+
+    /// Another node's storefronts watch these distributions.
+    pub fn note_remote_interest(&self, distributions: &[Uuid]) {
+        let now = Instant::now();
+        for id in distributions {
+            self.inner.remote_interest.insert(*id, now);
+        }
+        self.inner
+            .remote_interest
+            .retain(|_, at| at.elapsed() < REMOTE_INTEREST_TTL);
+    }
+
+    /// The distributions this node's storefront sessions watch.
+    pub fn watched_distributions(&self) -> Vec<Uuid> {
+        self.inner
+            .storefronts
+            .iter()
+            .filter(|e| e.value().receiver_count() > 0)
+            .map(|e| *e.key())
+            .collect()
+    }
+
+    /// Whether a session of this node follows the producer's feed.
+    pub fn producer_watched(&self, producer_id: Uuid) -> bool {
+        self.inner
+            .producers
+            .get(&producer_id)
             .is_some_and(|tx| tx.receiver_count() > 0)
+    }
+
+    /// Whether a session of this node follows the market's feed.
+    pub fn market_watched(&self, market_id: Uuid) -> bool {
+        self.inner
+            .markets
+            .get(&market_id)
+            .is_some_and(|tx| tx.receiver_count() > 0)
+    }
+
+    /// Makes this hub the active engine's of a cluster (`Some`): every live
+    /// change goes to `publisher` too. `None`: it stops.
+    pub fn set_publisher(&self, publisher: Option<Arc<dyn LivePublisher>>) {
+        let on = publisher.is_some();
+        if let Ok(mut slot) = self.inner.publisher.write() {
+            *slot = publisher;
+        }
+        self.inner.publishing.store(on, Ordering::Release);
+    }
+
+    /// Whether this hub hands its changes to other nodes.
+    pub fn is_publishing(&self) -> bool {
+        self.inner.publishing.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn publisher(&self) -> Option<Arc<dyn LivePublisher>> {
+        if !self.is_publishing() {
+            return None;
+        }
+        self.inner.publisher.read().ok().and_then(|p| p.clone())
+    }
+
+    /// An order event encoded on the active node, for this node's sessions.
+    pub fn remote_order_frame(&self, audience: Audience, text: bytestring::ByteString) {
+        let channels = match audience {
+            Audience::Producer(id) => self.inner.producers.get(&id),
+            Audience::Market(id) => self.inner.markets.get(&id),
+        };
+        if let Some(tx) = channels {
+            let frame = Frame {
+                text,
+                at: Some(Instant::now()),
+                key: None,
+            };
+            let _ = tx.send(Push::one(frame));
+        }
+    }
+
+    /// Every storefront of this node takes a fresh snapshot (the active
+    /// engine changed, or NATS came back after an outage).
+    pub fn resync_all(&self) {
+        self.inner.epoch.fetch_add(1, Ordering::AcqRel);
+        for entry in self.inner.storefronts.iter() {
+            let _ = entry.value().send(Push::Resync);
+        }
     }
 
     /// The current resync epoch: read it *before* building a snapshot.
@@ -198,14 +338,15 @@ impl EventHub {
         distribution_id: Uuid,
         statuses: impl IntoIterator<Item = (Uuid, SaleStatus)>,
     ) {
-        let Some(tx) = self
+        let tx = self
             .inner
             .storefronts
             .get(&distribution_id)
-            .map(|tx| tx.clone())
-        else {
+            .map(|tx| tx.clone());
+        let publisher = self.publisher();
+        if tx.is_none() && publisher.is_none() {
             return;
-        };
+        }
         for (catalog_id, status) in statuses {
             let previous = self
                 .inner
@@ -217,9 +358,14 @@ impl EventHub {
                 (Some(_), SaleStatus::Open) => true,
                 (Some(_), SaleStatus::Closed) => false,
             };
+            if let Some(publisher) = &publisher {
+                publisher.sale_status(distribution_id, catalog_id, status);
+            }
             let edge = LiveEvent::SaleEdge { catalog_id, opened };
-            if let Some(frame) = self.frame(&edge, Some(Instant::now())) {
-                let _ = tx.send(Push::one(frame));
+            if let Some(tx) = &tx {
+                if let Some(frame) = self.frame(&edge, Some(Instant::now())) {
+                    let _ = tx.send(Push::one(frame));
+                }
             }
         }
     }
@@ -230,6 +376,9 @@ impl EventHub {
         self.inner.epoch.fetch_add(1, Ordering::AcqRel);
         if let Some(tx) = self.inner.storefronts.get(&distribution_id) {
             let _ = tx.send(Push::Resync);
+        }
+        if let Some(publisher) = self.publisher() {
+            publisher.resync(distribution_id);
         }
     }
 

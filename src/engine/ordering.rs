@@ -49,6 +49,9 @@ impl Engine {
         change: OrderChange,
         key: Option<IdempotencyKey>,
     ) -> Result<OrderView, OrderError> {
+        if !self.is_active() {
+            return Err(OrderError::Unavailable);
+        }
         let engine = self.clone();
         let started = std::time::Instant::now();
         let task = actix::spawn(async move {
@@ -145,7 +148,9 @@ impl Engine {
                 tracing::warn!(%error, "order not committed; reservations released");
                 Err(match error {
                     WriteError::QueueFull => OrderError::Overloaded,
-                    WriteError::Stopped | WriteError::Db(DbError::Unavailable(_)) => {
+                    WriteError::Stopped
+                    | WriteError::NotActive
+                    | WriteError::Db(DbError::Unavailable(_) | DbError::Fenced { .. }) => {
                         OrderError::Unavailable
                     }
                     WriteError::Db(e) => {

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot, Mutex};
 
+use super::fence::{Fence, WriteRight};
 use crate::store::order_writes::OrderWrite;
 use crate::store::{DbError, Store};
 
@@ -31,6 +32,8 @@ pub enum WriteError {
     QueueFull,
     #[error("the order writer stopped")]
     Stopped,
+    #[error("this node is not the ordering engine (it does not hold the lease)")]
+    NotActive,
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -57,12 +60,13 @@ pub struct WriterLimits {
 }
 
 impl OrderWriter {
-    /// Starts the writer task on the current runtime.
-    pub fn start(store: Store, limits: WriterLimits) -> Self {
+    /// Starts the writer task on the current runtime. Every transaction
+    /// checks `fence` (a cluster node's lease epoch) before committing.
+    pub fn start(store: Store, limits: WriterLimits, fence: Fence) -> Self {
         let (queue, jobs) = mpsc::channel(limits.queue_capacity);
         let jobs = Arc::new(Mutex::new(jobs));
         for _ in 0..limits.committers.max(1) {
-            actix::spawn(run(store.clone(), jobs.clone(), limits));
+            actix::spawn(run(store.clone(), jobs.clone(), limits, fence.clone()));
         }
         Self { queue }
     }
@@ -78,18 +82,26 @@ impl OrderWriter {
             })?;
         metrics::gauge!("engine_writer_queue_depth")
             .set((self.queue.max_capacity() - self.queue.capacity()) as f64);
-        outcome.await.map_err(|_| WriteError::Stopped)??;
-        Ok(())
+        match outcome.await.map_err(|_| WriteError::Stopped)? {
+            Ok(()) => Ok(()),
+            Err(DbError::Fenced { held: 0, .. }) => Err(WriteError::NotActive),
+            Err(e) => Err(WriteError::Db(e)),
+        }
     }
 }
 
-async fn run(store: Store, jobs: Arc<Mutex<mpsc::Receiver<Job>>>, limits: WriterLimits) {
+async fn run(
+    store: Store,
+    jobs: Arc<Mutex<mpsc::Receiver<Job>>>,
+    limits: WriterLimits,
+    fence: Fence,
+) {
     let mut batch: Vec<Job> = Vec::with_capacity(limits.batch_max);
     loop {
         if !gather(&jobs, &mut batch, limits).await {
             break;
         }
-        commit(&store, &mut batch).await;
+        commit(&store, &mut batch, &fence).await;
     }
 }
 
@@ -122,12 +134,25 @@ async fn gather(
     true
 }
 
-async fn commit(store: &Store, batch: &mut Vec<Job>) {
+async fn commit(store: &Store, batch: &mut Vec<Job>, fence: &Fence) {
     let started = Instant::now();
     let size = batch.len();
     let (writes, done): (Vec<OrderWrite>, Vec<_>) =
         batch.drain(..).map(|job| (job.write, job.done)).unzip();
-    let outcome = store.write_orders(&writes).await;
+    let epoch = match fence.right() {
+        WriteRight::Unchecked => None,
+        WriteRight::Epoch(epoch) => Some(epoch),
+        WriteRight::NotHeld => {
+            for done in done {
+                let _ = done.send(Err(DbError::Fenced {
+                    held: 0,
+                    current: 0,
+                }));
+            }
+            return;
+        }
+    };
+    let outcome = store.write_orders(&writes, epoch).await;
     metrics::histogram!("engine_commit_seconds").record(started.elapsed().as_secs_f64());
     metrics::histogram!("engine_commit_batch_size").record(size as f64);
     match outcome {
@@ -142,10 +167,22 @@ async fn commit(store: &Store, batch: &mut Vec<Job>) {
                 let _ = done.send(Err(DbError::Unavailable(reason.clone())));
             }
         }
+        Err(DbError::Fenced { held, current }) => {
+            tracing::warn!(
+                held,
+                current,
+                size,
+                "order batch refused: the ordering lease was taken over"
+            );
+            metrics::counter!("engine_fenced_batches_total").increment(1);
+            for done in done {
+                let _ = done.send(Err(DbError::Fenced { held, current }));
+            }
+        }
         Err(e) if size > 1 => {
             tracing::warn!(error = %e, size, "order batch failed; retrying order by order");
             for (write, done) in writes.iter().zip(done) {
-                let result = store.write_orders(std::slice::from_ref(write)).await;
+                let result = store.write_orders(std::slice::from_ref(write), epoch).await;
                 let _ = done.send(result);
             }
         }

@@ -26,6 +26,8 @@ impl std::fmt::Debug for EngineLock {
 pub enum LockError {
     #[error("another etal engine is already running on this database; stop it first (only one engine per database is allowed)")]
     Held,
+    #[error("a single etal engine runs on this database; stop it before starting cluster nodes")]
+    HeldBySingle,
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -44,6 +46,22 @@ impl EngineLock {
             Ok(Self { connection })
         } else {
             Err(LockError::Held)
+        }
+    }
+
+    /// Takes the lock shared (a cluster node), or fails at once if a single
+    /// engine holds it.
+    pub async fn acquire_shared(url: &str) -> Result<Self, LockError> {
+        let mut connection = PgConnection::connect(url).await.map_err(DbError::from)?;
+        let (taken,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_lock_shared($1)")
+            .bind(ENGINE_LOCK_KEY)
+            .fetch_one(&mut connection)
+            .await
+            .map_err(DbError::from)?;
+        if taken {
+            Ok(Self { connection })
+        } else {
+            Err(LockError::HeldBySingle)
         }
     }
 

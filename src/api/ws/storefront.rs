@@ -12,12 +12,13 @@ use super::session::{CatchUp, Live};
 use crate::api::orders::order_problem;
 use crate::api::problem::ApiError;
 use crate::api::state::AppState;
+use crate::cluster::Node;
 use crate::engine::events::Subscription;
-use crate::engine::Engine;
 
-/// A storefront catches up with a fresh snapshot.
+/// A storefront catches up with a fresh snapshot (from this node's engine,
+/// or in a cluster from the active one's).
 struct Snapshot {
-    engine: Engine,
+    node: Node,
     distribution_id: Uuid,
 }
 
@@ -28,7 +29,7 @@ const CATCH_UP_ATTEMPTS: u32 = 3;
 impl CatchUp for Snapshot {
     async fn catch_up(&mut self) -> Option<Subscription> {
         for attempt in 1..=CATCH_UP_ATTEMPTS {
-            match self.engine.watch_storefront(self.distribution_id).await {
+            match self.node.watch_storefront(self.distribution_id).await {
                 Ok(subscription) => return subscription,
                 Err(error) => {
                     tracing::debug!(?error, attempt, "storefront could not resynchronise");
@@ -62,7 +63,7 @@ pub async fn watch_distribution(
     let handshake = super::handshake(&req)?;
     let permit = super::permit(&state, "storefront")?;
     let subscription = state
-        .engine
+        .node
         .watch_storefront(distribution_id)
         .await
         .map_err(order_problem)?
@@ -75,7 +76,7 @@ pub async fn watch_distribution(
             first: Some(subscription.snapshot),
             receiver: subscription.receiver,
             catch_up: Snapshot {
-                engine: state.engine.clone(),
+                node: state.node.clone(),
                 distribution_id,
             },
             still_allowed: None,

@@ -1,0 +1,574 @@
+//! A node's role and its ordering lease.
+//!
+//! A single engine (no cluster asked) is always active. A cluster node
+//! starts as a standby and runs [`lease_loop`]: every tick it tries to take
+//! the lease (free or expired); once it holds it, it renews it every
+//! `lease_seconds / 3` and is the **active** engine — its actors, writer
+//! and jobs run, it answers forwarded requests and publishes live changes.
+//! It steps down (clears its fence, drops its actors) as soon as a renewal
+//! finds the lease taken, or when it could not renew for `lease_seconds`
+//! (it cannot know whether another node took over). A standby reads the
+//! lease at each tick to know the active node's address; when the epoch
+//! changes (or the new active node's announcement arrives first), its
+//! storefronts take a fresh snapshot from the new engine.
+
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use uuid::Uuid;
+
+use super::forward;
+use super::live::{Mirror, NatsPublisher};
+use super::wire::{self, ActiveMessage, InterestMessage};
+use crate::engine::error::OrderError;
+use crate::engine::events::Subscription;
+use crate::engine::Engine;
+use crate::store::Store;
+
+/// What a node does now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Runs the ordering engine (a single engine always is).
+    Active,
+    /// Forwards to the active node and mirrors its feeds.
+    Standby,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Active => "active",
+            Role::Standby => "standby",
+        }
+    }
+}
+
+/// The active node as this node last learnt it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveNode {
+    pub node_id: Uuid,
+    pub url: String,
+    pub epoch: i64,
+}
+
+/// How a node joins a cluster.
+#[derive(Debug, Clone)]
+pub struct Membership {
+    pub node_id: Uuid,
+    /// The URL clients and other nodes reach this node at.
+    pub url: String,
+    /// This node's own HTTP server, for the forwarded requests it runs.
+    pub local: String,
+    pub lease: Duration,
+    pub forward_timeout: Duration,
+    pub interest_every: Duration,
+}
+
+/// A node: cheap to clone, held by the API.
+#[derive(Clone)]
+pub struct Node {
+    inner: Arc<NodeInner>,
+}
+
+struct NodeInner {
+    id: Uuid,
+    url: String,
+    engine: Engine,
+    cluster: Option<ClusterNode>,
+}
+
+struct ClusterNode {
+    client: async_nats::Client,
+    store: Store,
+    membership: Membership,
+    mirror: Mirror,
+    publisher: Arc<NatsPublisher>,
+    active: RwLock<Option<ActiveNode>>,
+    /// Highest epoch whose engine this node's feeds follow.
+    seen_epoch: AtomicI64,
+    /// The task answering forwarded requests while this node is active.
+    responder: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    nats_up: AtomicBool,
+}
+
+impl Node {
+    /// A single engine: always active, nothing to forward.
+    pub fn single(engine: Engine, url: String) -> Self {
+        Self {
+            inner: Arc::new(NodeInner {
+                id: Uuid::new_v4(),
+                url,
+                engine,
+                cluster: None,
+            }),
+        }
+    }
+
+    /// Joins a cluster through `client` (connected) and starts the lease
+    /// loop. Must run on the runtime that lives as long as the process.
+    pub fn join(
+        engine: Engine,
+        store: Store,
+        client: async_nats::Client,
+        membership: Membership,
+        nats_events: tokio::sync::mpsc::UnboundedReceiver<async_nats::Event>,
+    ) -> Self {
+        metrics::gauge!("cluster_role_active").set(0.0);
+        metrics::gauge!("cluster_nats_connected").set(1.0);
+        let node = Self {
+            inner: Arc::new(NodeInner {
+                id: membership.node_id,
+                url: membership.url.clone(),
+                engine: engine.clone(),
+                cluster: Some(ClusterNode {
+                    mirror: Mirror::start(client.clone(), engine.clone()),
+                    publisher: Arc::new(NatsPublisher::start(client.clone())),
+                    client,
+                    store,
+                    membership,
+                    active: RwLock::new(None),
+                    seen_epoch: AtomicI64::new(0),
+                    responder: Mutex::new(None),
+                    nats_up: AtomicBool::new(true),
+                }),
+            }),
+        };
+        tokio::spawn(lease_loop(node.clone()));
+        tokio::spawn(listen_to_nodes(node.clone()));
+        tokio::spawn(tell_interest(node.clone()));
+        tokio::spawn(follow_nats(node.clone(), nats_events));
+        node
+    }
+
+    pub fn id(&self) -> Uuid {
+        self.inner.id
+    }
+
+    pub fn url(&self) -> &str {
+        &self.inner.url
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// Whether this node is one of a cluster.
+    pub fn is_cluster(&self) -> bool {
+        self.inner.cluster.is_some()
+    }
+
+    pub fn role(&self) -> Role {
+        if self.inner.engine.is_active() {
+            Role::Active
+        } else {
+            Role::Standby
+        }
+    }
+
+    /// The active node: this one when it is, else as last read.
+    pub fn active_node(&self) -> Option<ActiveNode> {
+        match &self.inner.cluster {
+            None => Some(ActiveNode {
+                node_id: self.inner.id,
+                url: self.inner.url.clone(),
+                epoch: 0,
+            }),
+            Some(cluster) => cluster.active.read().ok().and_then(|a| a.clone()),
+        }
+    }
+
+    /// Whether NATS is connected (`None`: not a cluster).
+    pub fn nats_connected(&self) -> Option<bool> {
+        self.inner
+            .cluster
+            .as_ref()
+            .map(|c| c.nats_up.load(Ordering::Acquire))
+    }
+
+    /// Whether this request must go to the active node.
+    pub fn forwards(&self, method: &str, path: &str) -> bool {
+        self.is_cluster() && !self.inner.engine.is_active() && forward::engine_route(method, path)
+    }
+
+    /// Forwards a request to the active node (see [`forward::forward`]).
+    pub async fn forward<'a>(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        headers: impl Iterator<Item = (&'a str, &'a str)>,
+        body: bytes::Bytes,
+    ) -> Result<forward::Answer, forward::ForwardError> {
+        let Some(cluster) = &self.inner.cluster else {
+            return Err(forward::ForwardError::NoEngine);
+        };
+        let timeout = cluster.membership.forward_timeout;
+        forward::forward(
+            &cluster.client,
+            timeout,
+            method,
+            path_and_query,
+            headers,
+            body,
+        )
+        .await
+    }
+
+    /// Starts watching a distribution's storefront on this node: from the
+    /// engine's actors on the active node, from the active node's shop and
+    /// live changes elsewhere.
+    pub async fn watch_storefront(
+        &self,
+        distribution_id: Uuid,
+    ) -> Result<Option<Subscription>, OrderError> {
+        let engine = &self.inner.engine;
+        let Some(cluster) = &self.inner.cluster else {
+            return engine.watch_storefront(distribution_id).await;
+        };
+        if engine.is_active() {
+            return engine.watch_storefront(distribution_id).await;
+        }
+        let hub = engine.hub();
+        for _ in 0..5 {
+            let epoch = hub.epoch();
+            let Some(shop) = self.remote_shop(distribution_id).await? else {
+                return Ok(None);
+            };
+            let offers: Vec<Uuid> = shop.offers.iter().map(|o| o.offer_id).collect();
+            match cluster
+                .mirror
+                .follow_distribution(distribution_id, &offers)
+                .await
+            {
+                // New subscriptions: read the shop again, after them.
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(error) => {
+                    tracing::warn!(%error, "live changes of a distribution not followed");
+                    return Err(OrderError::Unavailable);
+                }
+            }
+            match hub.subscribe_storefront(distribution_id, epoch, shop).await {
+                Ok(Some(subscription)) => return Ok(Some(subscription)),
+                Ok(None) => continue,
+                Err(_) => return Err(OrderError::Unavailable),
+            }
+        }
+        Err(OrderError::Overloaded)
+    }
+
+    /// The shop document, asked of the active engine.
+    async fn remote_shop(
+        &self,
+        distribution_id: Uuid,
+    ) -> Result<Option<crate::domain::shop::ShopView>, OrderError> {
+        let path = format!("/api/v1/distributions/{distribution_id}/shop");
+        let answer = self
+            .forward("GET", &path, std::iter::empty(), bytes::Bytes::new())
+            .await
+            .map_err(|_| OrderError::Unavailable)?;
+        match answer.status {
+            200 => serde_json::from_slice(&answer.body)
+                .map(Some)
+                .map_err(|error| {
+                    tracing::warn!(%error, "the active engine's shop is unreadable");
+                    OrderError::Unavailable
+                }),
+            404 => Ok(None),
+            _ => Err(OrderError::Unavailable),
+        }
+    }
+
+    /// A producer's feed opens on this node: follow its live changes.
+    pub async fn follow_producer(&self, producer_id: Uuid) {
+        if let Some(cluster) = &self.inner.cluster {
+            if let Err(error) = cluster.mirror.follow_producer(producer_id).await {
+                tracing::warn!(%error, "a producer's live changes not followed");
+            }
+        }
+    }
+
+    /// A market's feed opens on this node: follow its order events.
+    pub async fn follow_market(&self, market_id: Uuid) {
+        if let Some(cluster) = &self.inner.cluster {
+            if let Err(error) = cluster.mirror.follow_market(market_id).await {
+                tracing::warn!(%error, "a market's live changes not followed");
+            }
+        }
+    }
+
+    /// Shutdown: an active node gives the lease up so a standby takes over
+    /// at once instead of after it expires.
+    pub async fn leave(&self) {
+        let Some(cluster) = &self.inner.cluster else {
+            return;
+        };
+        let fence = self.inner.engine.fence();
+        if let crate::engine::fence::WriteRight::Epoch(epoch) = fence.right() {
+            self.step_down("shutting down");
+            if let Err(error) = cluster.store.release_lease(self.inner.id, epoch).await {
+                tracing::warn!(%error, "the ordering lease was not released; it will expire");
+            } else {
+                metrics::counter!("cluster_lease_changes_total", "change" => "released")
+                    .increment(1);
+            }
+        }
+    }
+
+    /// Took the lease at `epoch`: become the active engine.
+    async fn take_over(&self, epoch: i64) {
+        let Some(cluster) = &self.inner.cluster else {
+            return;
+        };
+        let engine = &self.inner.engine;
+        engine.forget_state();
+        engine.fence().hold(epoch);
+        engine.hub().set_publisher(Some(cluster.publisher.clone()));
+        match forward::serve(
+            cluster.client.clone(),
+            engine.clone(),
+            cluster.membership.local.clone(),
+            self.inner.id,
+            cluster.membership.forward_timeout,
+        )
+        .await
+        {
+            Ok(task) => {
+                if let Ok(mut slot) = cluster.responder.lock() {
+                    if let Some(old) = slot.replace(task) {
+                        old.abort();
+                    }
+                }
+            }
+            Err(error) => tracing::error!(%error, "cannot answer forwarded requests"),
+        }
+        let me = ActiveNode {
+            node_id: self.inner.id,
+            url: self.inner.url.clone(),
+            epoch,
+        };
+        if let Ok(mut active) = cluster.active.write() {
+            *active = Some(me.clone());
+        }
+        cluster.seen_epoch.fetch_max(epoch, Ordering::AcqRel);
+        let announcement = ActiveMessage {
+            node_id: me.node_id,
+            url: me.url,
+            epoch,
+        };
+        if let Ok(payload) = serde_json::to_vec(&announcement) {
+            let _ = cluster.client.publish(wire::ACTIVE, payload.into()).await;
+        }
+        // This node's storefronts followed the old engine: snapshot again.
+        engine.hub().resync_all();
+        metrics::gauge!("cluster_role_active").set(1.0);
+        metrics::counter!("cluster_lease_changes_total", "change" => "taken").increment(1);
+        tracing::info!(epoch, node = %self.inner.id, "took the ordering lease: this node is the active engine");
+    }
+
+    /// Lost the lease (or leaving): write nothing more, drop the actors.
+    fn step_down(&self, why: &str) {
+        let Some(cluster) = &self.inner.cluster else {
+            return;
+        };
+        let engine = &self.inner.engine;
+        engine.fence().release();
+        if let Ok(mut slot) = cluster.responder.lock() {
+            if let Some(task) = slot.take() {
+                task.abort();
+            }
+        }
+        engine.hub().set_publisher(None);
+        engine.forget_state();
+        engine.hub().resync_all();
+        metrics::gauge!("cluster_role_active").set(0.0);
+        metrics::counter!("cluster_lease_changes_total", "change" => "lost").increment(1);
+        tracing::warn!(reason = why, node = %self.inner.id, "stepped down: this node is a standby");
+    }
+
+    /// Another engine took over (seen in the lease or announced): this
+    /// node's feeds follow it from now on.
+    fn new_active(&self, active: ActiveNode) {
+        let Some(cluster) = &self.inner.cluster else {
+            return;
+        };
+        let previous = cluster.seen_epoch.fetch_max(active.epoch, Ordering::AcqRel);
+        if let Ok(mut slot) = cluster.active.write() {
+            if !matches!(slot.as_ref(), Some(known) if known.epoch > active.epoch) {
+                *slot = Some(active.clone());
+            }
+        }
+        if active.epoch > previous && active.node_id != self.inner.id && previous != 0 {
+            let hub = self.inner.engine.hub();
+            hub.forget_stock();
+            hub.resync_all();
+            tracing::info!(epoch = active.epoch, url = %active.url, "a new active engine: storefronts resynchronised");
+        }
+    }
+}
+
+/// The lease: taken, renewed, lost (see the module doc).
+async fn lease_loop(node: Node) {
+    let Some(cluster) = &node.inner.cluster else {
+        return;
+    };
+    let lease = cluster.membership.lease;
+    let renew_every = lease / 3;
+    let tick = (lease / 6).clamp(Duration::from_millis(50), Duration::from_millis(500));
+    let engine = node.inner.engine.clone();
+    let mut renewed_at = Instant::now();
+    let mut last_try = Instant::now() - renew_every;
+    loop {
+        tokio::time::sleep(tick).await;
+        if engine.fence().is_held() {
+            if renewed_at.elapsed() >= lease {
+                node.step_down("the lease could not be renewed in time");
+                continue;
+            }
+            if last_try.elapsed() < renew_every {
+                continue;
+            }
+            let crate::engine::fence::WriteRight::Epoch(epoch) = engine.fence().right() else {
+                continue;
+            };
+            let asked = Instant::now();
+            last_try = asked;
+            match cluster.store.renew_lease(node.inner.id, epoch, lease).await {
+                Ok(true) => renewed_at = asked,
+                Ok(false) => node.step_down("another node took the lease"),
+                Err(error) => tracing::warn!(%error, "the ordering lease was not renewed"),
+            }
+        } else {
+            let asked = Instant::now();
+            let url = &cluster.membership.url;
+            match cluster.store.take_lease(node.inner.id, url, lease).await {
+                Ok(Some(epoch)) => {
+                    renewed_at = asked;
+                    last_try = asked;
+                    node.take_over(epoch).await;
+                }
+                Ok(None) => match cluster.store.lease().await {
+                    Ok(view) => {
+                        if let (Some(holder), Some(url)) = (view.holder, view.holder_url) {
+                            node.new_active(ActiveNode {
+                                node_id: holder,
+                                url,
+                                epoch: view.epoch,
+                            });
+                        }
+                    }
+                    Err(error) => tracing::debug!(%error, "the lease was not read"),
+                },
+                Err(error) => tracing::warn!(%error, "the ordering lease could not be tried"),
+            }
+        }
+    }
+}
+
+/// Announcements of new active nodes, and (on the active node) the
+/// distributions other nodes watch.
+async fn listen_to_nodes(node: Node) {
+    let Some(cluster) = &node.inner.cluster else {
+        return;
+    };
+    let (announcements, interests) = match (
+        cluster.client.subscribe(wire::ACTIVE).await,
+        cluster.client.subscribe(wire::INTEREST).await,
+    ) {
+        (Ok(a), Ok(i)) => (a, i),
+        (Err(error), _) | (_, Err(error)) => {
+            tracing::error!(%error, "cannot listen to the other nodes");
+            return;
+        }
+    };
+    let mut messages = futures_util::stream::select(
+        announcements.map(|m| (true, m)),
+        interests.map(|m| (false, m)),
+    );
+    while let Some((announcement, message)) = messages.next().await {
+        if announcement {
+            if let Ok(active) = serde_json::from_slice::<ActiveMessage>(&message.payload) {
+                node.new_active(ActiveNode {
+                    node_id: active.node_id,
+                    url: active.url,
+                    epoch: active.epoch,
+                });
+            }
+            continue;
+        }
+        let engine = &node.inner.engine;
+        if !engine.is_active() {
+            continue;
+        }
+        if let Ok(interest) = serde_json::from_slice::<InterestMessage>(&message.payload) {
+            engine.hub().note_remote_interest(&interest.distributions);
+            // Active actors tick: sale edges reach the watchers.
+            for distribution_id in interest.distributions {
+                if engine.active_distribution(distribution_id).is_none() {
+                    let _ = engine.distribution(distribution_id);
+                }
+            }
+        }
+    }
+}
+
+/// A standby tells the active node what its storefronts watch.
+async fn tell_interest(node: Node) {
+    let Some(cluster) = &node.inner.cluster else {
+        return;
+    };
+    let mut every = tokio::time::interval(cluster.membership.interest_every);
+    loop {
+        every.tick().await;
+        let engine = &node.inner.engine;
+        if engine.is_active() {
+            continue;
+        }
+        let distributions = engine.hub().watched_distributions();
+        metrics::gauge!("cluster_mirror_subscriptions").set(cluster.mirror.subscriptions() as f64);
+        if distributions.is_empty() {
+            continue;
+        }
+        let message = InterestMessage {
+            node_id: node.inner.id,
+            distributions,
+        };
+        if let Ok(payload) = serde_json::to_vec(&message) {
+            let _ = cluster.client.publish(wire::INTEREST, payload.into()).await;
+        }
+    }
+}
+
+/// NATS connection state: metrics, and feeds resynchronised when it comes
+/// back (what was published meanwhile is lost).
+async fn follow_nats(
+    node: Node,
+    mut events: tokio::sync::mpsc::UnboundedReceiver<async_nats::Event>,
+) {
+    let Some(cluster) = &node.inner.cluster else {
+        return;
+    };
+    while let Some(event) = events.recv().await {
+        match event {
+            async_nats::Event::Connected => {
+                let was_down = !cluster.nats_up.swap(true, Ordering::AcqRel);
+                metrics::gauge!("cluster_nats_connected").set(1.0);
+                if was_down {
+                    tracing::info!("NATS is back: storefronts resynchronised");
+                    let hub = node.inner.engine.hub();
+                    if !node.inner.engine.is_active() {
+                        hub.forget_stock();
+                    }
+                    hub.resync_all();
+                }
+            }
+            async_nats::Event::Disconnected => {
+                cluster.nats_up.store(false, Ordering::Release);
+                metrics::gauge!("cluster_nats_connected").set(0.0);
+                tracing::warn!("NATS connection lost; forwarding answers 503 until it returns");
+            }
+            other => tracing::debug!(event = %other, "NATS"),
+        }
+    }
+}
