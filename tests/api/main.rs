@@ -16,6 +16,7 @@ mod live;
 mod live_feeds;
 mod live_limits;
 mod markets;
+mod nodes;
 mod ordering;
 mod participations;
 mod products;
