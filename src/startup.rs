@@ -245,6 +245,7 @@ impl Application {
                 },
                 events,
             )
+            .await
         } else {
             Node::single(engine.clone(), url)
         };

@@ -106,9 +106,11 @@ impl Node {
         }
     }
 
-    /// Joins a cluster through `client` (connected) and starts the lease
-    /// loop. Must run on the runtime that lives as long as the process.
-    pub fn join(
+    /// Joins a cluster through `client` (connected): tries the lease once
+    /// (so the node knows its role and the active node before it serves),
+    /// then keeps at it in the background. Must run on the runtime that
+    /// lives as long as the process.
+    pub async fn join(
         engine: Engine,
         store: Store,
         client: async_nats::Client,
@@ -135,7 +137,12 @@ impl Node {
                 }),
             }),
         };
-        tokio::spawn(lease_loop(node.clone()));
+        let mut clock = LeaseClock {
+            renewed_at: Instant::now(),
+            last_try: Instant::now(),
+        };
+        lease_step(&node, &mut clock).await;
+        tokio::spawn(lease_loop(node.clone(), clock));
         tokio::spawn(listen_to_nodes(node.clone()));
         tokio::spawn(tell_interest(node.clone()));
         tokio::spawn(follow_nats(node.clone(), nats_events));
@@ -408,61 +415,73 @@ impl Node {
     }
 }
 
-/// The lease: taken, renewed, lost (see the module doc).
-async fn lease_loop(node: Node) {
+/// Where the lease loop stands.
+struct LeaseClock {
+    /// When the last successful renewal (or the take) was sent.
+    renewed_at: Instant,
+    /// When a renewal was last tried.
+    last_try: Instant,
+}
+
+/// The lease: taken, renewed, lost (see the module doc). The first step
+/// ran in [`Node::join`], so a node is never ready without knowing the
+/// active node.
+async fn lease_loop(node: Node, mut clock: LeaseClock) {
+    let Some(cluster) = &node.inner.cluster else {
+        return;
+    };
+    let tick =
+        (cluster.membership.lease / 6).clamp(Duration::from_millis(50), Duration::from_millis(500));
+    loop {
+        tokio::time::sleep(tick).await;
+        lease_step(&node, &mut clock).await;
+    }
+}
+
+async fn lease_step(node: &Node, clock: &mut LeaseClock) {
     let Some(cluster) = &node.inner.cluster else {
         return;
     };
     let lease = cluster.membership.lease;
-    let renew_every = lease / 3;
-    let tick = (lease / 6).clamp(Duration::from_millis(50), Duration::from_millis(500));
-    let engine = node.inner.engine.clone();
-    let mut renewed_at = Instant::now();
-    let mut last_try = Instant::now() - renew_every;
-    loop {
-        tokio::time::sleep(tick).await;
-        if engine.fence().is_held() {
-            if renewed_at.elapsed() >= lease {
-                node.step_down("the lease could not be renewed in time");
-                continue;
-            }
-            if last_try.elapsed() < renew_every {
-                continue;
-            }
-            let crate::engine::fence::WriteRight::Epoch(epoch) = engine.fence().right() else {
-                continue;
-            };
-            let asked = Instant::now();
-            last_try = asked;
-            match cluster.store.renew_lease(node.inner.id, epoch, lease).await {
-                Ok(true) => renewed_at = asked,
-                Ok(false) => node.step_down("another node took the lease"),
-                Err(error) => tracing::warn!(%error, "the ordering lease was not renewed"),
-            }
-        } else {
-            let asked = Instant::now();
-            let url = &cluster.membership.url;
-            match cluster.store.take_lease(node.inner.id, url, lease).await {
-                Ok(Some(epoch)) => {
-                    renewed_at = asked;
-                    last_try = asked;
-                    node.take_over(epoch).await;
-                }
-                Ok(None) => match cluster.store.lease().await {
-                    Ok(view) => {
-                        if let (Some(holder), Some(url)) = (view.holder, view.holder_url) {
-                            node.new_active(ActiveNode {
-                                node_id: holder,
-                                url,
-                                epoch: view.epoch,
-                            });
-                        }
-                    }
-                    Err(error) => tracing::debug!(%error, "the lease was not read"),
-                },
-                Err(error) => tracing::warn!(%error, "the ordering lease could not be tried"),
-            }
+    let engine = &node.inner.engine;
+    if let crate::engine::fence::WriteRight::Epoch(epoch) = engine.fence().right() {
+        if clock.renewed_at.elapsed() >= lease {
+            node.step_down("the lease could not be renewed in time");
+            return;
         }
+        if clock.last_try.elapsed() < lease / 3 {
+            return;
+        }
+        let asked = Instant::now();
+        clock.last_try = asked;
+        match cluster.store.renew_lease(node.inner.id, epoch, lease).await {
+            Ok(true) => clock.renewed_at = asked,
+            Ok(false) => node.step_down("another node took the lease"),
+            Err(error) => tracing::warn!(%error, "the ordering lease was not renewed"),
+        }
+        return;
+    }
+    let asked = Instant::now();
+    let url = &cluster.membership.url;
+    match cluster.store.take_lease(node.inner.id, url, lease).await {
+        Ok(Some(epoch)) => {
+            clock.renewed_at = asked;
+            clock.last_try = asked;
+            node.take_over(epoch).await;
+        }
+        Ok(None) => match cluster.store.lease().await {
+            Ok(view) => {
+                if let (Some(holder), Some(url)) = (view.holder, view.holder_url) {
+                    node.new_active(ActiveNode {
+                        node_id: holder,
+                        url,
+                        epoch: view.epoch,
+                    });
+                }
+            }
+            Err(error) => tracing::debug!(%error, "the lease was not read"),
+        },
+        Err(error) => tracing::warn!(%error, "the ordering lease could not be tried"),
     }
 }
 

@@ -150,13 +150,21 @@ async fn a_round_robin_rush_over_three_nodes_never_oversells_and_every_watcher_c
             .unwrap_or_else(|e| panic!("watcher {i}: {e}"));
         assert_eq!(view.available, truth, "watcher {i} (node {})", i / 4);
     }
-    // The producer's feed on a standby saw every order placed.
-    let mut seen = 0;
-    while seen < acknowledged.len() {
+    // The producer's feed on a standby saw every order placed, once.
+    let mut seen = std::collections::HashSet::new();
+    while seen.len() < acknowledged.len() {
         let event = next_of_type(&mut board, "order_placed").await;
-        assert_eq!(event["distribution_id"], json!(sale.distribution_id));
-        seen += 1;
+        assert_eq!(
+            event["order"]["distribution_id"],
+            json!(sale.distribution_id)
+        );
+        assert!(
+            seen.insert(parse_id(&event["order"]["id"])),
+            "announced twice"
+        );
     }
+    let acknowledged: std::collections::HashSet<Uuid> = acknowledged.into_iter().collect();
+    assert_eq!(seen, acknowledged);
 }
 
 #[actix_web::test]
