@@ -13,6 +13,8 @@ const ENGINE_LOCK_KEY: i64 = 0x6574_616c;
 /// Holds the advisory lock; dropping it (or closing its connection) frees it.
 pub struct EngineLock {
     connection: PgConnection,
+    /// Held shared (a cluster node) rather than alone.
+    shared: bool,
 }
 
 impl std::fmt::Debug for EngineLock {
@@ -43,7 +45,10 @@ impl EngineLock {
             .await
             .map_err(DbError::from)?;
         if taken {
-            Ok(Self { connection })
+            Ok(Self {
+                connection,
+                shared: false,
+            })
         } else {
             Err(LockError::Held)
         }
@@ -59,14 +64,32 @@ impl EngineLock {
             .await
             .map_err(DbError::from)?;
         if taken {
-            Ok(Self { connection })
+            Ok(Self {
+                connection,
+                shared: true,
+            })
         } else {
             Err(LockError::HeldBySingle)
         }
     }
 
-    /// Frees the lock explicitly (shutdown).
-    pub async fn release(self) {
+    /// Frees the lock explicitly (shutdown). Unlocked before the connection
+    /// closes: a closed connection's backend frees its locks only when it
+    /// exits, a moment later, and an engine started right after (a restart)
+    /// would find the lock still held.
+    pub async fn release(mut self) {
+        let unlock = if self.shared {
+            "SELECT pg_advisory_unlock_shared($1)"
+        } else {
+            "SELECT pg_advisory_unlock($1)"
+        };
+        let unlocked = sqlx::query(unlock)
+            .bind(ENGINE_LOCK_KEY)
+            .execute(&mut self.connection)
+            .await;
+        if let Err(e) = unlocked {
+            tracing::warn!(error = %e, "engine lock not unlocked; closing its connection frees it");
+        }
         let _ = self.connection.close().await;
     }
 }
