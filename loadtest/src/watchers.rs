@@ -238,9 +238,10 @@ fn watcher_runtime() -> Option<Runtime> {
 }
 
 impl Watchers {
-    /// Connects `shared.latest.len()` watchers to `ws_url` (a few at a
-    /// time) and returns once every one is connected or has failed.
-    pub async fn connect(shared: Arc<WatchShared>, ws_url: &str) -> Self {
+    /// Connects `shared.latest.len()` watchers, watcher `w` to
+    /// `ws_urls[w mod n]` (a few at a time), and returns once every one is
+    /// connected or has failed.
+    pub async fn connect(shared: Arc<WatchShared>, ws_urls: &[String]) -> Self {
         let (stop, stop_rx) = watch::channel(false);
         let gate = Arc::new(Semaphore::new(32));
         let count = shared.latest.len();
@@ -252,7 +253,10 @@ impl Watchers {
         let mut tasks = Vec::with_capacity(count);
         for w in 0..count {
             let shared = shared.clone();
-            let url = ws_url.to_owned();
+            let url = ws_urls
+                .get(w % ws_urls.len().max(1))
+                .cloned()
+                .unwrap_or_default();
             let mut stop_rx = stop_rx.clone();
             let gate = gate.clone();
             let ready = ready_tx.clone();

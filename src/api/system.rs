@@ -19,7 +19,8 @@ pub async fn health() -> HttpResponse {
 /// Says this node's role (`active`: it runs the ordering engine;
 /// `standby`: it forwards to the active node), its id, and the active
 /// node's id and address (`null` while none holds the lease); in a cluster
-/// also whether NATS is connected.
+/// also whether NATS is connected; and the process id (for the operator's
+/// tools on the same machine, e.g. `loadtest --kill-active-after`).
 #[utoipa::path(tag = "system", responses((status = 200, description = "ready: status, role, node_id, active {node_id, url}, cluster, nats"), (status = 503)))]
 #[get("/ready")]
 #[tracing::instrument(name = "ready", skip_all)]
@@ -40,6 +41,7 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
         "active": active,
         "cluster": node.is_cluster(),
         "nats": nats,
+        "pid": std::process::id(),
     })))
 }
 

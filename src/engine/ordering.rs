@@ -83,6 +83,9 @@ impl Engine {
         change: OrderChange,
         key: Option<&IdempotencyKey>,
     ) -> Result<OrderView, OrderError> {
+        // The right this change is prepared under; the writer commits it
+        // only while it is still the one in force.
+        let right = self.fence().right();
         let distribution = self.distribution(distribution_id);
         let plan = self
             .prepare(&distribution, customer, change)
@@ -136,7 +139,7 @@ impl Engine {
         );
         let now = self.clock().now();
         let write = order_write(distribution_id, customer.id, &plan, &view, key, now);
-        match self.inner.writer.write(write).await {
+        match self.inner.writer.write(write, right).await {
             Ok(()) => {
                 finish(true);
                 moves.commit();

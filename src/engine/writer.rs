@@ -40,6 +40,10 @@ pub enum WriteError {
 
 struct Job {
     write: OrderWrite,
+    /// The right the order was prepared under: committed only if it is
+    /// still the one in force (a node that lost and took the lease again
+    /// meanwhile must not commit what its old actors reserved).
+    right: WriteRight,
     done: oneshot::Sender<Result<(), DbError>>,
 }
 
@@ -71,11 +75,12 @@ impl OrderWriter {
         Self { queue }
     }
 
-    /// Queues an order and waits for its commit. Refuses at once when full.
-    pub async fn write(&self, write: OrderWrite) -> Result<(), WriteError> {
+    /// Queues an order prepared under `right` and waits for its commit.
+    /// Refuses at once when full.
+    pub async fn write(&self, write: OrderWrite, right: WriteRight) -> Result<(), WriteError> {
         let (done, outcome) = oneshot::channel();
         self.queue
-            .try_send(Job { write, done })
+            .try_send(Job { write, right, done })
             .map_err(|e| match e {
                 mpsc::error::TrySendError::Full(_) => WriteError::QueueFull,
                 mpsc::error::TrySendError::Closed(_) => WriteError::Stopped,
@@ -137,9 +142,26 @@ async fn gather(
 async fn commit(store: &Store, batch: &mut Vec<Job>, fence: &Fence) {
     let started = Instant::now();
     let size = batch.len();
-    let (writes, done): (Vec<OrderWrite>, Vec<_>) =
-        batch.drain(..).map(|job| (job.write, job.done)).unzip();
-    let epoch = match fence.right() {
+    let right = fence.right();
+    let mut writes = Vec::with_capacity(size);
+    let mut done = Vec::with_capacity(size);
+    for job in batch.drain(..) {
+        if job.right == right {
+            writes.push(job.write);
+            done.push(job.done);
+        } else {
+            // Prepared under an epoch that is gone.
+            let _ = job.done.send(Err(DbError::Fenced {
+                held: 0,
+                current: 0,
+            }));
+        }
+    }
+    if writes.is_empty() {
+        return;
+    }
+    let size = writes.len();
+    let epoch = match right {
         WriteRight::Unchecked => None,
         WriteRight::Epoch(epoch) => Some(epoch),
         WriteRight::NotHeld => {

@@ -63,6 +63,52 @@ async fn sale_now(app: &TestApp, stock: u32) -> OpenSale {
     open_sale(app, &[offer("Poulet", "12.00", Some(stock))]).await
 }
 
+/// Follows a storefront until it shows `target` (once set), counting
+/// snapshots. Unlike `watch_until`, availability may go up: reservations
+/// of orders the killed node never committed vanish with it.
+async fn follow_until(
+    mut ws: crate::live_client::Ws,
+    mut target: watch::Receiver<Option<HashMap<String, Value>>>,
+) -> Result<(HashMap<String, Value>, usize), String> {
+    use tokio_tungstenite::tungstenite::Message;
+    let (mut shown, mut snapshots) = (HashMap::new(), 0);
+    loop {
+        if snapshots > 0 && target.borrow().as_ref() == Some(&shown) {
+            return Ok((shown, snapshots));
+        }
+        tokio::select! {
+            frame = ws.next() => match frame {
+                Some(Ok(Message::Text(text))) => {
+                    let frame: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+                    match frame["type"].as_str() {
+                        Some("snapshot") => {
+                            snapshots += 1;
+                            for offer in frame["offers"].as_array().into_iter().flatten() {
+                                let id = offer["offer_id"].as_str().unwrap_or_default().to_owned();
+                                shown.insert(id, offer["available"].clone());
+                            }
+                        }
+                        Some("availability") => {
+                            let id = frame["offer_id"].as_str().unwrap_or_default().to_owned();
+                            shown.insert(id, frame["available"].clone());
+                        }
+                        _ => {}
+                    }
+                }
+                Some(Ok(Message::Close(frame))) => return Err(format!("closed: {frame:?}")),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(format!("socket error: {e}")),
+                None => return Err("socket ended".into()),
+            },
+            changed = target.changed() => {
+                if changed.is_err() {
+                    return Err("the test went away".into());
+                }
+            }
+        }
+    }
+}
+
 async fn order_ids(app: &TestApp) -> Vec<Uuid> {
     let rows: Vec<(Uuid,)> = sqlx::query_as("SELECT id FROM orders WHERE status = 'confirmed'")
         .fetch_all(&app.db)
@@ -180,6 +226,16 @@ async fn killing_the_active_node_mid_rush_loses_nothing_and_it_returns_as_a_stan
     let sale = sale_now(&apps[active], 400).await;
     let chicken = sale.producer.offers[0];
     let crowd = customers(&apps[active], 300).await;
+    // Storefronts on the surviving nodes stay connected through it.
+    let (target_tx, target) = watch::channel(None);
+    let watched = format!("/ws/distributions/{}", sale.distribution_id);
+    let mut watchers = Vec::new();
+    for &i in &survivors {
+        for _ in 0..2 {
+            let ws = connect(&apps[i], &watched).await;
+            watchers.push(tokio::spawn(follow_until(ws, target.clone())));
+        }
+    }
 
     // Every customer orders once, through node i % 3; when that node does
     // not answer (killed) or answers 503 (no engine yet), the customer
@@ -263,6 +319,18 @@ async fn killing_the_active_node_mid_rush_loses_nothing_and_it_returns_as_a_stan
         shop["offers"][0]["available"], "100",
         "rebuilt from the database"
     );
+    let truth: HashMap<String, Value> = [(chicken.to_string(), json!("100"))].into();
+    target_tx.send_replace(Some(truth.clone()));
+    let views = tokio::time::timeout(WAIT, join_all(watchers))
+        .await
+        .expect("the surviving storefronts converge in time");
+    for view in views {
+        let (shown, snapshots) = view
+            .expect("task")
+            .unwrap_or_else(|e| panic!("a storefront: {e}"));
+        assert_eq!(shown, truth);
+        assert!(snapshots >= 2, "a fresh snapshot after the failover");
+    }
 
     // The old active node, restarted, comes back as a standby.
     let port = cluster.nodes[active].port;
