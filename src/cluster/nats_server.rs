@@ -2,7 +2,8 @@
 //! `cluster.nats_url` is given, etal runs Debian's `nats-server` itself,
 //! like the private PostgreSQL — under `<data_dir>/nats/`, on a free
 //! loopback port, its pid and URL kept there so later starts (other nodes
-//! of a local cluster, `etal nats url`) reuse it. Missing binaries give the
+//! of a local cluster, `etal nats url`) reuse it; restarted, it takes the
+//! same port again when it is free, so connected nodes find it back. Missing binaries give the
 //! exact install command. Nothing is stored in NATS (no JetStream): it only
 //! carries requests and live events between nodes.
 
@@ -78,8 +79,7 @@ impl PrivateNats {
             .trim()
             .parse()
             .ok()?;
-        let comm = fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
-        if comm.trim() != "nats-server" {
+        if !alive(pid) {
             return None;
         }
         let url = fs::read_to_string(self.dir.join("url")).ok()?;
@@ -96,7 +96,16 @@ impl PrivateNats {
             return Ok((url, NatsStart::AlreadyRunning));
         }
         let binary = find_binary().ok_or(NatsServerError::Missing)?;
-        let port = free_port().map_err(|e| self.failed(e))?;
+        // The same port as last time when it is free: nodes given the old
+        // URL reconnect to a restarted server by themselves.
+        let previous = fs::read_to_string(self.dir.join("url"))
+            .ok()
+            .and_then(|url| url.trim().rsplit(':').next()?.parse::<u16>().ok())
+            .filter(|port| TcpListener::bind(("127.0.0.1", *port)).is_ok());
+        let port = match previous {
+            Some(port) => port,
+            None => free_port().map_err(|e| self.failed(e))?,
+        };
         let _ = fs::remove_file(self.dir.join("nats.pid"));
         let log = fs::File::create(self.dir.join("nats.log")).map_err(|e| self.failed(e))?;
         Command::new(&binary)
@@ -142,12 +151,26 @@ impl PrivateNats {
             return Err(self.failed(format!("could not signal pid {pid}")));
         }
         let started = Instant::now();
-        while Path::new(&format!("/proc/{pid}")).exists() && started.elapsed() < START_TIMEOUT {
+        while alive(pid) && started.elapsed() < START_TIMEOUT {
             std::thread::sleep(Duration::from_millis(20));
         }
-        let _ = fs::remove_file(self.dir.join("url"));
         Ok(())
     }
+}
+
+/// Whether `pid` is a running `nats-server` (not gone, not a zombie: the
+/// process that started it may not have reaped it yet).
+fn alive(pid: u32) -> bool {
+    let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // `pid (comm) state …`: the name may hold spaces or parentheses.
+    let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+        return false;
+    };
+    let name = &stat[open + 1..close];
+    let state = stat[close + 1..].split_whitespace().next().unwrap_or("Z");
+    name == "nats-server" && state != "Z" && state != "X"
 }
 
 /// `nats-server` on PATH, then where Debian installs it.

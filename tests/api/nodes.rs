@@ -6,8 +6,11 @@
 //! takes over, retries with the same `Idempotency-Key` through another node
 //! order once, nothing acknowledged is lost, nothing oversold, and the old
 //! node restarted comes back as a standby; a paused (SIGSTOP) active node
-//! that wakes after losing its lease commits nothing. The lease's fence is
-//! also checked on its own against the database.
+//! that wakes after losing its lease commits nothing; during a NATS outage
+//! the active node keeps taking the orders that reach it, a standby
+//! answers 503 `no_engine`, and its storefronts resynchronise when NATS
+//! returns. The lease's fence is also checked on its own against the
+//! database.
 
 mod harness;
 mod lease;
@@ -400,4 +403,60 @@ async fn a_paused_active_node_that_wakes_after_losing_its_lease_commits_nothing(
     })
     .await;
     assert!(demoted.is_ok(), "the woken node stepped down");
+}
+
+#[actix_web::test]
+async fn during_a_nats_outage_the_active_node_orders_and_standbys_resync_when_it_returns() {
+    let _heavy = crate::helpers::heavy().await;
+    let cluster = Nodes::start(2, &[]).await;
+    let active = cluster.active().await;
+    let standby = 1 - active;
+    let (direct, edge) = (cluster.app(active).await, cluster.app(standby).await);
+    let sale = sale_now(&direct, 100).await;
+    let chicken = sale.producer.offers[0];
+    let crowd = customers(&direct, 8).await;
+    let (target_tx, target) = watch::channel(None);
+    let ws = connect(
+        &edge,
+        &format!("/ws/distributions/{}", sale.distribution_id),
+    )
+    .await;
+    let watcher = tokio::spawn(follow_until(ws, target));
+
+    cluster.stop_nats();
+    cluster.wait_nats(standby, "disconnected").await;
+    let (status, body) = order_once(&edge, &sale, chicken, &crowd[0], "outage-edge")
+        .await
+        .expect("answer");
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (503, Some("no_engine")),
+        "{body}"
+    );
+    for (i, customer) in crowd.iter().enumerate().skip(1).take(5) {
+        let (status, body) = order_once(&direct, &sale, chicken, customer, &format!("outage-{i}"))
+            .await
+            .expect("answer");
+        assert_eq!(status, 201, "the active node orders without NATS: {body}");
+    }
+
+    cluster.restart_nats();
+    cluster.wait_nats(standby, "connected").await;
+    // The changes published during the outage were lost; the standby's
+    // storefront took a fresh snapshot when NATS came back.
+    let truth: HashMap<String, Value> = [(chicken.to_string(), json!("95"))].into();
+    target_tx.send_replace(Some(truth.clone()));
+    let (shown, snapshots) = tokio::time::timeout(WAIT, watcher)
+        .await
+        .expect("the standby's storefront converges")
+        .expect("task")
+        .unwrap_or_else(|e| panic!("storefront: {e}"));
+    assert_eq!(shown, truth);
+    assert!(snapshots >= 2, "resynchronised after the outage");
+    // And forwarding works again.
+    let (status, body) = order_once(&edge, &sale, chicken, &crowd[0], "outage-edge")
+        .await
+        .expect("answer");
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(sold(&direct, chicken).await, dec!(6));
 }

@@ -17,6 +17,13 @@ use crate::helpers::{fresh_database, TestApp};
 /// The lease of the test clusters: failovers within about a second.
 pub const LEASE_SECONDS: &str = "1";
 
+/// Each node's log (warnings), kept under the target directory for a
+/// failed test's post-mortem.
+fn log_file(port: u16) -> Stdio {
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("node-{port}.log"));
+    std::fs::File::create(path).map_or_else(|_| Stdio::null(), Stdio::from)
+}
+
 /// One node process.
 pub struct NodeProcess {
     child: Child,
@@ -43,7 +50,7 @@ impl NodeProcess {
             .env("ETAL__SERVER__WORKERS", "2")
             .env("ETAL__SERVER__LIVE_THREADS", "1")
             .env("ETAL__ENGINE__ACTOR_THREADS", "1")
-            .stdout(Stdio::null())
+            .stdout(log_file(port))
             .stderr(Stdio::null());
         for (key, value) in env {
             command.env(key, value);
@@ -202,6 +209,36 @@ impl Nodes {
     pub async fn active(&self) -> usize {
         let all: Vec<usize> = (0..self.nodes.len()).collect();
         self.active_among(&all).await
+    }
+
+    /// Stops the NATS server (an outage).
+    pub fn stop_nats(&self) {
+        self.nats.stop().expect("nats-server stops");
+    }
+
+    /// Starts it again, on the same port.
+    pub fn restart_nats(&self) {
+        let (url, _) = self.nats.ensure_started().expect("nats-server restarts");
+        assert_eq!(url, self.nats_url, "the same address again");
+    }
+
+    /// Waits (20 s at most) until node `i`'s `/ready` says NATS is `state`.
+    pub async fn wait_nats(&self, i: usize, state: &str) {
+        let url = &self.nodes[i].url;
+        let reached = tokio::time::timeout(Duration::from_secs(20), async {
+            loop {
+                if self.ready_of(url).await.is_some_and(|r| r["nats"] == state) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await;
+        assert!(
+            reached.is_ok(),
+            "node {i} saw NATS {state}: {:?}",
+            self.ready_of(url).await
+        );
     }
 
     /// A client of node `i` (fixtures, orders, WebSockets).
