@@ -16,6 +16,7 @@
 //! knows about NATS. A single engine (`cluster.enabled = false`) builds
 //! none of it.
 
+pub mod bus;
 pub mod forward;
 pub mod live;
 pub mod nats_server;

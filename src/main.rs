@@ -163,7 +163,7 @@ async fn serve(settings: Settings, demo: bool) -> Result<(), String> {
     let app = Application::build(settings)
         .await
         .map_err(|e| e.to_string())?;
-    let base = base_url(listen, app.port());
+    let base = etal::startup::local_url(listen, app.port());
     // Seeded before serving, so no client ever sees half a demo.
     let demo = if demo {
         match etal::demo::ensure(&app.state().engine).await {
@@ -191,19 +191,8 @@ async fn serve(settings: Settings, demo: bool) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-/// The URL to reach the engine (loopback when listening on every address).
-fn base_url(listen: std::net::SocketAddr, port: u16) -> String {
-    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-    let ip = match listen.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-        ip => ip,
-    };
-    format!("http://{}", std::net::SocketAddr::new(ip, port))
-}
-
 async fn seed_demo(settings: Settings) -> Result<(), String> {
-    let base = base_url(settings.server.listen, settings.server.listen.port());
+    let base = etal::startup::local_url(settings.server.listen, settings.server.listen.port());
     let demo = etal::demo::seed(&settings)
         .await
         .map_err(|e| e.to_string())?;

@@ -25,7 +25,8 @@ use utoipa_actix_web::{scope, AppExt};
 
 use crate::api::ws::threads::LiveThreads;
 use crate::api::{self, metrics, state::AppState, system};
-use crate::cluster::nats_server::{NatsServerError, NatsStart, PrivateNats};
+use crate::cluster::bus::{self, BusError};
+use crate::cluster::nats_server::PrivateNats;
 use crate::cluster::{Membership, Node};
 use crate::configuration::Settings;
 use crate::engine::clock::{SharedClock, SystemClock};
@@ -45,9 +46,7 @@ pub enum StartError {
     #[error("database: {0}")]
     Db(#[from] DbError),
     #[error(transparent)]
-    NatsServer(#[from] NatsServerError),
-    #[error("cannot connect to NATS at {url}: {reason}")]
-    Nats { url: String, reason: String },
+    Bus(#[from] BusError),
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: String,
@@ -105,56 +104,6 @@ pub struct Application {
     lock: EngineLock,
     started_cluster: Option<PrivateCluster>,
     started_nats: Option<PrivateNats>,
-}
-
-/// NATS for a cluster node: `cluster.nats_url`, or the private server
-/// (started if needed; `Some` when this process started it).
-async fn resolve_nats(settings: &Settings) -> Result<(String, Option<PrivateNats>), StartError> {
-    let url = settings.cluster.nats_url.trim();
-    if !url.is_empty() {
-        return Ok((url.to_owned(), None));
-    }
-    let nats = PrivateNats::new(&settings.database.data_dir);
-    let private = nats.clone();
-    let (url, outcome) = tokio::task::spawn_blocking(move || private.ensure_started())
-        .await
-        .map_err(|e| DbError::Other(format!("NATS task failed: {e}")))??;
-    tracing::info!(%url, ?outcome, dir = %nats.dir().display(), "private NATS server");
-    Ok((url, (outcome == NatsStart::Started).then_some(nats)))
-}
-
-/// Connects to NATS; connection events go to the returned channel.
-async fn connect_nats(
-    url: &str,
-    node_id: uuid::Uuid,
-) -> Result<
-    (
-        async_nats::Client,
-        tokio::sync::mpsc::UnboundedReceiver<async_nats::Event>,
-    ),
-    StartError,
-> {
-    let (events, receiver) = tokio::sync::mpsc::unbounded_channel();
-    let client = async_nats::ConnectOptions::new()
-        .name(format!("etal-{node_id}"))
-        .connection_timeout(Duration::from_secs(5))
-        .max_reconnects(None)
-        .reconnect_delay_callback(|attempts| {
-            Duration::from_millis((attempts as u64 * 100).min(1_000))
-        })
-        .event_callback(move |event| {
-            let events = events.clone();
-            async move {
-                let _ = events.send(event);
-            }
-        })
-        .connect(url)
-        .await
-        .map_err(|e| StartError::Nats {
-            url: url.to_owned(),
-            reason: e.to_string(),
-        })?;
-    Ok((client, receiver))
 }
 
 impl Application {
@@ -226,9 +175,9 @@ impl Application {
                 "" => uuid::Uuid::new_v4(),
                 id => uuid::Uuid::parse_str(id).map_err(|e| DbError::Other(e.to_string()))?,
             };
-            let (nats_url, started) = resolve_nats(&settings).await?;
+            let (nats_url, started) = bus::resolve(&settings).await?;
             started_nats = started;
-            let (client, events) = connect_nats(&nats_url, node_id).await?;
+            let (client, events) = bus::connect(&nats_url, node_id).await?;
             Node::join(
                 engine.clone(),
                 store.clone(),
@@ -324,9 +273,10 @@ impl Application {
     }
 }
 
-/// This node's own HTTP address, for the requests it forwards to itself
-/// (loopback when listening on every address).
-fn local_url(listen: std::net::SocketAddr, port: u16) -> String {
+/// The URL to reach an engine listening on `listen` at `port` (loopback
+/// when listening on every address): what it prints, and the address a
+/// cluster node sends forwarded requests to itself at.
+pub fn local_url(listen: std::net::SocketAddr, port: u16) -> String {
     use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
     let ip = match listen.ip() {
         IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),

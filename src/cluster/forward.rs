@@ -114,24 +114,22 @@ pub async fn forward<'a>(
     body: Bytes,
 ) -> Result<Answer, ForwardError> {
     let started = Instant::now();
-    let outcome = send(client, timeout, method, path_and_query, headers, body).await;
+    let map = request_headers(timeout, method, path_and_query, headers);
+    let outcome = send(client, timeout, map, body).await;
     metrics::histogram!("cluster_forward_seconds").record(started.elapsed().as_secs_f64());
     let label = outcome.as_ref().err().map_or("answered", |e| e.label());
     metrics::counter!("cluster_forwarded_requests_total", "outcome" => label).increment(1);
     outcome
 }
 
-async fn send<'a>(
-    client: &async_nats::Client,
+/// The NATS headers of a forwarded request: method, path, deadline and the
+/// HTTP headers that are not about the connection.
+fn request_headers<'a>(
     timeout: Duration,
     method: &str,
     path_and_query: &str,
     headers: impl Iterator<Item = (&'a str, &'a str)>,
-    body: Bytes,
-) -> Result<Answer, ForwardError> {
-    if client.connection_state() != async_nats::connection::State::Connected {
-        return Err(ForwardError::BusDown);
-    }
+) -> HeaderMap {
     let mut map = HeaderMap::new();
     map.insert(header::METHOD, method);
     map.insert(header::PATH, path_and_query);
@@ -141,6 +139,18 @@ async fn send<'a>(
         if !hop_by_hop(name) && !name.starts_with("Etal-") && !value.contains(['\r', '\n']) {
             map.append(name, value);
         }
+    }
+    map
+}
+
+async fn send(
+    client: &async_nats::Client,
+    timeout: Duration,
+    map: HeaderMap,
+    body: Bytes,
+) -> Result<Answer, ForwardError> {
+    if client.connection_state() != async_nats::connection::State::Connected {
+        return Err(ForwardError::BusDown);
     }
     let request = Request::new()
         .headers(map)

@@ -38,38 +38,31 @@ impl EngineLock {
     /// Takes the lock on a dedicated connection, or fails at once if another
     /// engine holds it.
     pub async fn acquire(url: &str) -> Result<Self, LockError> {
-        let mut connection = PgConnection::connect(url).await.map_err(DbError::from)?;
-        let (taken,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_lock($1)")
-            .bind(ENGINE_LOCK_KEY)
-            .fetch_one(&mut connection)
-            .await
-            .map_err(DbError::from)?;
-        if taken {
-            Ok(Self {
-                connection,
-                shared: false,
-            })
-        } else {
-            Err(LockError::Held)
-        }
+        Self::take(url, false).await
     }
 
     /// Takes the lock shared (a cluster node), or fails at once if a single
     /// engine holds it.
     pub async fn acquire_shared(url: &str) -> Result<Self, LockError> {
+        Self::take(url, true).await
+    }
+
+    async fn take(url: &str, shared: bool) -> Result<Self, LockError> {
         let mut connection = PgConnection::connect(url).await.map_err(DbError::from)?;
-        let (taken,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_lock_shared($1)")
+        let try_lock = if shared {
+            "SELECT pg_try_advisory_lock_shared($1)"
+        } else {
+            "SELECT pg_try_advisory_lock($1)"
+        };
+        let (taken,): (bool,) = sqlx::query_as(try_lock)
             .bind(ENGINE_LOCK_KEY)
             .fetch_one(&mut connection)
             .await
             .map_err(DbError::from)?;
-        if taken {
-            Ok(Self {
-                connection,
-                shared: true,
-            })
-        } else {
-            Err(LockError::HeldBySingle)
+        match (taken, shared) {
+            (true, _) => Ok(Self { connection, shared }),
+            (false, false) => Err(LockError::Held),
+            (false, true) => Err(LockError::HeldBySingle),
         }
     }
 
