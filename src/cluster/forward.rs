@@ -4,7 +4,9 @@
 //! - [`engine_route`] says which requests those are: the ones whose
 //!   handler talks to the actors (orders, the live shop, stock settings,
 //!   catalog syncs, after-sale changes, planning changes that reload a
-//!   sale, validation, baskets). Everything else — reading orders, recaps,
+//!   sale, validation, baskets and the waiting room — issue 18's
+//!   `…/cart`, `…/admission`, `…/waiting-room`, whose state lives in the
+//!   engine's memory). Everything else — reading orders, recaps,
 //!   sign-ups, the pages — is served by whichever node received it.
 //! - [`forward`] (any node that is not the active one): the request —
 //!   method, path, headers (the `Idempotency-Key` and the bearer token
@@ -49,6 +51,8 @@ pub fn engine_route(method: &str, path: &str) -> bool {
             | ("POST", ["producers", _, "participations"])
             | ("POST", ["distributions", _, "validation"])
             | (_, ["distributions", _, "cart", ..])
+            | (_, ["distributions", _, "admission", ..])
+            | (_, ["distributions", _, "waiting-room"])
     )
 }
 
@@ -325,6 +329,10 @@ mod tests {
             ("POST", format!("/api/v1/producers/{id}/participations")),
             ("POST", format!("/api/v1/distributions/{id}/validation")),
             ("PUT", format!("/api/v1/distributions/{id}/cart")),
+            ("GET", format!("/api/v1/distributions/{id}/cart")),
+            ("POST", format!("/api/v1/distributions/{id}/admission")),
+            ("GET", format!("/api/v1/distributions/{id}/admission/{id}")),
+            ("PUT", format!("/api/v1/distributions/{id}/waiting-room")),
         ] {
             assert!(engine_route(method, &path), "{method} {path}");
         }
