@@ -254,6 +254,11 @@ impl Mirror {
         Ok(())
     }
 
+    /// Whether this node already follows the distribution.
+    pub fn follows(&self, distribution_id: Uuid) -> bool {
+        self.following(|t| t.distributions.contains_key(&distribution_id))
+    }
+
     fn following(&self, check: impl FnOnce(&Taps) -> bool) -> bool {
         self.inner.taps.lock().map(|t| check(&t)).unwrap_or(false)
     }

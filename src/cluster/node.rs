@@ -92,6 +92,8 @@ struct ClusterNode {
     /// The task answering forwarded requests while this node is active.
     responder: Mutex<Option<tokio::task::JoinHandle<()>>>,
     nats_up: AtomicBool,
+    /// Shop reads shared by storefronts starting together ([`feeds`]).
+    shops: dashmap::DashMap<Uuid, feeds::SharedShop>,
 }
 
 impl Node {
@@ -135,6 +137,7 @@ impl Node {
                     seen_epoch: AtomicI64::new(0),
                     responder: Mutex::new(None),
                     nats_up: AtomicBool::new(true),
+                    shops: dashmap::DashMap::new(),
                 }),
             }),
         };

@@ -142,6 +142,7 @@ pub(super) async fn tell_interest(node: Node) {
             continue;
         }
         let distributions = engine.hub().watched_distributions();
+        cluster.shops.retain(|d, _| distributions.contains(d));
         metrics::gauge!("cluster_mirror_subscriptions").set(cluster.mirror.subscriptions() as f64);
         if distributions.is_empty() {
             continue;

@@ -2,12 +2,26 @@
 //! the active engine's shop and follows its changes through the mirror; a
 //! producer's or market's feed opening here makes the mirror follow it.
 //! On the active node (and a single engine) the engine serves them itself.
+//!
+//! Storefronts that (re)start together — every session of a node after a
+//! failover, a NATS outage or a catalog sync — share one read of the shop
+//! per distribution and resync epoch, so the new active engine is not asked
+//! for the same document by each of thousands of watchers. A shared read
+//! is only ever started once the node already follows the distribution, so
+//! no change can fall between it and the subscriptions.
 
+use std::sync::Arc;
+
+use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use super::Node;
+use crate::domain::shop::ShopView;
 use crate::engine::error::OrderError;
 use crate::engine::events::Subscription;
+
+/// A shop read shared by the storefronts starting at one resync epoch.
+pub(super) type SharedShop = (u64, Arc<OnceCell<Result<Option<ShopView>, OrderError>>>);
 
 impl Node {
     /// Starts watching a distribution's storefront on this node: from the
@@ -27,7 +41,12 @@ impl Node {
         let hub = engine.hub();
         for _ in 0..5 {
             let epoch = hub.epoch();
-            let Some(shop) = self.remote_shop(distribution_id).await? else {
+            let shop = if cluster.mirror.follows(distribution_id) {
+                self.shared_shop(distribution_id, epoch).await?
+            } else {
+                self.remote_shop(distribution_id).await?
+            };
+            let Some(shop) = shop else {
                 return Ok(None);
             };
             let offers: Vec<Uuid> = shop.offers.iter().map(|o| o.offer_id).collect();
@@ -37,7 +56,10 @@ impl Node {
                 .await
             {
                 // New subscriptions: read the shop again, after them.
-                Ok(true) => continue,
+                Ok(true) => {
+                    cluster.shops.remove(&distribution_id);
+                    continue;
+                }
                 Ok(false) => {}
                 Err(error) => {
                     tracing::warn!(%error, "live changes of a distribution not followed");
@@ -53,11 +75,40 @@ impl Node {
         Err(OrderError::Overloaded)
     }
 
-    /// The shop document, asked of the active engine.
-    async fn remote_shop(
+    /// The shop read once for every storefront starting at `epoch`.
+    async fn shared_shop(
         &self,
         distribution_id: Uuid,
-    ) -> Result<Option<crate::domain::shop::ShopView>, OrderError> {
+        epoch: u64,
+    ) -> Result<Option<ShopView>, OrderError> {
+        let Some(cluster) = &self.inner.cluster else {
+            return self.remote_shop(distribution_id).await;
+        };
+        let cell = {
+            let mut entry = cluster
+                .shops
+                .entry(distribution_id)
+                .or_insert_with(|| (epoch, Arc::default()));
+            if entry.0 != epoch {
+                *entry = (epoch, Arc::default());
+            }
+            entry.1.clone()
+        };
+        let read = cell
+            .get_or_init(|| self.remote_shop(distribution_id))
+            .await
+            .clone();
+        if read.is_err() {
+            // A failed read is not shared with later attempts.
+            cluster
+                .shops
+                .remove_if(&distribution_id, |_, (_, c)| Arc::ptr_eq(c, &cell));
+        }
+        read
+    }
+
+    /// The shop document, asked of the active engine.
+    async fn remote_shop(&self, distribution_id: Uuid) -> Result<Option<ShopView>, OrderError> {
         let path = format!("/api/v1/distributions/{distribution_id}/shop");
         let answer = self
             .forward("GET", &path, std::iter::empty(), bytes::Bytes::new())
