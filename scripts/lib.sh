@@ -56,6 +56,25 @@ ensure_chromium() {
     have_chromium || { echo "chromium and chromedriver still missing after install" >&2; exit 1; }
 }
 
+# schemathesis (tests/contract) in a virtual environment under the target
+# directory, pinned by scripts/schemathesis.txt; reinstalled when the pins change.
+ensure_schemathesis() {
+    local venv stamp pins
+    venv="$(target_dir)/schemathesis"
+    pins="scripts/schemathesis.txt"
+    stamp="$(sha256sum "$pins" | cut -c1-16)"
+    if [ -x "$venv/bin/schemathesis" ] && [ "$(cat "$venv/.pins" 2>/dev/null)" = "$stamp" ]; then
+        return 0
+    fi
+    command -v python3 >/dev/null 2>&1 || apt_install python3 python3-venv
+    python3 -m venv --help >/dev/null 2>&1 || apt_install python3-venv
+    log "installing schemathesis (pinned, in $venv)"
+    rm -rf "$venv"
+    python3 -m venv "$venv" || { apt_install python3-venv && python3 -m venv "$venv"; }
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --require-virtualenv -r "$pins"
+    printf '%s' "$stamp" > "$venv/.pins"
+}
+
 # As root, PostgreSQL runs as the `postgres` user, which must be able to walk
 # into the data directory. When the checkout lives somewhere it cannot (e.g.
 # under /root), build and keep the test clusters in a reachable place.

@@ -5,21 +5,28 @@
 //!
 //! Each resource module exposes `configure`, which registers its handlers
 //! with `utoipa-actix-web`, so the OpenAPI document is collected from the
-//! very routes that are served.
+//! very routes that are served ([`openapi`] completes it with the answers
+//! common to operations of a kind). Input that does not parse — bodies,
+//! path ids, query strings — is refused in [`json`]; requests no route
+//! takes in [`methods`] (405 or 404).
 
 pub mod accounts;
 pub mod after_sale;
 pub mod auth;
 pub mod board;
+pub mod carts;
 pub mod catalogs;
 pub mod credentials;
 pub mod dashboard;
 pub mod distributions;
 pub mod forwarding;
+pub mod json;
 pub mod markets;
+pub mod methods;
 pub mod metrics;
 pub mod my_orders;
 pub mod offers;
+pub mod openapi;
 pub mod orders;
 pub mod pages;
 pub mod participations;
@@ -28,6 +35,7 @@ pub mod producers;
 pub mod products;
 pub mod recaps;
 pub mod request_span;
+pub mod schema;
 pub mod settlement;
 pub mod shop;
 pub mod state;
@@ -39,12 +47,9 @@ pub mod vat_rates;
 pub mod webapp;
 pub mod ws;
 
-use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
-use actix_web::{web, App, HttpRequest};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{InfoBuilder, OpenApi};
+use actix_web::error::JsonPayloadError;
+use actix_web::{web, HttpRequest};
 use utoipa_actix_web::service_config::ServiceConfig;
-use utoipa_actix_web::{scope, AppExt};
 
 use problem::ApiError;
 
@@ -55,6 +60,7 @@ use problem::ApiError;
 /// route's meaning.
 pub fn api_v1(cfg: &mut ServiceConfig) {
     orders::configure(cfg);
+    carts::configure(cfg);
     shop::configure(cfg);
     accounts::configure(cfg);
     producers::configure(cfg);
@@ -74,8 +80,10 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
     board::configure(cfg);
 }
 
-/// JSON bodies: size limit from the configuration; malformed → 400, too
-/// large → 413, wrong content type → 415, wrong shape → 422 naming the field.
+/// `web::Json` bodies (handlers take [`json::Json`], which names the
+/// field; this keeps any `web::Json` left to the same problem documents):
+/// malformed → 400, too large → 413, wrong content type → 415, wrong
+/// shape → 422.
 pub fn json_config(limit: usize) -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(limit)
@@ -87,70 +95,13 @@ fn json_error(err: JsonPayloadError, limit: usize) -> ApiError {
         JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
             ApiError::payload_too_large(limit)
         }
-        JsonPayloadError::ContentType => ApiError::new(
-            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "Unsupported media type",
-            "send the body as `Content-Type: application/json`",
-        ),
-        JsonPayloadError::Deserialize(e) if e.is_data() => shape_error(&e),
+        JsonPayloadError::ContentType => json::unsupported_media_type(),
+        JsonPayloadError::Deserialize(e) if e.is_data() => {
+            ApiError::invalid_field("body", e.to_string())
+        }
         JsonPayloadError::Deserialize(e) => {
             ApiError::bad_request(format!("the body is not valid JSON: {e}"))
         }
         other => ApiError::bad_request(other.to_string()),
     }
-}
-
-/// A well-formed body of the wrong shape: name the field serde names.
-fn shape_error(e: &serde_json::Error) -> ApiError {
-    let message = e.to_string();
-    let field = message
-        .split('`')
-        .nth(1)
-        .filter(|_| message.starts_with("missing field") || message.starts_with("unknown field"))
-        .unwrap_or("body")
-        .to_owned();
-    ApiError::invalid_field(field, message)
-}
-
-/// Path segments that do not parse (an id that is not a UUID) → 404.
-pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default().error_handler(|err: PathError, _req: &HttpRequest| {
-        ApiError::not_found(format!("no such resource ({err})")).into()
-    })
-}
-
-/// Query strings that do not parse → 422.
-pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(|err: QueryPayloadError, _req: &HttpRequest| {
-        ApiError::invalid_field("query", err.to_string()).into()
-    })
-}
-
-/// The OpenAPI document, collected from the registered routes.
-pub fn openapi_document() -> OpenApi {
-    let (_, mut doc) = App::new()
-        .into_utoipa_app()
-        .service(scope("/api/v1").configure(api_v1))
-        .service(system::health)
-        .service(system::ready)
-        // Served by `ws::configure`; listed here so the document shows them.
-        .service(ws::storefront::watch_distribution)
-        .service(ws::producer::watch_producer)
-        .service(ws::market::watch_market)
-        .split_for_parts();
-    doc.info = InfoBuilder::new()
-        .title("etal")
-        .version(env!("CARGO_PKG_VERSION"))
-        .description(Some(
-            "Real-time ordering engine for producer markets. Errors are RFC 9457 problem \
-             documents with a stable `code`; money and quantities are decimal strings.",
-        ))
-        .build();
-    let components = doc.components.get_or_insert_with(Default::default);
-    components.add_security_scheme(
-        "bearer",
-        SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-    );
-    doc
 }

@@ -23,4 +23,4 @@ pub mod nats_server;
 pub mod node;
 pub mod wire;
 
-pub use node::{ActiveNode, Membership, Node, Role};
+pub use node::{ActiveNode, Membership, Node, Role, Viewer};

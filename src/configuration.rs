@@ -161,6 +161,9 @@ pub struct EngineSettings {
     pub ws_heartbeat_secs: u64,
     pub ws_idle_timeout_secs: u64,
     pub delivery_delay_minutes: u32,
+    /// How long a basket holds stock after its last change, in seconds
+    /// (1 to 86,400).
+    pub cart_hold_seconds: u64,
     /// How often background jobs (closing summaries, delivery settlement,
     /// outbox delivery) look for due work, in ms.
     pub jobs_interval_ms: u64,
@@ -270,7 +273,7 @@ impl Settings {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        let checks: [(&'static str, bool, &str); 10] = [
+        let checks: [(&'static str, bool, &str); 11] = [
             (
                 "server.body_limit_bytes",
                 self.server.body_limit_bytes >= 1024,
@@ -320,6 +323,11 @@ impl Settings {
                 "engine.ws_fragment_bytes",
                 self.engine.ws_fragment_bytes >= 64,
                 "must be at least 64",
+            ),
+            (
+                "engine.cart_hold_seconds",
+                (1..=86_400).contains(&self.engine.cart_hold_seconds),
+                "must be between 1 and 86400",
             ),
         ];
         for (key, ok, reason) in checks {

@@ -22,6 +22,8 @@
 
 mod build;
 pub mod data;
+mod looks;
+mod paint;
 mod sales;
 mod summary;
 
@@ -76,6 +78,7 @@ impl DemoError {
 /// it serves).
 pub async fn ensure(engine: &Engine) -> Result<Demo, DemoError> {
     let setup = build::setup(engine.store()).await?;
+    looks::dress(engine.store(), &setup).await?;
     let sales = sales::ensure(engine, &setup).await?;
     let order_numbers = engine
         .store()

@@ -7,6 +7,7 @@ pub mod cart;
 pub mod decimal;
 pub mod error;
 pub mod geo;
+pub mod legal;
 pub mod market;
 pub mod money;
 pub mod offer;

@@ -11,12 +11,13 @@
 //! `engine.actor_placement`) — and each passivates when idle.
 //!
 //! Layers, arrows pointing down: the protocols that `impl Engine`
-//! ([`ordering`], [`stock_moves`], [`shop`], [`storefront`], [`after_sale`],
-//! [`jobs`]) use this handle; the handle holds the actors, the writer, the
+//! ([`ordering`], [`carts`], [`stock_moves`], [`shop`], [`storefront`],
+//! [`after_sale`], [`jobs`]) use this handle; the handle holds the actors, the writer, the
 //! hub and the idempotency keys; those know only the domain, the store and
 //! [`error`].
 
 pub mod after_sale;
+pub mod carts;
 pub mod clock;
 pub mod distribution_actor;
 pub mod error;
@@ -49,7 +50,7 @@ use error::OrderError;
 use events::{EventEncoder, EventHub};
 use fence::Fence;
 use idempotency::Idempotency;
-use offer_actor::OfferActor;
+use offer_actor::{Holding, OfferActor};
 use writer::{OrderWriter, WriterLimits};
 
 /// The engine handle: cheap to clone, shared by every HTTP worker.
@@ -64,7 +65,11 @@ struct EngineInner {
     hub: EventHub,
     writer: OrderWriter,
     offers: Arc<DashMap<Uuid, Addr<OfferActor>>>,
+    /// Offer actors whose ledgers hold basket stock (swept every tick).
+    holding: Holding,
     distributions: Arc<DashMap<Uuid, Addr<DistributionActor>>>,
+    /// How long a basket holds stock after its last change.
+    cart_hold: chrono::Duration,
     arbiters: Vec<Arbiter>,
     idempotency: Idempotency,
     idle_after: Duration,
@@ -111,7 +116,11 @@ impl Engine {
                 hub: EventHub::new(encoder),
                 writer,
                 offers: Arc::new(DashMap::new()),
+                holding: Arc::new(DashMap::new()),
                 distributions: Arc::new(DashMap::new()),
+                cart_hold: chrono::Duration::seconds(
+                    i64::try_from(settings.cart_hold_seconds).unwrap_or(86_400),
+                ),
                 arbiters,
                 idempotency: Idempotency::default(),
                 idle_after: Duration::from_secs(settings.idle_passivate_secs),
@@ -128,17 +137,22 @@ impl Engine {
     }
 
     /// Every tick, each active distribution checks its windows.
+    /// and each offer whose ledger holds basket stock sweeps the holds due.
     fn start_ticker(&self, every: Duration) {
-        let distributions = Arc::downgrade(&self.inner.distributions);
+        let inner = Arc::downgrade(&self.inner);
         actix::spawn(async move {
             let mut interval = tokio::time::interval(every);
             loop {
                 interval.tick().await;
-                let Some(distributions) = distributions.upgrade() else {
+                let Some(inner) = inner.upgrade() else {
                     break;
                 };
-                for entry in distributions.iter() {
+                for entry in inner.distributions.iter() {
                     entry.value().do_send(distribution_actor::Tick);
+                }
+                let now = inner.clock.now();
+                for entry in inner.holding.iter() {
+                    entry.value().do_send(offer_actor::Sweep { now });
                 }
             }
         });
@@ -257,9 +271,10 @@ impl Engine {
     fn spawn_offer(&self, id: Uuid, place: Uuid) -> Addr<OfferActor> {
         let inner = &self.inner;
         let (store, hub, registry) = (inner.store.clone(), inner.hub.clone(), inner.offers.clone());
+        let holding = inner.holding.clone();
         let (idle, capacity) = (inner.idle_after, inner.mailbox_capacity);
         OfferActor::start_in_arbiter(&self.arbiter_for(place), move |_| {
-            OfferActor::new(id, store, hub, registry, idle, capacity)
+            OfferActor::new(id, store, hub, registry, holding, idle, capacity)
         })
     }
 
@@ -281,11 +296,18 @@ impl Engine {
 
     fn spawn_distribution(&self, id: Uuid) -> Addr<DistributionActor> {
         let inner = &self.inner;
-        let (store, clock, hub) = (inner.store.clone(), inner.clock.clone(), inner.hub.clone());
-        let registry = inner.distributions.clone();
-        let (idle, capacity) = (inner.idle_after, inner.mailbox_capacity);
+        let wiring = distribution_actor::Wiring {
+            store: inner.store.clone(),
+            clock: inner.clock.clone(),
+            hub: inner.hub.clone(),
+            registry: inner.distributions.clone(),
+            offers: inner.offers.clone(),
+            cart_hold: inner.cart_hold,
+            idle_after: inner.idle_after,
+            mailbox_capacity: inner.mailbox_capacity,
+        };
         DistributionActor::start_in_arbiter(&self.arbiter_for(id), move |_| {
-            DistributionActor::new(id, store, clock, hub, registry, idle, capacity)
+            DistributionActor::new(id, wiring)
         })
     }
 

@@ -108,8 +108,13 @@ pub fn process(bytes: &[u8], limit: usize) -> Result<Processed, Refusal> {
     let orientation = decoder.orientation().map_err(refusal)?;
     let mut image = DynamicImage::from_decoder(decoder).map_err(refusal)?;
     image.apply_orientation(orientation);
-    let display = shrink(&image, DISPLAY_SIDE);
-    let thumbnail = shrink(&image, THUMBNAIL_SIDE);
+    stored_sizes(&image)
+}
+
+/// An image (already decoded, or drawn) at its two stored sizes.
+pub fn stored_sizes(image: &DynamicImage) -> Result<Processed, Refusal> {
+    let display = shrink(image, DISPLAY_SIDE);
+    let thumbnail = shrink(image, THUMBNAIL_SIDE);
     let transparent = image.color().has_alpha();
     Ok(Processed {
         content_type: if transparent {

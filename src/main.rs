@@ -71,8 +71,23 @@ enum Command {
         #[command(subcommand)]
         action: NatsAction,
     },
+    /// Platform admins: the accounts that change producers' legal information.
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
     /// Print the effective configuration, secrets redacted.
     Config,
+}
+
+#[derive(Subcommand)]
+enum AdminAction {
+    /// Make the account with this email a platform admin.
+    Grant { email: String },
+    /// Take the platform admin role back from this account.
+    Revoke { email: String },
+    /// List the platform admins.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -140,6 +155,7 @@ fn main() -> ExitCode {
         } => run_async(seed_demo(settings)),
         Command::Db { action } => db(&settings, action),
         Command::Nats { action } => nats(&settings, action),
+        Command::Admin { action } => run_async(admin(settings, action)),
         Command::Config => {
             print!("{}", settings.redacted_toml());
             Ok(())
@@ -199,6 +215,47 @@ async fn seed_demo(settings: Settings) -> Result<(), String> {
     println!("demo ready; start the engine (`etal serve` or ./scripts/run) to try it");
     print!("{}", demo.render(&base));
     Ok(())
+}
+
+async fn admin(settings: Settings, action: AdminAction) -> Result<(), String> {
+    let database = resolve_database(&settings)
+        .await
+        .map_err(|e| e.to_string())?;
+    let store = Store::connect_lazy(
+        database.url.expose_secret(),
+        2,
+        std::time::Duration::from_secs(10),
+    )
+    .map_err(|e| e.to_string())?;
+    store.migrate().await.map_err(|e| e.to_string())?;
+    let outcome = match action {
+        AdminAction::Grant { email } => match store.grant_platform_admin(&email).await {
+            Ok(true) => {
+                println!("{email} is a platform admin");
+                Ok(())
+            }
+            Ok(false) => Err(format!("no account has the email {email}")),
+            Err(e) => Err(e.to_string()),
+        },
+        AdminAction::Revoke { email } => match store.revoke_platform_admin(&email).await {
+            Ok(true) => {
+                println!("{email} is no longer a platform admin");
+                Ok(())
+            }
+            Ok(false) => Err(format!("{email} was not a platform admin")),
+            Err(e) => Err(e.to_string()),
+        },
+        AdminAction::List => store
+            .platform_admins()
+            .await
+            .map(|emails| emails.iter().for_each(|e| println!("{e}")))
+            .map_err(|e| e.to_string()),
+    };
+    store.close().await;
+    if let Some(cluster) = database.started_cluster {
+        cluster.stop().map_err(|e| e.to_string())?;
+    }
+    outcome
 }
 
 async fn migrate(settings: Settings) -> Result<(), String> {

@@ -142,8 +142,9 @@ impl Application {
             .map_err(|source| StartError::Bind { address, source })?
             .port();
 
-        let openapi_json = serde_json::to_string(&api::openapi_document())
-            .map_err(|e| DbError::Other(format!("openapi: {e}")))?;
+        let openapi = api::openapi::document();
+        let routes = api::methods::MethodTable::from_document(&openapi);
+        let openapi_json = openapi.to_string();
         // The order writer has connections of its own: a rush of requests
         // must never make committing orders wait for the request pool.
         let writer_store = Store::connect_lazy(
@@ -207,6 +208,7 @@ impl Application {
             clock,
             metrics: metrics::prometheus_handle(),
             openapi_json: Arc::new(openapi_json),
+            routes: Arc::new(routes),
         };
         let server = serve(listener, state.clone())?;
         Ok(Self {
@@ -347,9 +349,10 @@ fn application(
         .wrap(NormalizePath::new(TrailingSlash::Trim))
         .app_data(data)
         .app_data(api::json_config(settings.server.body_limit_bytes))
+        .app_data(api::json::BodyLimit(settings.server.body_limit_bytes))
         .app_data(web::PayloadConfig::new(settings.server.body_limit_bytes))
-        .app_data(api::path_config())
-        .app_data(api::query_config())
+        .app_data(api::json::path_config())
+        .app_data(api::json::query_config())
         // Before the `/api/v1` scope, which would otherwise claim the path.
         .service(system::openapi)
         .service(system::metrics)
@@ -361,9 +364,5 @@ fn application(
         .into_app()
         .configure(api::pages::configure)
         .configure(api::webapp::configure)
-        .default_service(web::to(not_found))
-}
-
-async fn not_found() -> Result<actix_web::HttpResponse, api::problem::ApiError> {
-    Err(api::problem::ApiError::not_found("no such route"))
+        .default_service(web::to(api::methods::unmatched))
 }

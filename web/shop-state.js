@@ -3,8 +3,10 @@
 // confirmed order and the basket (the whole order the customer wants; when
 // an order exists the basket starts from it). The basket is kept in
 // localStorage per distribution, so a reload or a refusal never loses it.
+// For a signed-in customer, what the basket wants beyond the order is held
+// on the server (PUT …/cart) for a while: `held` and `heldUntil`.
 
-import { getSession, idFromPath, toMilli } from "/assets/common.js";
+import { getSession, idFromPath, milliToString, toMilli } from "/assets/common.js";
 
 export const distributionId = idFromPath();
 const BASKET_KEY = `etal.panier.${distributionId}`;
@@ -39,6 +41,15 @@ export const state = {
   confirmCancel: false,
   /** the Idempotency-Key of an order attempt, kept for retries of the same basket */
   pendingKey: null,
+  /** offer id → what the server holds for this basket (thousandths) */
+  held: new Map(),
+  /** when those holds run out (ms since the epoch), or null */
+  heldUntil: null,
+  /** a hold request is on its way; another is wanted after it */
+  holding: false,
+  holdAgain: false,
+  /** the basket was held at some point on this page (so running out is news) */
+  heldOnce: false,
 };
 
 /** Takes in a shop document (HTTP answer or WebSocket snapshot). */
@@ -101,10 +112,43 @@ export function orderedOf(offerId) {
   return total;
 }
 
-/** The most the basket may hold of an offer (Infinity when unlimited). */
+/** What the server holds of an offer for this basket (thousandths). */
+export function heldOf(offerId) {
+  return state.heldUntil === null ? 0 : state.held.get(offerId) || 0;
+}
+
+/**
+ * The most the basket may hold of an offer (Infinity when unlimited): what
+ * is ordered, what is held for it, and what is left for everyone.
+ */
 export function maxFor(offer) {
   if (!offer || offer.available === null) return Infinity;
-  return orderedOf(offer.offer_id) + Math.max(0, offer.available);
+  return orderedOf(offer.offer_id) + heldOf(offer.offer_id) + Math.max(0, offer.available);
+}
+
+/** What to hold: for each offer open now, what the basket wants beyond the order. */
+export function holdLines() {
+  const lines = [];
+  for (const [id, q] of state.basket) {
+    const extra = q - orderedOf(id);
+    if (extra > 0 && isOpen(state.offers.get(id))) {
+      lines.push({ offer_id: id, quantity: milliToString(extra) });
+    }
+  }
+  return lines;
+}
+
+/** Takes in a basket document (PUT or GET …/cart). */
+export function applyCart(doc) {
+  state.held = new Map();
+  for (const line of doc?.lines || []) state.held.set(line.offer_id, toMilli(line.held) || 0);
+  state.heldUntil = doc?.expires_at ? Date.parse(doc.expires_at) : null;
+}
+
+/** Forgets the holds (signed out, or they ran out). */
+export function forgetHolds() {
+  state.held = new Map();
+  state.heldUntil = null;
 }
 
 /** The confirmed order's quantities by offer. */

@@ -7,7 +7,7 @@
 
 import { el, formatCents, formatCountdown, formatDate, formatDay, formatHour, formatQty, lineCents, toCents } from "/assets/common.js";
 import {
-  LOW_STOCK, UNIT, basketChanged, cancelled, isOpen, maxFor, offerName, orderedOf, state,
+  LOW_STOCK, UNIT, basketChanged, cancelled, heldOf, holdLines, isOpen, maxFor, offerName, orderedOf, state,
 } from "/assets/shop-state.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -189,6 +189,8 @@ function basketLine(id, qty) {
     const left = maxFor(offer);
     warnings.push(left <= 0 ? "Épuisé entre-temps" : `Plus que ${formatQty(left)} disponible${left > UNIT ? "s" : ""}`);
   }
+  const held = heldOf(id);
+  const reserved = held > 0 ? `${formatQty(held)} réservé${held > UNIT ? "s" : ""} pour vous` : null;
   if (offer && !isOpen(offer) && qty !== orderedOf(id)) {
     const status = state.catalogs.get(offer.catalog_id)?.status;
     warnings.push(status === "upcoming" ? "Vente pas encore ouverte" : "Vente close : ne peut plus changer");
@@ -198,6 +200,7 @@ function basketLine(id, qty) {
     el("div", { class: "line-controls" },
       stepper(offer, id, qty),
       el("p", { class: "line-total", text: formatCents(lineCents(price, qty)) })),
+    reserved ? el("p", { class: "line-held", dataset: { role: "held" }, text: reserved }) : null,
     warnings.length ? el("p", { class: "line-warning", text: warnings.join(" · ") }) : null);
 }
 
@@ -277,6 +280,51 @@ function renderBasketBar(lines) {
   bar.hidden = !count || basketInView;
   const total = lines.reduce((sum, [id, q]) => sum + lineCents(toCents(state.offers.get(id)?.price), q), 0);
   bar.textContent = `Panier : ${formatQty(count)} article${count > UNIT ? "s" : ""} · ${formatCents(total)} — voir`;
+}
+
+// ---------------------------------------------------------------- holds
+
+/** What the hold line shows: "held" (with a countdown), "expired", "signed-out" or "none". */
+function holdMode(now) {
+  const wanted = holdLines().length > 0;
+  if (!state.session) return wanted ? "signed-out" : "none";
+  if (state.heldUntil !== null && now < state.heldUntil && [...state.held.values()].some((q) => q > 0)) return "held";
+  if (state.heldUntil === null && state.heldOnce && wanted) return "expired";
+  return "none";
+}
+
+/**
+ * The basket's reservation: how long it is still held (a countdown on this
+ * browser's clock), or that it ran out (with a button to hold it again), or
+ * that signing in would hold it. Rebuilt only when its mode changes, so the
+ * button keeps its focus; the countdown's text is updated in place.
+ */
+export function renderHold(now = Date.now()) {
+  const node = $("#reservation");
+  if (!node) return;
+  if (state.heldUntil !== null) state.heldOnce = true;
+  const mode = holdMode(now);
+  if (node.dataset.mode !== mode) {
+    node.dataset.mode = mode;
+    node.hidden = mode === "none";
+    if (mode === "held") {
+      node.replaceChildren(el("p", { role: "timer", "aria-atomic": "true" },
+        "Votre panier vous est réservé encore ", el("strong", { dataset: { role: "hold-left" } }), "."));
+    } else if (mode === "expired") {
+      node.replaceChildren(
+        el("p", { text: "La réservation de votre panier a expiré : ses produits ne vous sont plus garantis." }),
+        el("button", { type: "button", class: "secondary", dataset: { action: "hold", focusKey: "hold" }, text: "Réserver à nouveau" }));
+    } else if (mode === "signed-out") {
+      node.replaceChildren(el("p", { text: "Connectez-vous : votre panier vous sera réservé quelques minutes." }));
+    } else {
+      node.replaceChildren();
+    }
+  }
+  const left = node.querySelector('[data-role="hold-left"]');
+  if (left) {
+    const text = formatCountdown(state.heldUntil - now).replace(/^00:/, "");
+    if (left.textContent !== text) left.textContent = text;
+  }
 }
 
 // ---------------------------------------------------------------- status

@@ -1,9 +1,12 @@
 // The shop of a distribution (/shop/{distribution_id}): loads the shop
 // document, the products' categories and the customer's own order, follows
 // /ws/distributions/{id} (snapshot, availability, sale_opened/sale_closed),
-// ticks the countdown on this browser's clock, and places, changes or
-// cancels the customer's order. Refusals are explained in plain French and
-// the basket is corrected, never emptied.
+// ticks the countdown on this browser's clock, holds the basket for a
+// signed-in customer (PUT …/cart after each change, one request at a time;
+// what could not be held is explained and the basket brought down to it; a
+// countdown shows how long it is held), and places, changes or cancels the
+// customer's order (which consumes the holds). Refusals are explained in
+// plain French and the basket is corrected, never emptied.
 
 import { askToSignIn, renderAccount, signOut } from "/assets/auth.js";
 import {
@@ -11,12 +14,13 @@ import {
   keepFocus, milliToString, randomKey, setTimeZone, showLiveState, toCents, toMilli,
 } from "/assets/common.js";
 import {
-  UNIT, advanceStatuses, applyShop, catalogOf, distributionId, isOpen, maxFor, offerName, orderedOf,
-  orderQuantities, reconcileBasket, saveBasket, setCatalogStatus, setOrder, signature, state,
+  UNIT, advanceStatuses, applyCart, applyShop, catalogOf, distributionId, forgetHolds, holdLines, isOpen,
+  maxFor, offerName, orderedOf, orderQuantities, reconcileBasket, saveBasket, setCatalogStatus, setOrder,
+  signature, state,
 } from "/assets/shop-state.js";
 import {
-  availabilityBadge, hideMessage, renderBasket, renderCountdown, renderIntro, renderProducts, showMessage,
-  updateAllOffers, updateOfferCard,
+  availabilityBadge, hideMessage, renderBasket, renderCountdown, renderHold, renderIntro, renderProducts,
+  showMessage, updateAllOffers, updateOfferCard,
 } from "/assets/shop-view.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -35,6 +39,7 @@ function refreshBasket() {
   keepFocus(() => {
     renderBasket();
     updateAllOffers();
+    renderHold();
   });
 }
 
@@ -45,6 +50,10 @@ function renderAccountArea() {
       if (session) await afterSignIn(session);
     },
     onSignOut: async () => {
+      // What the basket held goes back to everyone before the token does.
+      if (state.heldUntil !== null) await api("DELETE", cartPath());
+      forgetHolds();
+      state.heldOnce = false;
       await signOut();
       state.session = null;
       state.myOrder = null;
@@ -76,11 +85,14 @@ async function loadMyOrder() {
   return true;
 }
 
-async function afterSignIn(session) {
+/** Signed in: the order and the basket's holds are read; with `hold`, the basket is held. */
+async function afterSignIn(session, { hold = true } = {}) {
   state.session = session;
   renderAccountArea();
   await loadMyOrder();
   const outcome = reconcileBasket();
+  await loadCart();
+  if (hold) scheduleHold();
   refreshBasket();
   if (outcome === "merged") {
     showMessage("info", `Nous avons retrouvé votre commande n° ${state.myOrder.number}.`, [],
@@ -117,10 +129,100 @@ async function load() {
   }
   await loadMyOrder();
   reconcileBasket();
+  await loadCart();
   state.loaded = true;
   renderAccountArea();
   renderAll();
+  scheduleHold();
   return true;
+}
+
+// ---------------------------------------------------------------- holds
+
+function cartPath() {
+  return `/api/v1/distributions/${distributionId}/cart`;
+}
+
+/** What the server holds for this basket (nothing when signed out). */
+async function loadCart() {
+  if (!state.session) {
+    forgetHolds();
+    return;
+  }
+  const answer = await api("GET", cartPath());
+  if (answer.ok) applyCart(answer.body);
+}
+
+let holdTimer = null;
+
+/** Holds the basket shortly (changes in quick succession make one request). */
+function scheduleHold() {
+  if (!state.session) return;
+  clearTimeout(holdTimer);
+  holdTimer = setTimeout(syncHold, 150);
+}
+
+/** Sends the basket to hold; one request at a time, the latest basket last. */
+async function syncHold() {
+  if (!state.session || !state.loaded) return;
+  if (state.holding || state.busy) {
+    state.holdAgain = true;
+    return;
+  }
+  const lines = holdLines();
+  if (!lines.length && state.heldUntil === null) return;
+  state.holding = true;
+  const answer = await api("PUT", cartPath(), { lines });
+  state.holding = false;
+  heldAnswer(answer);
+  if (state.holdAgain) {
+    state.holdAgain = false;
+    scheduleHold();
+  }
+}
+
+/** Takes in a hold's answer: what could not be held leaves the basket, explained. */
+function heldAnswer(answer) {
+  if (answer.ok) {
+    applyCart(answer.body);
+    const short = [];
+    for (const line of answer.body.lines) {
+      const wanted = toMilli(line.quantity) || 0;
+      const got = Math.floor((toMilli(line.held) || 0) / UNIT) * UNIT;
+      if (got >= wanted || !state.basket.has(line.offer_id)) continue;
+      const before = state.basket.get(line.offer_id);
+      const allowed = orderedOf(line.offer_id) + got;
+      if (allowed > 0) state.basket.set(line.offer_id, allowed);
+      else state.basket.delete(line.offer_id);
+      const name = offerName(line.offer_id);
+      short.push(allowed > 0
+        ? `${name} : d'autres clients ont pris le reste, ${formatQty(got)} vous ${got > UNIT ? "sont réservés" : "est réservé"} — quantité ramenée de ${formatQty(before)} à ${formatQty(allowed)}.`
+        : `${name} : plus aucun disponible, retiré du panier.`);
+    }
+    if (short.length) {
+      saveBasket();
+      const rest = [...state.basket].some(([id, q]) => q > orderedOf(id));
+      showMessage("error", "Une partie de votre panier n'a pas pu vous être réservée.", short,
+        rest ? "Le reste vous est réservé : commandez avant la fin du décompte." : "");
+      scheduleHold(); // the server's basket follows the corrected one
+    }
+  } else if (answer.status === 409 && answer.body?.code === "order_in_progress") {
+    state.holdAgain = true;
+  } else if (answer.status === 401) {
+    clearSession();
+    state.session = null;
+    forgetHolds();
+    renderAccountArea();
+  }
+  // Other refusals (a sale closed or not open yet) are explained when ordering.
+  refreshBasket();
+}
+
+/** The holds ran out on this browser's clock: they are gone on the server too. */
+function holdsRanOut() {
+  forgetHolds();
+  refreshBasket();
+  announce("La réservation de votre panier a expiré : ses produits ne vous sont plus garantis.");
 }
 
 // ---------------------------------------------------------------- live
@@ -175,6 +277,7 @@ function changeQty(offerId, delta) {
   state.confirmCancel = false;
   saveBasket();
   refreshBasket();
+  scheduleHold();
   if (delta > 0 && now === 0) announce(`${offerName(offer)} ajouté au panier.`);
 }
 
@@ -195,12 +298,16 @@ async function submit() {
   if (!state.session) {
     const session = await askToSignIn("Connectez-vous ou créez un compte pour passer commande.");
     if (!session) return;
-    const outcome = await afterSignIn(session);
-    if (outcome === "merged" || state.myOrder) return; // let them check first
+    const outcome = await afterSignIn(session, { hold: false });
+    if (outcome === "merged" || state.myOrder) {
+      scheduleHold();
+      return; // let them check first
+    }
   }
   const lines = basketLines();
   if (!lines.length) return;
   const creating = !state.myOrder;
+  clearTimeout(holdTimer);
   setBusy(true);
   let answer;
   if (creating) {
@@ -212,6 +319,9 @@ async function submit() {
     answer = await api("PATCH", `/api/v1/orders/${state.myOrder.id}`, { lines });
   }
   state.busy = false;
+  // The order consumed what was held; a refused one left the holds as they were.
+  await loadCart();
+  scheduleHold();
   if (answer.ok) {
     setOrder(answer.body);
     refreshBasket();
@@ -248,6 +358,7 @@ async function cancelOrder() {
   state.busy = false;
   if (answer.ok) {
     setOrder(null);
+    scheduleHold();
     refreshBasket();
     showMessage("success", `Votre commande n° ${number} est annulée.`);
     $("#message").focus();
@@ -367,6 +478,9 @@ document.addEventListener("click", (event) => {
     case "cancel":
       cancelOrder();
       break;
+    case "hold":
+      syncHold();
+      break;
     case "dismiss":
       hideMessage();
       break;
@@ -385,6 +499,8 @@ window.addEventListener("storage", (event) => {
 
 setInterval(() => {
   if (!state.loaded) return;
+  if (state.heldUntil !== null && Date.now() >= state.heldUntil) holdsRanOut();
+  else renderHold();
   if (advanceStatuses()) {
     // A confirmation saying "until closing" is stale once closed.
     if ($("#message").dataset.kind === "success") hideMessage();

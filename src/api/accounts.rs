@@ -12,8 +12,10 @@ use super::credentials::{
     decoy_hash_in_turn, hash_password_in_turn, issue_token, verify_password_in_turn,
 };
 use super::problem::ApiError;
+use super::schema;
 use super::state::AppState;
 use super::validate::Collect;
+use crate::api::json::Json;
 use crate::domain::account::{Email, Password};
 use crate::domain::text::ShortText;
 use crate::store::accounts::AccountRecord;
@@ -24,8 +26,12 @@ pub const PASSWORD_HASH_MEMORY_KIB: u32 = 19 * 1024;
 
 #[derive(Deserialize, ToSchema)]
 pub struct SignUp {
+    #[schema(schema_with = schema::email)]
     email: String,
+    /// 8 to 128 characters, kept as typed.
+    #[schema(schema_with = schema::password)]
     password: String,
+    #[schema(schema_with = schema::name)]
     name: String,
 }
 
@@ -57,7 +63,7 @@ pub struct SessionView {
 #[tracing::instrument(name = "sign_up", skip_all)]
 pub async fn sign_up(
     state: web::Data<AppState>,
-    body: web::Json<SignUp>,
+    body: Json<SignUp>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let mut check = Collect::default();
@@ -82,7 +88,7 @@ pub async fn sign_up(
 #[tracing::instrument(name = "login", skip_all)]
 pub async fn login(
     state: web::Data<AppState>,
-    body: web::Json<Login>,
+    body: Json<Login>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let account_id = verify_login(&state, &body.email, body.password)

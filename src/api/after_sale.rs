@@ -21,6 +21,7 @@ use super::auth::Caller;
 use super::orders::order_problem;
 use super::problem::ApiError;
 use super::state::AppState;
+use crate::api::json::Json;
 use crate::domain::decimal::parse_decimal;
 use crate::domain::error::FieldError;
 use crate::domain::money::Money;
@@ -92,7 +93,7 @@ pub async fn change_order_line(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<LineChangeInput>,
+    body: Json<LineChangeInput>,
 ) -> Result<web::Json<Value>, ApiError> {
     let line_id = *path;
     let ctx = state
@@ -204,7 +205,7 @@ pub async fn bulk_weighing(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<WeighingInput>,
+    body: Json<WeighingInput>,
 ) -> Result<HttpResponse, ApiError> {
     let distribution_id = *path;
     if state

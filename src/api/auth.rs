@@ -122,6 +122,19 @@ pub async fn authenticate(
         .ok_or_else(|| ApiError::unauthorized("the token is unknown, expired or revoked"))
 }
 
+/// The caller if the request names one: `None` without a token, 401 for a
+/// token that is unknown, expired or revoked (public pages that show more
+/// to a signed-in customer).
+pub async fn optional_caller(
+    state: &AppState,
+    req: &HttpRequest,
+) -> Result<Option<Caller>, ApiError> {
+    match token_of(req) {
+        None => Ok(None),
+        token => authenticate(state, token).await.map(Some),
+    }
+}
+
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;

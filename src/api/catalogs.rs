@@ -23,6 +23,7 @@ use super::problem::ApiError;
 use super::producers::existing_producer;
 use super::state::AppState;
 use super::validate::Collect;
+use crate::api::json::Json;
 use crate::domain::error::FieldError;
 use crate::domain::market::share_link;
 use crate::domain::money::Money;
@@ -35,6 +36,7 @@ const MAX_ENTRIES: usize = 2000;
 
 #[derive(Deserialize, ToSchema)]
 pub struct CatalogInput {
+    #[schema(schema_with = crate::api::schema::name)]
     name: String,
     #[serde(default)]
     entries: Vec<EntryInput>,
@@ -42,11 +44,13 @@ pub struct CatalogInput {
 
 #[derive(Deserialize, ToSchema)]
 pub struct EntryInput {
-    /// The offer's id (a UUID); read as text so a bad one is named.
+    /// One of the producer's active offers (409 `unknown_reference` when
+    /// it names none). Read as text so every bad entry is named at once.
+    #[schema(schema_with = crate::api::schema::id)]
     offer_id: String,
     /// Price override incl. VAT; absent or null = the offer's own price.
     #[serde(default, with = "crate::domain::decimal::string_option")]
-    #[schema(value_type = Option<String>, example = "2.30")]
+    #[schema(schema_with = crate::api::schema::money_or_null)]
     price: Option<Decimal>,
 }
 
@@ -169,16 +173,13 @@ async fn parse_catalog(
     let mut entries = Vec::with_capacity(input.entries.len());
     for (i, raw) in input.entries.iter().enumerate() {
         let at = |field: &str| format!("entries[{i}].{field}");
-        let offer_id = match raw.offer_id.trim().parse::<Uuid>() {
-            Ok(id) => Some(id),
-            Err(_) => {
-                check.push(FieldError::new(
-                    at("offer_id"),
-                    "must be an offer id (UUID)",
-                ));
-                None
-            }
-        };
+        let offer_id = crate::api::json::parse_id(&raw.offer_id);
+        if offer_id.is_none() {
+            check.push(FieldError::new(
+                at("offer_id"),
+                crate::api::json::NOT_A_VALID_ID,
+            ));
+        }
         if let Some(id) = offer_id {
             if let Some(j) = first_seen.insert(id, i) {
                 first_seen.insert(id, j);
@@ -210,11 +211,14 @@ async fn parse_catalog(
         .into_iter()
         .map(|o| (o.id, o))
         .collect();
+    // An id that names none of the producer's offers is not a malformed
+    // field but a reference to nothing: 404 once the rest is valid.
+    let mut unknown = Vec::new();
     for (i, entry) in &entries {
         let field = format!("entries[{i}].offer_id");
         match owners.get(&entry.offer_id) {
-            None => check.push(FieldError::new(field, "no offer has this id")),
-            Some(o) if o.producer_id != producer_id => check.push(FieldError::new(
+            None => unknown.push(FieldError::new(field, "no offer has this id")),
+            Some(o) if o.producer_id != producer_id => unknown.push(FieldError::new(
                 field,
                 "this offer belongs to another producer",
             )),
@@ -226,8 +230,15 @@ async fn parse_catalog(
         }
     }
     match name {
-        Some(name) if check.is_ok() => Ok((name, entries.into_iter().map(|(_, e)| e).collect())),
-        _ => Err(check.into_error()),
+        Some(name) if check.is_ok() && unknown.is_empty() => {
+            Ok((name, entries.into_iter().map(|(_, e)| e).collect()))
+        }
+        Some(_) if check.is_ok() => Err(ApiError::names_nothing_all(unknown)),
+        // With other invalid fields, every one is named in the one 422.
+        _ => {
+            unknown.into_iter().for_each(|e| check.push(e));
+            Err(check.into_error())
+        }
     }
 }
 
@@ -259,7 +270,7 @@ pub async fn create_catalog(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<CatalogInput>,
+    body: Json<CatalogInput>,
 ) -> Result<HttpResponse, ApiError> {
     let producer_id = *path;
     existing_producer(&state, producer_id).await?;
@@ -318,7 +329,7 @@ pub async fn replace_catalog(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<CatalogInput>,
+    body: Json<CatalogInput>,
 ) -> Result<web::Json<CatalogView>, ApiError> {
     let catalog = existing_catalog(&state, *path).await?;
     caller.require_producer_member(catalog.producer_id)?;

@@ -38,6 +38,7 @@ pub struct PlanningQuery {
     /// Only this catalog's rows.
     catalog_id: Option<Uuid>,
     /// Only distributions starting before this instant.
+    #[param(schema_with = crate::api::schema::date_time)]
     to: Option<String>,
 }
 

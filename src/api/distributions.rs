@@ -35,6 +35,7 @@ use super::auth::Caller;
 use super::problem::ApiError;
 use super::state::AppState;
 use super::validate::Collect;
+use crate::api::json::Json;
 use crate::domain::error::FieldError;
 use crate::domain::planning::{parse_instant, weekly_count, DistributionStatus};
 use crate::domain::schedule::weekly_series;
@@ -46,18 +47,19 @@ use crate::store::distributions::{CancelOutcome, DistributionRecord, EditOutcome
 /// RFC 3339 with an offset.
 #[derive(Deserialize, ToSchema)]
 pub struct DistributionInput {
-    #[schema(format = DateTime)]
+    #[schema(schema_with = crate::api::schema::date_time, required = true)]
     starts_at: Option<String>,
-    #[schema(format = DateTime)]
+    #[schema(schema_with = crate::api::schema::date_time, required = true)]
     ends_at: Option<String>,
     /// Default opening of the sale of every participating catalog.
-    #[schema(format = DateTime)]
+    #[schema(schema_with = crate::api::schema::date_time, required = true)]
     orders_open_at: Option<String>,
     /// Default closing (excluded); at the latest `ends_at`.
-    #[schema(format = DateTime)]
+    #[schema(schema_with = crate::api::schema::date_time, required = true)]
     orders_close_at: Option<String>,
     /// Overrides the market's address for this day.
     #[serde(default)]
+    #[schema(schema_with = crate::api::schema::optional_line500)]
     place: Option<String>,
     /// Create a weekly series instead of one distribution (creation only).
     #[serde(default)]
@@ -67,6 +69,7 @@ pub struct DistributionInput {
 #[derive(Deserialize, ToSchema)]
 pub struct RepeatInput {
     /// Number of weekly occurrences, the first included: 1..=52.
+    #[schema(minimum = 1, maximum = 52)]
     weekly: i64,
 }
 
@@ -180,7 +183,7 @@ pub async fn create_distribution(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<DistributionInput>,
+    body: Json<DistributionInput>,
 ) -> Result<HttpResponse, ApiError> {
     let market = existing_market(&state, *path).await?;
     caller.require_market_admin(market.id)?;
@@ -232,7 +235,7 @@ pub async fn update_distribution(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<DistributionInput>,
+    body: Json<DistributionInput>,
 ) -> Result<web::Json<DistributionView>, ApiError> {
     let current = existing_distribution(&state, *path).await?;
     caller.require_market_admin(current.market_id)?;

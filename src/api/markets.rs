@@ -23,6 +23,7 @@ use super::auth::Caller;
 use super::problem::ApiError;
 use super::state::AppState;
 use super::validate::Collect;
+use crate::api::json::Json;
 use crate::domain::account::Email;
 use crate::domain::geo::Coordinates;
 use crate::domain::market::{parse_timezone, Weekday, DEFAULT_TIMEZONE};
@@ -33,27 +34,32 @@ use crate::store::DbError;
 
 #[derive(Deserialize, ToSchema)]
 pub struct PlaceInput {
+    #[schema(schema_with = crate::api::schema::line500)]
     address: String,
+    #[schema(schema_with = crate::api::schema::latitude)]
     lat: f64,
+    #[schema(schema_with = crate::api::schema::longitude)]
     lng: f64,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct MarketInput {
+    #[schema(schema_with = crate::api::schema::name)]
     name: String,
     place: PlaceInput,
     #[serde(default)]
     online_payment: bool,
     /// ISO weekday 1..7 (Monday = 1) or a day name (`"thursday"`).
     #[serde(default)]
-    #[schema(value_type = Option<Object>, example = 4)]
+    #[schema(schema_with = crate::api::schema::weekday_or_null)]
     usual_weekday: Option<Value>,
     /// IANA zone; default `Europe/Paris`.
     #[serde(default)]
+    #[schema(schema_with = crate::api::schema::timezone_or_null)]
     timezone: Option<String>,
     /// Platform fee in percent; default 0.
     #[serde(default, with = "crate::domain::decimal::string_option")]
-    #[schema(value_type = Option<String>, example = "5")]
+    #[schema(schema_with = crate::api::schema::percent_or_null)]
     fee_rate: Option<Decimal>,
 }
 
@@ -98,6 +104,8 @@ impl From<MarketRecord> for MarketView {
 
 #[derive(Deserialize, ToSchema)]
 pub struct AdminInput {
+    /// The e-mail of an existing account (404 when none has it).
+    #[schema(schema_with = crate::api::schema::email)]
     email: String,
 }
 
@@ -163,7 +171,7 @@ pub async fn existing_market(state: &AppState, id: Uuid) -> Result<MarketRecord,
 pub async fn create_market(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<MarketInput>,
+    body: Json<MarketInput>,
 ) -> Result<HttpResponse, ApiError> {
     let fields = parse_market(&body)?;
     let market = state
@@ -195,7 +203,7 @@ pub async fn update_market(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<MarketInput>,
+    body: Json<MarketInput>,
 ) -> Result<web::Json<MarketView>, ApiError> {
     let id = *path;
     existing_market(&state, id).await?;
@@ -219,14 +227,14 @@ pub async fn add_admin(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<AdminInput>,
+    body: Json<AdminInput>,
 ) -> Result<HttpResponse, ApiError> {
     let market_id = *path;
     existing_market(&state, market_id).await?;
     caller.require_market_admin(market_id)?;
     let email = Email::parse(&body.email, "email")?;
     let account = state.store.account_by_email(&email).await?.ok_or_else(|| {
-        ApiError::invalid_field(
+        ApiError::names_nothing(
             "email",
             "no account has this email; ask them to sign up first",
         )

@@ -23,8 +23,10 @@ use uuid::Uuid;
 use super::auth::Caller;
 use super::problem::ApiError;
 use super::products::managed_product;
+use super::schema;
 use super::state::AppState;
 use super::validate::Collect;
+use crate::api::json::Json;
 use crate::domain::error::FieldError;
 use crate::domain::money::Money;
 use crate::domain::offer::{real_stock, OfferPrice, OfferSpec, RawDecimal};
@@ -35,22 +37,28 @@ use crate::store::offers::{OfferRecord, OfferSave};
 
 #[derive(Deserialize, ToSchema)]
 pub struct InitialStock {
-    #[schema(value_type = String, example = "12")]
+    /// Whole units unless the product is sold in fractions.
+    #[schema(schema_with = schema::stock_level)]
     real: RawDecimal,
 }
 
 /// A new offer; without `stock` it is unlimited.
 #[derive(Deserialize, ToSchema)]
 pub struct OfferInput {
+    #[schema(schema_with = schema::line100)]
     label: String,
-    #[schema(value_type = String, example = "10")]
+    #[schema(schema_with = schema::quantity)]
     quantity: RawDecimal,
+    #[schema(schema_with = schema::line32)]
     unit: String,
     /// Price incl. VAT for `quantity` `unit`.
-    #[schema(value_type = String, example = "20.00")]
+    #[schema(schema_with = schema::money)]
     price: RawDecimal,
-    vat_rate_id: String,
+    /// One of the producer's VAT rates (404 otherwise).
+    #[serde(deserialize_with = "crate::api::json::id")]
+    vat_rate_id: Uuid,
     #[serde(default)]
+    #[schema(schema_with = schema::optional_line100)]
     reference: Option<String>,
     #[serde(default)]
     stock: Option<InitialStock>,
@@ -59,14 +67,19 @@ pub struct OfferInput {
 /// Replaces an offer's fields. Stock is changed with `PUT /offers/{id}/stock`.
 #[derive(Deserialize, ToSchema)]
 pub struct OfferUpdate {
+    #[schema(schema_with = schema::line100)]
     label: String,
-    #[schema(value_type = String, example = "10")]
+    #[schema(schema_with = schema::quantity)]
     quantity: RawDecimal,
+    #[schema(schema_with = schema::line32)]
     unit: String,
-    #[schema(value_type = String, example = "20.00")]
+    #[schema(schema_with = schema::money)]
     price: RawDecimal,
-    vat_rate_id: String,
+    /// One of the producer's VAT rates (404 otherwise).
+    #[serde(deserialize_with = "crate::api::json::id")]
+    vat_rate_id: Uuid,
     #[serde(default)]
+    #[schema(schema_with = schema::optional_line100)]
     reference: Option<String>,
     /// Omitted = unchanged; `false` also removes the offer from catalogs.
     #[serde(default)]
@@ -86,7 +99,12 @@ pub struct StockView {
     #[serde(with = "crate::domain::decimal::string")]
     #[schema(value_type = String)]
     ordered: Decimal,
-    /// `real − ordered` when tracked (may be negative); `null` = unlimited.
+    /// What customers' baskets hold of it for a few minutes.
+    #[serde(with = "crate::domain::decimal::string")]
+    #[schema(value_type = String)]
+    held: Decimal,
+    /// `real − ordered − held` when tracked (may be negative); `null` =
+    /// unlimited.
     #[serde(with = "crate::domain::decimal::string_option")]
     #[schema(value_type = Option<String>)]
     available: Option<Decimal>,
@@ -98,9 +116,20 @@ impl From<StockFigures> for StockView {
             tracked: s.tracked,
             real: s.real,
             ordered: s.ordered,
+            held: s.held,
             available: s.available(),
         }
     }
+}
+
+/// An offer's stored figures with what baskets hold of it right now.
+pub(crate) fn with_held(
+    state: &AppState,
+    offer_id: Uuid,
+    mut figures: StockFigures,
+) -> StockFigures {
+    figures.held = state.engine.live_held(offer_id);
+    figures
 }
 
 #[derive(Serialize, ToSchema)]
@@ -135,8 +164,8 @@ pub struct OfferChangeView {
     offer: OfferView,
     removed_from_catalogs: u64,
 }
-fn offer_view(o: OfferRecord) -> Result<OfferView, ApiError> {
-    let stock = o.stock().into();
+fn offer_view(state: &AppState, o: OfferRecord) -> Result<OfferView, ApiError> {
+    let stock = with_held(state, o.id, o.stock()).into();
     let (Ok(price), Ok(rate)) = (
         Money::parse(o.price, "price"),
         VatRate::parse(o.vat_rate, "vat_rate"),
@@ -166,7 +195,7 @@ fn offer_view(o: OfferRecord) -> Result<OfferView, ApiError> {
 fn parse_offer(
     (label, quantity, unit, price): (&str, &RawDecimal, &str, &RawDecimal),
     reference: Option<&str>,
-    vat_rate_id: &str,
+    vat_rate_id: Uuid,
     check: &mut Collect,
 ) -> Option<(OfferSpec, Uuid)> {
     let spec = match OfferSpec::parse(label, quantity, unit, price, reference) {
@@ -176,23 +205,19 @@ fn parse_offer(
             None
         }
     };
-    let vat_rate_id =
-        check.field(vat_rate_id.trim().parse::<Uuid>().map_err(|_| {
-            FieldError::new("vat_rate_id", "must be the id of one of your VAT rates")
-        }));
-    Some((spec?, vat_rate_id?))
+    Some((spec?, vat_rate_id))
 }
 
-fn saved(outcome: OfferSave) -> Result<OfferChangeView, ApiError> {
+fn saved(state: &AppState, outcome: OfferSave) -> Result<OfferChangeView, ApiError> {
     match outcome {
         OfferSave::Saved {
             offer,
             removed_from_catalogs,
         } => Ok(OfferChangeView {
-            offer: offer_view(*offer)?,
+            offer: offer_view(state, *offer)?,
             removed_from_catalogs,
         }),
-        OfferSave::ForeignVatRate => Err(ApiError::invalid_field(
+        OfferSave::ForeignVatRate => Err(ApiError::names_nothing(
             "vat_rate_id",
             "is not one of this producer's VAT rates",
         )),
@@ -232,7 +257,7 @@ pub async fn list_offers(
     Ok(web::Json(
         offers
             .into_iter()
-            .map(offer_view)
+            .map(|o| offer_view(&state, o))
             .collect::<Result<_, _>>()?,
     ))
 }
@@ -247,14 +272,14 @@ pub async fn create_offer(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<OfferInput>,
+    body: Json<OfferInput>,
 ) -> Result<HttpResponse, ApiError> {
     let product = managed_product(&state, &caller, *path).await?;
     let mut check = Collect::default();
     let parsed = parse_offer(
         (&body.label, &body.quantity, &body.unit, &body.price),
         body.reference.as_deref(),
-        &body.vat_rate_id,
+        body.vat_rate_id,
         &mut check,
     );
     let stock: Option<Option<StockLevel>> = match &body.stock {
@@ -281,7 +306,7 @@ pub async fn create_offer(
             Some(caller.account_id),
         )
         .await?;
-    Ok(HttpResponse::Created().json(saved(outcome)?.offer))
+    Ok(HttpResponse::Created().json(saved(&state, outcome)?.offer))
 }
 
 /// One offer (members only).
@@ -296,7 +321,7 @@ pub async fn get_offer(
     path: web::Path<Uuid>,
 ) -> Result<web::Json<OfferView>, ApiError> {
     let offer = managed_offer(&state, &caller, *path).await?;
-    Ok(web::Json(offer_view(offer)?))
+    Ok(web::Json(offer_view(&state, offer)?))
 }
 
 /// Replaces an offer's label, quantity, unit, price, VAT rate and
@@ -310,14 +335,14 @@ pub async fn update_offer(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<OfferUpdate>,
+    body: Json<OfferUpdate>,
 ) -> Result<web::Json<OfferChangeView>, ApiError> {
     let offer = managed_offer(&state, &caller, *path).await?;
     let mut check = Collect::default();
     let parsed = parse_offer(
         (&body.label, &body.quantity, &body.unit, &body.price),
         body.reference.as_deref(),
-        &body.vat_rate_id,
+        body.vat_rate_id,
         &mut check,
     );
     if body.stock.is_some() {
@@ -334,7 +359,7 @@ pub async fn update_offer(
         .store
         .update_offer(offer.id, &spec, vat_rate_id, body.active)
         .await?;
-    Ok(web::Json(saved(outcome)?))
+    Ok(web::Json(saved(&state, outcome)?))
 }
 
 /// Deactivates an offer (it stays for the orders that refer to it) and
@@ -356,7 +381,7 @@ pub async fn delete_offer(
         .await?
         .ok_or_else(|| ApiError::not_found("no offer with this id"))?;
     Ok(web::Json(OfferChangeView {
-        offer: offer_view(offer)?,
+        offer: offer_view(&state, offer)?,
         removed_from_catalogs: removed,
     }))
 }

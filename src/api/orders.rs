@@ -4,7 +4,7 @@
 //! documents below.
 
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -13,8 +13,10 @@ use uuid::Uuid;
 use super::auth::Caller;
 use super::problem::ApiError;
 use super::state::AppState;
-use crate::domain::decimal::parse_decimal;
+use super::validate::Collect;
+use crate::api::json::Json;
 use crate::domain::error::FieldError;
+use crate::domain::offer::RawDecimal;
 use crate::domain::order::{OrderStatus, OrderView};
 use crate::domain::sale::{OrderChange, RequestedLine, SaleRefusal};
 use crate::engine::error::OrderError;
@@ -25,58 +27,53 @@ use crate::store::sale::OrderRecord;
 /// Most lines in one request.
 const MAX_LINES: usize = 200;
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, Serialize, ToSchema)]
 pub struct OrderInput {
-    /// `[{offer_id, quantity}]`; quantity as a decimal string or number.
-    #[schema(value_type = Vec<Object>)]
-    lines: Vec<Value>,
+    /// 1 to 200 lines; an offer may appear once.
+    #[schema(min_items = 1, max_items = 200)]
+    lines: Vec<LineInput>,
 }
 
-/// Parses the lines, naming every bad field.
-fn parse_lines(input: &OrderInput) -> Result<Vec<RequestedLine>, ApiError> {
-    if input.lines.len() > MAX_LINES {
+/// One line: an offer of the distribution and how many (orders and baskets).
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct LineInput {
+    /// Read as text so every bad line is named at once.
+    #[schema(schema_with = crate::api::schema::id)]
+    offer_id: String,
+    /// Whole units unless the product is sold in fractions.
+    #[schema(schema_with = crate::api::schema::quantity)]
+    quantity: RawDecimal,
+}
+
+/// Parses the lines of an order or a basket, naming every bad field.
+pub(super) fn parse_lines(input: &[LineInput]) -> Result<Vec<RequestedLine>, ApiError> {
+    if input.len() > MAX_LINES {
         return Err(ApiError::invalid_field(
             "lines",
             format!("at most {MAX_LINES} lines per request"),
         ));
     }
-    let mut errors = Vec::new();
-    let mut lines = Vec::new();
-    for (i, raw) in input.lines.iter().enumerate() {
-        let offer = raw
-            .get("offer_id")
-            .and_then(Value::as_str)
-            .and_then(|s| s.parse::<Uuid>().ok());
-        let quantity = match raw.get("quantity") {
-            Some(Value::String(s)) => parse_decimal(s, &format!("lines[{i}].quantity")),
-            Some(Value::Number(n)) => {
-                parse_decimal(&n.to_string(), &format!("lines[{i}].quantity"))
+    let mut check = Collect::default();
+    let lines: Vec<RequestedLine> = input
+        .iter()
+        .enumerate()
+        .filter_map(|(i, line)| {
+            let offer_id = crate::api::json::parse_id(&line.offer_id);
+            if offer_id.is_none() {
+                check.push(FieldError::new(
+                    format!("lines[{i}].offer_id"),
+                    crate::api::json::NOT_A_VALID_ID,
+                ));
             }
-            _ => Err(FieldError::new(
-                format!("lines[{i}].quantity"),
-                "is required (a decimal number)",
-            )),
-        };
-        match (offer, quantity) {
-            (Some(offer_id), Ok(quantity)) => lines.push(RequestedLine { offer_id, quantity }),
-            (offer, quantity) => {
-                if offer.is_none() {
-                    errors.push(FieldError::new(
-                        format!("lines[{i}].offer_id"),
-                        "is required (an offer id)",
-                    ));
-                }
-                if let Err(e) = quantity {
-                    errors.push(e);
-                }
-            }
-        }
-    }
-    if errors.is_empty() {
-        Ok(lines)
-    } else {
-        Err(ApiError::invalid_fields(errors))
-    }
+            let quantity = check.field(line.quantity.parse(&format!("lines[{i}].quantity")));
+            Some(RequestedLine {
+                offer_id: offer_id?,
+                quantity: quantity?,
+            })
+        })
+        .collect();
+    check.finish()?;
+    Ok(lines)
 }
 
 /// The `Idempotency-Key` of a request, bound to the caller and the request.
@@ -184,7 +181,8 @@ fn customer(caller: &Caller) -> Customer {
 
 /// Places an order, or adds lines to the caller's order in this distribution.
 #[utoipa::path(tag = "orders", request_body = OrderInput,
-    params(("Idempotency-Key" = Option<String>, Header, description = "retries with the same key return the first answer")),
+    params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200, pattern = "^[!-~]([ -~]{0,198}[!-~])?$",
+        description = "1 to 200 visible ASCII characters; retries with the same key return the first answer")),
     responses((status = 201, description = "the order after the change"),
         (status = 409, description = "insufficient_stock, sale_not_open, sale_closed"),
         (status = 422), (status = 404), (status = 503)),
@@ -196,10 +194,10 @@ pub async fn place_order(
     caller: Caller,
     path: web::Path<Uuid>,
     req: HttpRequest,
-    body: web::Json<OrderInput>,
+    body: Json<OrderInput>,
 ) -> Result<HttpResponse, ApiError> {
     let distribution_id = *path;
-    let lines = parse_lines(&body)?;
+    let lines = parse_lines(&body.lines)?;
     let key = idempotency_key(&req, &caller, distribution_id, &body)?;
     let view = state
         .engine
@@ -259,7 +257,7 @@ pub async fn change_order(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<OrderInput>,
+    body: Json<OrderInput>,
 ) -> Result<web::Json<OrderView>, ApiError> {
     let record = own_order(&state, &caller, *path).await?;
     if record.status == OrderStatus::Cancelled {
@@ -268,7 +266,7 @@ pub async fn change_order(
             "this order was cancelled",
         ));
     }
-    let lines = parse_lines(&body)?;
+    let lines = parse_lines(&body.lines)?;
     let view = state
         .engine
         .change_order(

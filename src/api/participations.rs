@@ -36,6 +36,7 @@ use super::distributions::{distribution_changed, existing_distribution, not_upco
 use super::problem::ApiError;
 use super::state::AppState;
 use super::validate::Collect;
+use crate::api::json::Json;
 use crate::domain::error::FieldError;
 use crate::domain::planning::{effective_window, parse_optional_instant, DistributionStatus};
 use crate::domain::window::SaleStatus;
@@ -48,19 +49,19 @@ use crate::store::DbError;
 pub struct ParticipationInput {
     catalog_id: Option<String>,
     /// Custom opening; absent or null = the distribution's.
-    #[schema(format = DateTime)]
+    #[schema(schema_with = crate::api::schema::date_time_or_null)]
     orders_open_at: Option<String>,
     /// Custom closing; absent or null = the distribution's.
-    #[schema(format = DateTime)]
+    #[schema(schema_with = crate::api::schema::date_time_or_null)]
     orders_close_at: Option<String>,
 }
 
 /// A custom window (`PUT`): absent or null bounds follow the distribution.
 #[derive(Deserialize, ToSchema)]
 pub struct WindowInput {
-    #[schema(format = DateTime)]
+    #[schema(schema_with = crate::api::schema::date_time_or_null)]
     orders_open_at: Option<String>,
-    #[schema(format = DateTime)]
+    #[schema(schema_with = crate::api::schema::date_time_or_null)]
     orders_close_at: Option<String>,
 }
 
@@ -207,7 +208,7 @@ pub async fn create_participation(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<ParticipationInput>,
+    body: Json<ParticipationInput>,
 ) -> Result<HttpResponse, ApiError> {
     let distribution = existing_distribution(&state, *path).await?;
     let mut check = Collect::default();
@@ -228,7 +229,7 @@ pub async fn create_participation(
         .planning_catalogs(&[catalog_id])
         .await?
         .pop()
-        .ok_or_else(|| ApiError::invalid_field("catalog_id", "no catalog with this id"))?;
+        .ok_or_else(|| ApiError::names_nothing("catalog_id", "no catalog with this id"))?;
     caller.require_producer_member(catalog.producer_id)?;
     let item = NewParticipation {
         distribution_id: distribution.id,
@@ -291,7 +292,7 @@ pub async fn update_participation(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<WindowInput>,
+    body: Json<WindowInput>,
 ) -> Result<web::Json<ParticipationView>, ApiError> {
     let current = own_participation(&state, &caller, *path).await?;
     let distribution = existing_distribution(&state, current.distribution_id).await?;

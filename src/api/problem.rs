@@ -1,6 +1,6 @@
 //! RFC 9457 problem documents: every error the API returns is an
 //! [`ApiError`], rendered as `application/problem+json` with a stable
-//! snake_case `code` (see `API.md`, "Conventions"). Handlers return
+//! snake_case `code` (see `docs/api.md`, "Conventions"). Handlers return
 //! `Result<_, ApiError>`; store and engine errors convert into it here, so
 //! no handler decides status codes for database trouble by itself.
 
@@ -107,6 +107,29 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "not_found", "Not found", what)
     }
 
+    /// 409 `unknown_reference` for a well-formed field that names nothing
+    /// (an e-mail no account has, a code no catalog has, another producer's
+    /// offer): the request is valid, but the state of the data does not
+    /// let it through. The field is named in `errors`. (Not 404: the
+    /// resource of the path exists.)
+    pub fn names_nothing(field: &str, reason: impl Into<String>) -> Self {
+        Self::names_nothing_all(vec![FieldError::new(field, reason)])
+    }
+
+    /// [`ApiError::names_nothing`] for several fields.
+    pub fn names_nothing_all(errors: Vec<FieldError>) -> Self {
+        let detail = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.reason))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let list: Vec<Value> = errors
+            .iter()
+            .map(|e| json!({"field": e.field, "reason": e.reason}))
+            .collect();
+        Self::conflict_with("unknown_reference", detail).with("errors", Value::Array(list))
+    }
+
     /// 409 for a business refusal with its own stable code.
     pub fn conflict_with(code: &'static str, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, "Conflict", detail)
@@ -193,6 +216,7 @@ impl ResponseError for ApiError {
         if let Some(secs) = self.retry_after {
             builder.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
+
         builder.body(self.body().to_string())
     }
 }

@@ -9,8 +9,10 @@ use uuid::Uuid;
 
 use super::auth::Caller;
 use super::problem::ApiError;
+use super::schema;
 use super::state::AppState;
 use super::validate::Collect;
+use crate::api::json::Json;
 use crate::domain::account::Email;
 use crate::domain::roles::ProducerRole;
 use crate::domain::text::ShortText;
@@ -19,8 +21,11 @@ use crate::store::DbError;
 
 #[derive(Deserialize, ToSchema)]
 pub struct ProducerInput {
+    #[schema(schema_with = schema::name)]
     name: String,
+    /// One line; blank or `null` for none.
     #[serde(default)]
+    #[schema(schema_with = schema::optional_line2000)]
     description: Option<String>,
 }
 
@@ -43,8 +48,11 @@ impl From<ProducerRecord> for ProducerView {
 
 #[derive(Deserialize, ToSchema)]
 pub struct MemberInput {
+    /// The e-mail of an existing account (404 when none has it).
+    #[schema(schema_with = schema::email)]
     email: String,
     /// Only `collaborator` can be added; there is one owner.
+    #[schema(schema_with = schema::collaborator_role)]
     role: String,
 }
 
@@ -98,7 +106,7 @@ pub async fn existing_producer(state: &AppState, id: Uuid) -> Result<ProducerRec
 pub async fn create_producer(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<ProducerInput>,
+    body: Json<ProducerInput>,
 ) -> Result<HttpResponse, ApiError> {
     let (name, description) = parse_producer(&body)?;
     let producer = state
@@ -133,7 +141,7 @@ pub async fn update_producer(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<ProducerInput>,
+    body: Json<ProducerInput>,
 ) -> Result<web::Json<ProducerView>, ApiError> {
     let id = *path;
     existing_producer(&state, id).await?;
@@ -161,7 +169,7 @@ pub async fn add_member(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<MemberInput>,
+    body: Json<MemberInput>,
 ) -> Result<HttpResponse, ApiError> {
     let producer_id = *path;
     existing_producer(&state, producer_id).await?;
@@ -180,7 +188,7 @@ pub async fn add_member(
     };
     check.finish()?;
     let account = state.store.account_by_email(&email).await?.ok_or_else(|| {
-        ApiError::invalid_field(
+        ApiError::names_nothing(
             "email",
             "no account has this email; ask them to sign up first",
         )

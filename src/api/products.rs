@@ -16,8 +16,10 @@ use uuid::Uuid;
 use super::auth::Caller;
 use super::problem::ApiError;
 use super::producers::existing_producer;
+use super::schema;
 use super::state::AppState;
 use super::validate::Collect;
+use crate::api::json::Json;
 use crate::domain::offer::{photo_url, ProductSpec, SaleFlags};
 use crate::domain::text::{LongText, Name, ShortText};
 use crate::store::products::ProductRecord;
@@ -28,9 +30,12 @@ fn yes() -> bool {
 
 #[derive(Deserialize, ToSchema)]
 pub struct ProductInput {
+    #[schema(schema_with = schema::name)]
     name: String,
     /// The product's unit ("kg", "pièce", "botte").
+    #[schema(schema_with = schema::line32)]
     unit: String,
+    #[schema(schema_with = schema::line100)]
     category: String,
     #[serde(default)]
     organic: bool,
@@ -46,8 +51,11 @@ pub struct ProductInput {
     #[serde(default)]
     fractional: Option<bool>,
     #[serde(default)]
+    #[schema(schema_with = schema::text2000)]
     description: Option<String>,
+    /// An absolute `http(s)://` URL; blank or `null` for none.
     #[serde(default)]
+    #[schema(schema_with = schema::photo_url)]
     photo_url: Option<String>,
 }
 
@@ -176,7 +184,7 @@ pub async fn create_product(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<ProductInput>,
+    body: Json<ProductInput>,
 ) -> Result<HttpResponse, ApiError> {
     let producer_id = *path;
     existing_producer(&state, producer_id).await?;
@@ -214,7 +222,7 @@ pub async fn update_product(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<ProductInput>,
+    body: Json<ProductInput>,
 ) -> Result<web::Json<ProductUpdateView>, ApiError> {
     let id = *path;
     managed_product(&state, &caller, id).await?;

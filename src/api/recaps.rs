@@ -160,8 +160,10 @@ fn answer(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct DistributionRecapQuery {
     /// `product` (default) or `customer`.
+    #[param(schema_with = crate::api::schema::recap_view)]
     view: Option<String>,
     /// `json` (default), `csv` or `html`.
+    #[param(schema_with = crate::api::schema::recap_format)]
     format: Option<String>,
     /// Only this producer's lines (required unless the caller is a market admin).
     producer_id: Option<Uuid>,
@@ -215,12 +217,17 @@ pub async fn distribution_recap(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ProducerRecapQuery {
     /// Comma-separated distribution ids …
+    #[param(schema_with = crate::api::schema::id_list)]
     distribution_ids: Option<String>,
     /// … or a local date (`2023-09-09`): every distribution of the producer that day.
+    #[param(schema_with = crate::api::schema::date)]
     date: Option<String>,
     /// Comma-separated ids of this producer's catalogs (default: all).
+    #[param(schema_with = crate::api::schema::id_list)]
     catalog_ids: Option<String>,
+    #[param(schema_with = crate::api::schema::recap_view)]
     view: Option<String>,
+    #[param(schema_with = crate::api::schema::recap_format)]
     format: Option<String>,
 }
 

@@ -1,27 +1,33 @@
 //! The shop of a distribution (public: no account needed) and the forced
 //! sync of a catalog into the sales already open.
 
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::auth::Caller;
+use super::auth::{optional_caller, Caller};
 use super::orders::order_problem;
 use super::problem::ApiError;
 use super::state::AppState;
 use crate::domain::shop::ShopView;
 
-/// What is on sale in a distribution, with live availability.
-#[utoipa::path(tag = "orders", responses((status = 200, description = "the shop document"), (status = 404)))]
+/// What is on sale in a distribution, with live availability (held units
+/// count as taken). No account needed; a signed-in customer also sees what
+/// their basket holds of each offer (`held`).
+#[utoipa::path(tag = "orders", responses((status = 200, description = "the shop document"),
+    (status = 401, description = "the token sent is unknown, expired or revoked"),
+    (status = 404)))]
 #[get("/distributions/{id}/shop")]
 #[tracing::instrument(name = "shop", skip_all, fields(distribution = %path))]
 pub async fn shop(
     state: web::Data<AppState>,
+    req: HttpRequest,
     path: web::Path<Uuid>,
 ) -> Result<web::Json<ShopView>, ApiError> {
+    let customer = optional_caller(&state, &req).await?.map(|c| c.account_id);
     state
         .engine
-        .shop(*path)
+        .shop_for(*path, customer)
         .await
         .map_err(order_problem)?
         .map(web::Json)

@@ -27,4 +27,6 @@ pub struct AppState {
     pub live: LiveThreads,
     /// The OpenAPI document, rendered once at start.
     pub openapi_json: Arc<String>,
+    /// The methods each served path answers (405 for the others).
+    pub routes: Arc<crate::api::methods::MethodTable>,
 }

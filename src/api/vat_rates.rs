@@ -13,8 +13,10 @@ use uuid::Uuid;
 use super::auth::Caller;
 use super::problem::ApiError;
 use super::producers::existing_producer;
+use super::schema;
 use super::state::AppState;
 use super::validate::Collect;
+use crate::api::json::Json;
 use crate::domain::offer::RawDecimal;
 use crate::domain::text::ShortText;
 use crate::domain::vat::VatRate;
@@ -24,9 +26,10 @@ use crate::store::DbError;
 #[derive(Deserialize, ToSchema)]
 pub struct VatRateInput {
     /// e.g. "Taux réduit".
+    #[schema(schema_with = schema::line100)]
     name: String,
     /// Percent, 0..=100, at most 2 decimals: `"5.5"` or `5.5`.
-    #[schema(value_type = String, example = "5.5")]
+    #[schema(schema_with = schema::percent)]
     rate: RawDecimal,
 }
 
@@ -122,7 +125,7 @@ pub async fn create_vat_rate(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<VatRateInput>,
+    body: Json<VatRateInput>,
 ) -> Result<HttpResponse, ApiError> {
     let producer_id = *path;
     existing_producer(&state, producer_id).await?;
@@ -164,7 +167,7 @@ pub async fn update_vat_rate(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<VatRateInput>,
+    body: Json<VatRateInput>,
 ) -> Result<web::Json<VatRateView>, ApiError> {
     let id = *path;
     managed_vat_rate(&state, &caller, id).await?;

@@ -14,9 +14,11 @@ pub mod catalog_share;
 pub mod home;
 pub mod kit;
 pub mod photos;
+pub mod platform;
 pub mod producer;
 pub mod sales;
 pub mod spaces;
+pub mod vitrine;
 
 use actix_web::web;
 
@@ -28,4 +30,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     spaces::configure(cfg);
     producer::configure(cfg);
     photos::configure(cfg);
+    vitrine::configure(cfg);
+    platform::configure(cfg);
 }

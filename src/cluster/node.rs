@@ -21,6 +21,8 @@ use uuid::Uuid;
 mod background;
 mod feeds;
 
+pub use feeds::Viewer;
+
 use super::forward;
 use super::live::{Mirror, NatsPublisher};
 use super::wire::{self, ActiveMessage};

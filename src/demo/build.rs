@@ -57,6 +57,8 @@ pub struct DemoProducer {
 #[derive(Debug, Clone)]
 pub struct Setup {
     pub admin: DemoAccount,
+    /// Changes producers' legal information (`/plateforme`).
+    pub platform_admin: DemoAccount,
     pub customers: Vec<DemoAccount>,
     pub producers: Vec<DemoProducer>,
     /// In [`data::MARKETS`] order.
@@ -84,8 +86,11 @@ pub async fn setup(store: &Store) -> Result<Setup, DemoError> {
     for producer in &data::PRODUCERS {
         producers.push(self::producer(store, producer, &markets).await?);
     }
+    let platform_admin = account(store, &data::PLATFORM_ADMIN).await?;
+    store.grant_platform_admin(platform_admin.email).await?;
     Ok(Setup {
         admin,
+        platform_admin,
         customers,
         producers,
         markets,

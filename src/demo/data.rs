@@ -26,6 +26,12 @@ pub const ADMIN: Person = Person {
     name: "Claire Dubois",
 };
 
+/// The platform admin: changes producers' legal information.
+pub const PLATFORM_ADMIN: Person = Person {
+    email: "equipe@etal.example",
+    name: "Équipe étal",
+};
+
 /// Customers; the first two get an order in each fresh open sale.
 pub const CUSTOMERS: [Person; 4] = [
     Person {

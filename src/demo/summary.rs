@@ -80,6 +80,12 @@ impl Demo {
         )?;
         let admin = &self.setup.admin;
         line(out, "market admin (both markets)", admin, "")?;
+        line(
+            out,
+            "platform admin",
+            &self.setup.platform_admin,
+            "legal info, /plateforme",
+        )?;
         for producer in &self.setup.producers {
             line(
                 out,
@@ -140,6 +146,8 @@ impl Demo {
             .strip_prefix("http")
             .map_or_else(|| base.to_owned(), |rest| format!("ws{rest}"));
         writeln!(out, "Open in a browser")?;
+        writeln!(out, "  the markets:        {base}/")?;
+        writeln!(out, "  sign in:            {base}/connexion")?;
         writeln!(out, "  the shop:           {base}/shop/{open}")?;
         if let Some(producer) = self.setup.producers.first() {
             writeln!(
@@ -147,6 +155,7 @@ impl Demo {
                 "  a producer's board: {base}/board/{} (sign in as {})",
                 producer.id, producer.owner.email
             )?;
+            writeln!(out, "  its page vitrine:   {base}/vitrine/{}", producer.id)?;
         }
         writeln!(out)?;
         writeln!(out, "Try")?;

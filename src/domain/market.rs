@@ -64,8 +64,7 @@ impl Weekday {
     /// From a JSON number or string.
     pub fn parse_json(value: &Value, field: &str) -> Result<Weekday, FieldError> {
         match value {
-            Value::Number(n) => n
-                .as_i64()
+            Value::Number(n) => whole_number(n)
                 .ok_or_else(|| Self::invalid(field))
                 .and_then(|n| Self::from_iso(n, field)),
             Value::String(s) => Self::parse_str(s, field),
@@ -106,6 +105,16 @@ pub fn parse_timezone(value: &str, field: &str) -> Result<Tz, FieldError> {
         .map_err(|_| FieldError::new(field, "must be an IANA time zone such as \"Europe/Paris\""))
 }
 
+/// A JSON number without a fractional part (`4` or `4.0`), as JSON
+/// Schema's `integer` counts them.
+fn whole_number(n: &serde_json::Number) -> Option<i64> {
+    n.as_i64().or_else(|| {
+        n.as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 1e15)
+            .map(|f| f as i64)
+    })
+}
+
 /// A catalog's short numeric code: 4 to 10 digits.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
@@ -132,7 +141,7 @@ impl CatalogCode {
     pub fn parse_json(value: &Value, field: &str) -> Result<CatalogCode, FieldError> {
         match value {
             Value::String(s) => Self::parse(s, field),
-            Value::Number(n) => match n.as_u64() {
+            Value::Number(n) => match whole_number(n).filter(|n| *n >= 0) {
                 Some(n) => Self::parse(&n.to_string(), field),
                 None => Self::parse("", field),
             },

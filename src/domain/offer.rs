@@ -60,6 +60,15 @@ impl RawDecimal {
     }
 }
 
+impl Serialize for RawDecimal {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            RawDecimal::Number(text) | RawDecimal::Text(text) => serializer.serialize_str(text),
+            RawDecimal::Invalid => serializer.serialize_none(),
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for RawDecimal {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         Ok(match serde_json::Value::deserialize(deserializer)? {
@@ -139,7 +148,7 @@ pub fn uploaded_photo_url(image_id: uuid::Uuid) -> String {
 fn uploaded_photo_path(url: &str) -> bool {
     url.strip_prefix("/images/")
         .and_then(|rest| rest.strip_suffix("/affichage"))
-        .is_some_and(|id| uuid::Uuid::parse_str(id).is_ok())
+        .is_some_and(|id| id.len() == 36 && uuid::Uuid::parse_str(id).is_ok())
 }
 
 /// A validated product: what `POST`/`PUT` of a product store.
@@ -290,6 +299,23 @@ mod tests {
         assert!(photo_url("HTTP://img.example/p.jpg", "photo_url").is_ok());
         for bad in ["ftp://x", "https://", "img.jpg", "https://a b"] {
             assert_eq!(photo_url(bad, "photo_url").unwrap_err().field, "photo_url");
+        }
+        // A photo uploaded to this site, and nothing else of the site.
+        let id = uuid::Uuid::new_v4();
+        assert_eq!(
+            photo_url(&uploaded_photo_url(id), "photo_url")
+                .unwrap()
+                .as_str(),
+            format!("/images/{id}/affichage")
+        );
+        let simple = format!("/images/{}/affichage", id.simple());
+        for bad in [
+            "/images/x/affichage",
+            "/images/../affichage",
+            "/etc/passwd",
+            &simple,
+        ] {
+            assert!(photo_url(bad, "photo_url").is_err(), "{bad}");
         }
     }
 

@@ -13,21 +13,24 @@
 //! lines may still change) lives in [`lines`]; what a sale is made of in
 //! [`parts`].
 
+mod carts;
 mod lines;
 pub mod parts;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use crate::domain::cart::Cart;
 use crate::domain::error::FieldError;
 use crate::domain::order::{
     line_changes, reservation_delta, split_delta, LineChanges, OfferQuantities, Order,
     OrderChangeKind, OrderLine,
 };
 use crate::domain::window::SaleStatus;
+pub use carts::CartPlan;
 pub use parts::{SaleDistribution, SaleOffer, SaleParticipation, SaleProduct};
 
 /// A line as the customer asked for it.
@@ -100,6 +103,10 @@ pub struct Sale {
     pub next_number: i32,
     /// Changes in flight, by customer (with the customer's name).
     pub in_flight: HashMap<Uuid, (String, Plan)>,
+    /// Baskets, by customer (what their holds are for).
+    pub carts: HashMap<Uuid, Cart>,
+    /// Customers whose basket is being changed.
+    pub cart_changes: HashSet<Uuid>,
 }
 
 impl Sale {
@@ -121,6 +128,8 @@ impl Sale {
             orders: orders.into_iter().map(|o| (o.customer_id, o)).collect(),
             next_number: max_number + 1,
             in_flight: HashMap::new(),
+            carts: HashMap::new(),
+            cart_changes: HashSet::new(),
         }
     }
 
@@ -188,7 +197,7 @@ impl Sale {
         if self.distribution.cancelled_at.is_some() {
             return Err(SaleRefusal::DistributionCancelled);
         }
-        if self.in_flight.contains_key(&customer_id) {
+        if self.is_changing(customer_id) {
             return Err(SaleRefusal::Busy);
         }
         let existing = self.orders.get(&customer_id);
@@ -286,7 +295,8 @@ impl Sale {
         Ok(plan.clone())
     }
 
-    /// The change committed (apply it) or failed (forget it).
+    /// The change committed (apply it: what it took leaves the customer's
+    /// basket) or failed (forget it).
     pub fn finish(&mut self, customer_id: Uuid, committed: bool) {
         let Some((name, plan)) = self.in_flight.remove(&customer_id) else {
             return;
@@ -294,6 +304,7 @@ impl Sale {
         if !committed {
             return;
         }
+        self.cart_after_order(customer_id, &plan.take);
         match plan.kind {
             OrderChangeKind::Cancel => {
                 self.orders.remove(&customer_id);

@@ -70,6 +70,12 @@ pub struct ShopOffer {
     /// `null` for an offer without limited stock.
     #[serde(with = "crate::domain::decimal::string_option")]
     pub available: Option<Decimal>,
+    /// What the caller's basket holds of it (only when the caller is known).
+    #[serde(
+        with = "crate::domain::decimal::string_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub held: Option<Decimal>,
 }
 
 impl ShopView {
@@ -124,6 +130,7 @@ impl ShopView {
                     unit: o.unit.clone(),
                     price: o.price,
                     available: None,
+                    held: None,
                 })
                 .collect(),
         }
@@ -134,6 +141,13 @@ impl ShopView {
     pub fn fill_availability(&mut self, figures: impl Fn(Uuid) -> Option<StockFigures>) {
         for offer in &mut self.offers {
             offer.available = figures(offer.offer_id).and_then(|f| f.shown_available());
+        }
+    }
+
+    /// Fills in what the caller's basket holds of each offer.
+    pub fn fill_held(&mut self, held: impl Fn(Uuid) -> Decimal) {
+        for offer in &mut self.offers {
+            offer.held = Some(held(offer.offer_id));
         }
     }
 }

@@ -18,13 +18,14 @@ use super::error::FieldError;
 pub struct ShortText(String);
 
 impl ShortText {
-    /// Trims `value` and checks `1..=max_len` characters, no control characters.
+    /// Checks at most `max_len` characters as typed, then trims and checks
+    /// that something is left, without control characters.
     pub fn parse(value: &str, field: &str, max_len: usize) -> Result<ShortText, FieldError> {
         let text = value.trim();
         if text.is_empty() {
             return Err(FieldError::new(field, "must not be empty"));
         }
-        if text.chars().count() > max_len {
+        if value.chars().count() > max_len {
             return Err(FieldError::new(
                 field,
                 format!("must be at most {max_len} characters"),
@@ -112,7 +113,7 @@ impl LongText {
     /// Validates multi-line text.
     pub fn parse(value: &str, field: &str, max_len: usize) -> Result<LongText, FieldError> {
         let text = value.trim();
-        if text.chars().count() > max_len {
+        if value.chars().count() > max_len {
             return Err(FieldError::new(
                 field,
                 format!("must be at most {max_len} characters"),
@@ -167,6 +168,9 @@ mod tests {
         assert!(ShortText::parse("abcdefghijk", "label", 10).is_err());
         // Characters, not bytes.
         assert!(ShortText::parse("éééééééééé", "label", 10).is_ok());
+        // The length is that of the text as typed, blanks included, so the
+        // OpenAPI `maxLength` says exactly what is accepted.
+        assert!(ShortText::parse(" abcdefghij", "label", 10).is_err());
     }
 
     #[test]

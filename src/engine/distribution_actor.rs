@@ -5,7 +5,12 @@
 //!
 //! It loads itself from the database when started (freezing the prices of
 //! sales that have opened), reloads when a window opens or a catalog is
-//! force-synced, and passivates when idle with no change in flight.
+//! force-synced, and passivates when idle with no change in flight and no
+//! basket. Its basket messages are in [`carts`].
+
+mod carts;
+
+pub use carts::{CartFailed, CartHeld, DropCart, GetCart, PrepareCart};
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,6 +22,8 @@ use uuid::Uuid;
 
 use super::clock::SharedClock;
 use super::events::EventHub;
+use super::offer_actor::{OfferActor, ReleaseHold};
+use crate::domain::cart::CartKey;
 use crate::domain::order::Order;
 use crate::domain::sale::{OrderChange, Plan, Sale, SaleParticipation, SaleRefusal};
 use crate::domain::shop::ShopView;
@@ -63,49 +70,61 @@ pub struct CustomerOrder {
 #[rtype(result = "()")]
 pub struct Reload;
 
-/// Time passed: freeze prices of sales that opened, report window edges.
+/// Time passed: freeze prices of sales that opened, report window edges,
+/// sweep baskets.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Tick;
 
+/// What a distribution actor is started with.
+pub struct Wiring {
+    pub store: Store,
+    pub clock: SharedClock,
+    pub hub: EventHub,
+    /// The engine's registry of distribution actors (it leaves it when it goes).
+    pub registry: Arc<DashMap<Uuid, Addr<DistributionActor>>>,
+    /// The engine's registry of offer actors (to release baskets' holds).
+    pub offers: Arc<DashMap<Uuid, Addr<OfferActor>>>,
+    /// How long a basket holds stock after its last change.
+    pub cart_hold: chrono::Duration,
+    pub idle_after: Duration,
+    pub mailbox_capacity: usize,
+}
+
 /// The actor.
 pub struct DistributionActor {
     id: Uuid,
-    store: Store,
-    clock: SharedClock,
-    hub: EventHub,
-    registry: Arc<DashMap<Uuid, Addr<DistributionActor>>>,
+    wiring: Wiring,
     sale: Option<Sale>,
     /// The distribution does not exist: every request is refused.
     missing: bool,
     last_used: Instant,
-    idle_after: Duration,
-    mailbox_capacity: usize,
     passivated: bool,
 }
 
 impl DistributionActor {
-    pub fn new(
-        id: Uuid,
-        store: Store,
-        clock: SharedClock,
-        hub: EventHub,
-        registry: Arc<DashMap<Uuid, Addr<DistributionActor>>>,
-        idle_after: Duration,
-        mailbox_capacity: usize,
-    ) -> Self {
+    pub fn new(id: Uuid, wiring: Wiring) -> Self {
         Self {
             id,
-            store,
-            clock,
-            hub,
-            registry,
+            wiring,
             sale: None,
             missing: false,
             last_used: Instant::now(),
-            idle_after,
-            mailbox_capacity,
             passivated: false,
+        }
+    }
+
+    /// Releases a basket's holds on these offers (their actors, if active:
+    /// an offer actor holding stock never passivates).
+    fn release_holds(&self, customer_id: Uuid, offers: &[Uuid]) {
+        let holder = CartKey {
+            distribution_id: self.id,
+            customer_id,
+        };
+        for offer in offers {
+            if let Some(actor) = self.wiring.offers.get(offer) {
+                actor.do_send(ReleaseHold { holder });
+            }
         }
     }
 
@@ -117,29 +136,31 @@ impl DistributionActor {
     /// Loads the sale; with `announce`, live watchers then take a fresh
     /// snapshot (the sale changed under them).
     fn load_then(&mut self, ctx: &mut Context<Self>, announce: bool) {
-        let store = self.store.clone();
+        let store = self.wiring.store.clone();
         let id = self.id;
-        let now = self.clock.now();
+        let now = self.wiring.clock.now();
         ctx.wait(
             async move { load_sale(&store, id, now).await }
                 .into_actor(self)
                 .map(move |loaded, actor, ctx| match loaded {
                     Ok(Some(mut sale)) => {
-                        // Changes in flight survive a reload.
+                        // Changes in flight and baskets survive a reload.
                         if let Some(old) = actor.sale.take() {
                             sale.in_flight = old.in_flight;
+                            sale.carts = old.carts;
+                            sale.cart_changes = old.cart_changes;
                             sale.next_number = sale.next_number.max(old.next_number);
                         }
                         actor.sale = Some(sale);
                         if announce {
-                            actor.hub.resync(actor.id);
+                            actor.wiring.hub.resync(actor.id);
                         }
                     }
                     Ok(None) => {
                         // Answer "unknown" to what is queued, then go.
                         actor.missing = true;
                         let me = ctx.address();
-                        actor.registry.remove_if(&actor.id, |_, addr| *addr == me);
+                        actor.wiring.registry.remove_if(&actor.id, |_, addr| *addr == me);
                         actor.passivated = true;
                         ctx.run_later(Duration::from_secs(1), |_, ctx| ctx.stop());
                     }
@@ -156,7 +177,9 @@ impl DistributionActor {
     fn passivate(&mut self, ctx: &mut Context<Self>) {
         self.passivated = true;
         let me = ctx.address();
-        self.registry.remove_if(&self.id, |_, addr| *addr == me);
+        self.wiring
+            .registry
+            .remove_if(&self.id, |_, addr| *addr == me);
         ctx.stop();
     }
 
@@ -204,14 +227,16 @@ impl Actor for DistributionActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        ctx.set_mailbox_capacity(self.mailbox_capacity);
+        ctx.set_mailbox_capacity(self.wiring.mailbox_capacity);
         metrics::gauge!("engine_active_distribution_actors").increment(1.0);
         self.load(ctx);
-        let check_every = (self.idle_after / 4).max(Duration::from_millis(50));
+        let check_every = (self.wiring.idle_after / 4).max(Duration::from_millis(50));
         ctx.run_interval(check_every, |actor, ctx| {
-            let idle = actor.last_used.elapsed() >= actor.idle_after;
-            let in_flight = actor.sale.as_ref().is_some_and(|s| !s.in_flight.is_empty());
-            if idle && !in_flight && !actor.hub.is_watched(actor.id) {
+            let idle = actor.last_used.elapsed() >= actor.wiring.idle_after;
+            let busy = actor.sale.as_ref().is_some_and(|s| {
+                !s.in_flight.is_empty() || !s.carts.is_empty() || !s.cart_changes.is_empty()
+            });
+            if idle && !busy && !actor.wiring.hub.is_watched(actor.id) {
                 actor.passivate(ctx);
             }
         });
@@ -223,7 +248,9 @@ impl Actor for DistributionActor {
             // Only this actor's entry (a newer one may be registered after
             // `Engine::forget_state`).
             let me = ctx.address();
-            self.registry.remove_if(&self.id, |_, addr| *addr == me);
+            self.wiring
+                .registry
+                .remove_if(&self.id, |_, addr| *addr == me);
         }
     }
 }
@@ -232,7 +259,7 @@ impl Handler<Prepare> for DistributionActor {
     type Result = Result<Plan, SaleRefusal>;
 
     fn handle(&mut self, msg: Prepare, ctx: &mut Context<Self>) -> Self::Result {
-        let now = self.clock.now();
+        let now = self.wiring.clock.now();
         let sale = self.sale_mut()?;
         if !sale.needs_freeze(now).is_empty() {
             // A window opened since the last load: freeze its prices first.
@@ -247,7 +274,7 @@ impl Handler<Confirm> for DistributionActor {
     type Result = Result<Plan, SaleRefusal>;
 
     fn handle(&mut self, msg: Confirm, _: &mut Context<Self>) -> Self::Result {
-        let now = self.clock.now();
+        let now = self.wiring.clock.now();
         self.sale_mut()?.confirm(msg.customer_id, now)
     }
 }
@@ -256,7 +283,7 @@ impl Handler<Finish> for DistributionActor {
     type Result = ();
 
     fn handle(&mut self, msg: Finish, _: &mut Context<Self>) {
-        let hub = self.hub.clone();
+        let hub = self.wiring.hub.clone();
         if let Ok(sale) = self.sale_mut() {
             if msg.committed {
                 hub.order_committed(sale, msg.customer_id);
@@ -270,7 +297,7 @@ impl Handler<GetShop> for DistributionActor {
     type Result = Option<ShopView>;
 
     fn handle(&mut self, _: GetShop, ctx: &mut Context<Self>) -> Self::Result {
-        let now = self.clock.now();
+        let now = self.wiring.clock.now();
         let sale = self.sale_mut().ok()?;
         if !sale.needs_freeze(now).is_empty() {
             self.load(ctx);
@@ -299,19 +326,29 @@ impl Handler<Tick> for DistributionActor {
     type Result = ();
 
     fn handle(&mut self, _: Tick, ctx: &mut Context<Self>) {
-        let now = self.clock.now();
+        let now = self.wiring.clock.now();
         let Some(sale) = self.sale.as_ref() else {
             return;
         };
         let freeze = !sale.needs_freeze(now).is_empty();
         // Live watchers learn the window edges (nothing when unwatched).
         let statuses = sale.participations.iter();
-        self.hub.sale_statuses(
+        self.wiring.hub.sale_statuses(
             self.id,
             statuses.map(|p| (p.catalog_id, sale.status(p, now))),
         );
         if freeze {
             self.load(ctx);
+        }
+        // Baskets that ran out are forgotten (their ledgers release the
+        // holds at the same deadline); lines of sales now closed go now.
+        let released = self
+            .sale
+            .as_mut()
+            .map(|s| s.sweep_carts(now))
+            .unwrap_or_default();
+        for (customer_id, offers) in released {
+            self.release_holds(customer_id, &offers);
         }
     }
 }

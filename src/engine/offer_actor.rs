@@ -8,6 +8,11 @@
 //! sum of undelivered confirmed lines) and passivates only when idle and
 //! the ledger is not busy (nothing in flight, nothing held), so a fresh
 //! activation never misses or double-counts a change.
+//!
+//! While baskets hold some of its stock, the actor is listed in the
+//! engine's `holding` registry: the engine's ticker sends it a [`Sweep`]
+//! with the clock's time, and holds past their deadline are released (in
+//! deadline order, each once) and the new availability published.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,11 +21,17 @@ use actix::prelude::*;
 use dashmap::DashMap;
 use uuid::Uuid;
 
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
 use super::events::EventHub;
 use crate::domain::cart::CartKey;
-use crate::domain::quantity::StockLevel;
+use crate::domain::quantity::{Quantity, StockLevel};
 use crate::domain::stock::{Ledger, PendingId, Shortage, StockChange, StockFigures};
 use crate::store::Store;
+
+/// Offer actors whose ledgers hold basket stock, by offer (swept each tick).
+pub type Holding = Arc<DashMap<Uuid, Addr<OfferActor>>>;
 
 /// Why the actor did not begin a change.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,12 +76,47 @@ pub struct SetStock {
 #[rtype(result = "Option<StockFigures>")]
 pub struct GetStock;
 
+/// Hold up to `wanted` for a basket until `deadline` (see [`Ledger::hold`]):
+/// answers what is held, `None` if the actor is gone (look it up again).
+#[derive(Message)]
+#[rtype(result = "Option<Decimal>")]
+pub struct Hold {
+    pub holder: CartKey,
+    pub wanted: Quantity,
+    pub whole_units: bool,
+    pub deadline: DateTime<Utc>,
+}
+
+/// Release a basket's hold.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ReleaseHold {
+    pub holder: CartKey,
+}
+
+/// What a basket holds (`None` while not loaded).
+#[derive(Message)]
+#[rtype(result = "Option<Decimal>")]
+pub struct HeldBy {
+    pub holder: CartKey,
+}
+
+/// Release the holds due at `now` (the engine's ticker).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Sweep {
+    pub now: DateTime<Utc>,
+}
+
 /// State of one offer.
 pub struct OfferActor {
     id: Uuid,
     store: Store,
     hub: EventHub,
     registry: Arc<DashMap<Uuid, Addr<OfferActor>>>,
+    holding: Holding,
+    /// Listed in `holding` (its ledger holds basket stock).
+    listed: bool,
     ledger: Option<Ledger<CartKey>>,
     last_used: Instant,
     idle_after: Duration,
@@ -84,6 +130,7 @@ impl OfferActor {
         store: Store,
         hub: EventHub,
         registry: Arc<DashMap<Uuid, Addr<OfferActor>>>,
+        holding: Holding,
         idle_after: Duration,
         mailbox_capacity: usize,
     ) -> Self {
@@ -92,6 +139,8 @@ impl OfferActor {
             store,
             hub,
             registry,
+            holding,
+            listed: false,
             ledger: None,
             last_used: Instant::now(),
             idle_after,
@@ -112,13 +161,27 @@ impl OfferActor {
         self.ledger.as_mut().filter(|_| !self.passivated)
     }
 
-    /// Applies `change` to the ledger; publishes the figures if they moved.
-    fn change<T>(&mut self, change: impl FnOnce(&mut Ledger<CartKey>) -> T) -> Option<T> {
+    /// Applies `change` to the ledger; publishes the figures if they moved
+    /// and lists the actor for sweeps while its ledger holds basket stock.
+    fn change<T>(
+        &mut self,
+        ctx: &Context<Self>,
+        change: impl FnOnce(&mut Ledger<CartKey>) -> T,
+    ) -> Option<T> {
         let ledger = self.ledger()?;
         let before = ledger.figures();
         let outcome = change(ledger);
-        if ledger.figures() != before {
+        let (after, holds) = (ledger.figures(), !ledger.holds().is_empty());
+        if after != before {
             self.publish();
+        }
+        if holds != self.listed {
+            self.listed = holds;
+            if holds {
+                self.holding.insert(self.id, ctx.address());
+            } else {
+                self.holding.remove(&self.id);
+            }
         }
         Some(outcome)
     }
@@ -127,6 +190,7 @@ impl OfferActor {
         self.passivated = true;
         let me = ctx.address();
         self.registry.remove_if(&self.id, |_, addr| *addr == me);
+        self.holding.remove_if(&self.id, |_, addr| *addr == me);
         ctx.stop();
     }
 }
@@ -176,15 +240,17 @@ impl Actor for OfferActor {
             let me = ctx.address();
             self.registry.remove_if(&self.id, |_, addr| *addr == me);
         }
+        let me = ctx.address();
+        self.holding.remove_if(&self.id, |_, addr| *addr == me);
     }
 }
 
 impl Handler<Begin> for OfferActor {
     type Result = Result<PendingId, BeginRefused>;
 
-    fn handle(&mut self, msg: Begin, _: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, msg: Begin, ctx: &mut Context<Self>) -> Self::Result {
         // A take counts at once (and is published); the others when they commit.
-        self.change(|ledger| ledger.begin(msg.change))
+        self.change(ctx, |ledger| ledger.begin(msg.change))
             .ok_or(BeginRefused::Gone)?
             .map_err(BeginRefused::Short)
     }
@@ -193,24 +259,24 @@ impl Handler<Begin> for OfferActor {
 impl Handler<Commit> for OfferActor {
     type Result = ();
 
-    fn handle(&mut self, msg: Commit, _: &mut Context<Self>) {
-        self.change(|ledger| ledger.commit(msg.id));
+    fn handle(&mut self, msg: Commit, ctx: &mut Context<Self>) {
+        self.change(ctx, |ledger| ledger.commit(msg.id));
     }
 }
 
 impl Handler<Abort> for OfferActor {
     type Result = ();
 
-    fn handle(&mut self, msg: Abort, _: &mut Context<Self>) {
-        self.change(|ledger| ledger.abort(msg.id));
+    fn handle(&mut self, msg: Abort, ctx: &mut Context<Self>) {
+        self.change(ctx, |ledger| ledger.abort(msg.id));
     }
 }
 
 impl Handler<SetStock> for OfferActor {
     type Result = ();
 
-    fn handle(&mut self, msg: SetStock, _: &mut Context<Self>) {
-        self.change(|ledger| ledger.set_stock(msg.tracked, msg.real));
+    fn handle(&mut self, msg: SetStock, ctx: &mut Context<Self>) {
+        self.change(ctx, |ledger| ledger.set_stock(msg.tracked, msg.real));
     }
 }
 
@@ -220,5 +286,52 @@ impl Handler<GetStock> for OfferActor {
     fn handle(&mut self, _: GetStock, _: &mut Context<Self>) -> Self::Result {
         self.last_used = Instant::now();
         self.ledger.as_ref().map(Ledger::figures)
+    }
+}
+
+impl Handler<Hold> for OfferActor {
+    type Result = Option<Decimal>;
+
+    fn handle(&mut self, msg: Hold, ctx: &mut Context<Self>) -> Self::Result {
+        self.change(ctx, |ledger| {
+            ledger.hold(msg.holder, msg.wanted, msg.whole_units, msg.deadline)
+        })
+    }
+}
+
+impl Handler<ReleaseHold> for OfferActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: ReleaseHold, ctx: &mut Context<Self>) {
+        self.change(ctx, |ledger| ledger.release_hold(msg.holder));
+    }
+}
+
+impl Handler<HeldBy> for OfferActor {
+    type Result = Option<Decimal>;
+
+    fn handle(&mut self, msg: HeldBy, _: &mut Context<Self>) -> Self::Result {
+        self.last_used = Instant::now();
+        self.ledger
+            .as_ref()
+            .map(|ledger| ledger.held_by(msg.holder))
+    }
+}
+
+impl Handler<Sweep> for OfferActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Sweep, ctx: &mut Context<Self>) {
+        let due = self
+            .ledger
+            .as_ref()
+            .and_then(Ledger::next_deadline)
+            .is_some_and(|deadline| deadline <= msg.now);
+        if !due {
+            return;
+        }
+        if let Some(expired) = self.change(ctx, |ledger| ledger.expire(msg.now)) {
+            metrics::counter!("engine_holds_expired_total").increment(expired.len() as u64);
+        }
     }
 }

@@ -4,8 +4,10 @@
 //!    quantities, one order per customer) and works out what it takes and
 //!    gives back (`domain::sale`);
 //! 2. every offer's ledger begins its move ([`super::stock_moves`]): takes
-//!    count against availability at once — on any refusal the begun ones
-//!    are aborted and the customer learns, per offer, what is left;
+//!    come out of the customer's basket first (held units are never
+//!    refused), the rest counts against availability at once — on any
+//!    refusal the begun ones are aborted (the basket holds again) and the
+//!    customer learns, per offer, what is left;
 //! 3. the distribution actor re-checks the windows at that instant and
 //!    numbers a new order;
 //! 4. the order writer commits it with others in one transaction;
@@ -23,6 +25,7 @@ use super::idempotency::{IdempotencyKey, Slot};
 use super::stock_moves::StockMove;
 use super::writer::WriteError;
 use super::Engine;
+use crate::domain::cart::CartKey;
 use crate::domain::order::OrderView;
 use crate::domain::sale::{OrderChange, Plan, SaleRefusal};
 use crate::store::order_writes::{IdempotencyRecord, OrderWrite};
@@ -98,8 +101,12 @@ impl Engine {
             })
         };
 
+        let basket = CartKey {
+            distribution_id,
+            customer_id: customer.id,
+        };
         let moves = match self
-            .begin_moves(&stock_moves(&plan), Some(distribution_id))
+            .begin_moves(&stock_moves(&plan, basket), Some(distribution_id))
             .await
         {
             Ok(moves) => moves,
@@ -196,13 +203,14 @@ impl Engine {
     }
 }
 
-/// What a planned change does to stock: takes what grows, gives back what
+/// What a planned change does to stock: takes what grows (out of the
+/// customer's basket first: held units are never refused), gives back what
 /// shrinks.
-fn stock_moves(plan: &Plan) -> Vec<StockMove> {
+fn stock_moves(plan: &Plan, basket: CartKey) -> Vec<StockMove> {
     let takes = plan
         .take
         .iter()
-        .map(|(offer, quantity)| StockMove::take(*offer, *quantity, None));
+        .map(|(offer, quantity)| StockMove::take(*offer, *quantity, Some(basket)));
     let gives = plan
         .give_back
         .iter()

@@ -38,6 +38,29 @@ impl Engine {
         Ok(Some(shop))
     }
 
+    /// The shop as `customer` sees it (what their basket holds of each
+    /// offer), or as anyone does.
+    pub async fn shop_for(
+        &self,
+        distribution_id: Uuid,
+        customer: Option<Uuid>,
+    ) -> Result<Option<ShopView>, OrderError> {
+        let Some(mut shop) = self.shop(distribution_id).await? else {
+            return Ok(None);
+        };
+        if let Some(customer_id) = customer {
+            let cart = self.cart(distribution_id, customer_id).await?;
+            shop.fill_held(|offer| {
+                cart.lines
+                    .iter()
+                    .filter(|l| l.offer_id == offer)
+                    .map(|l| l.held)
+                    .sum()
+            });
+        }
+        Ok(Some(shop))
+    }
+
     /// The live figures of an offer, from its actor (activated for the shop
     /// of `distribution` if needed).
     pub async fn live_stock(
@@ -52,6 +75,14 @@ impl Engine {
         }
         let actor = self.offer_for(offer_id, distribution);
         self.ask(&actor, GetStock).await.ok().flatten()
+    }
+
+    /// What baskets hold of an offer right now (nothing if its actor is not
+    /// active: an offer actor holding stock never passivates).
+    pub fn live_held(&self, offer_id: Uuid) -> rust_decimal::Decimal {
+        self.active_offer(offer_id)
+            .and(self.hub().latest_stock(offer_id))
+            .map_or(rust_decimal::Decimal::ZERO, |figures| figures.held)
     }
 
     /// Forced sync of a catalog: refreshes the frozen snapshot of each of

@@ -15,16 +15,18 @@ const SNAPSHOT_ATTEMPTS: usize = 5;
 
 impl Engine {
     /// Starts watching a distribution's storefront: its snapshot (the shop
-    /// document with the latest availability) and the pushes after it.
-    /// `Ok(None)` when the distribution does not exist.
+    /// document with the latest availability, and what `customer`'s basket
+    /// holds) and the pushes after it. `Ok(None)` when the distribution
+    /// does not exist.
     pub async fn watch_storefront(
         &self,
         distribution_id: Uuid,
+        customer: Option<Uuid>,
     ) -> Result<Option<Subscription>, OrderError> {
         let hub = self.hub();
         for _ in 0..SNAPSHOT_ATTEMPTS {
             let epoch = hub.epoch();
-            let Some(shop) = self.shop(distribution_id).await? else {
+            let Some(shop) = self.shop_for(distribution_id, customer).await? else {
                 return Ok(None);
             };
             match hub.subscribe_storefront(distribution_id, epoch, shop).await {

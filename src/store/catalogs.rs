@@ -58,6 +58,17 @@ pub struct OfferOwnerRecord {
     pub active: bool,
 }
 
+/// An active offer a producer may put in a catalog.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SelectableOffer {
+    pub offer_id: Uuid,
+    pub product_name: String,
+    pub label: String,
+    pub quantity: Decimal,
+    pub unit: String,
+    pub price: Decimal,
+}
+
 /// An entry to write: offer and optional price override (incl. VAT).
 #[derive(Debug, Clone, Copy)]
 pub struct NewEntry {
@@ -118,6 +129,19 @@ impl Store {
               WHERE o.id = ANY($1)",
         )
         .bind(offer_ids)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// The producer's active offers (of active products), by product.
+    pub async fn selectable_offers(&self, producer_id: Uuid) -> DbResult<Vec<SelectableOffer>> {
+        Ok(sqlx::query_as::<_, SelectableOffer>(
+            "SELECT o.id AS offer_id, p.name AS product_name, o.label, o.quantity, o.unit, o.price
+               FROM offers o JOIN products p ON p.id = o.product_id
+              WHERE p.producer_id = $1 AND o.active AND p.active
+              ORDER BY p.name, o.label, o.id",
+        )
+        .bind(producer_id)
         .fetch_all(self.pool())
         .await?)
     }

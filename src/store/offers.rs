@@ -77,6 +77,8 @@ pub struct StockRow {
     pub tracked: bool,
     pub real: Decimal,
     pub ordered: Decimal,
+    /// Whether the product is sold in fractions (stock may be 12.5).
+    pub fractional: bool,
 }
 
 /// Outcome of creating or changing an offer.
@@ -362,7 +364,7 @@ impl Store {
         Ok(sqlx::query_as::<_, StockRow>(&format!(
             "SELECT o.id AS offer_id, p.id AS product_id, p.name AS product_name, o.label,
                     o.quantity, o.unit, o.stock_tracked AS tracked, o.real_stock AS real,
-                    COALESCE(ord.ordered, 0) AS ordered
+                    COALESCE(ord.ordered, 0) AS ordered, p.fractional
                FROM offers o JOIN products p ON p.id = o.product_id
                {ORDERED}
               WHERE p.producer_id = $1 AND o.active

@@ -24,6 +24,20 @@ pub struct UpcomingSale {
     pub producers: i64,
 }
 
+/// A product as the page vitrine shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ShowcaseProduct {
+    pub id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    pub category: String,
+    pub organic: bool,
+    pub photo_url: Option<String>,
+    /// The lowest price of its active offers.
+    pub from_price: rust_decimal::Decimal,
+    pub offers: i64,
+}
+
 /// Shared by both queries: distributions not ended nor cancelled, with
 /// the participations matched by `{filter}`.
 fn upcoming_sales_sql(filter: &str, per_market: i64) -> String {
@@ -46,6 +60,21 @@ fn upcoming_sales_sql(filter: &str, per_market: i64) -> String {
 }
 
 impl Store {
+    /// A producer's active products that have an active offer, by category.
+    pub async fn showcase_products(&self, producer_id: Uuid) -> DbResult<Vec<ShowcaseProduct>> {
+        Ok(sqlx::query_as::<_, ShowcaseProduct>(
+            "SELECT p.id, p.name, p.description, p.category, p.organic, p.photo_url,
+                    min(o.price) AS from_price, count(o.id) AS offers
+               FROM products p JOIN offers o ON o.product_id = p.id AND o.active
+              WHERE p.producer_id = $1 AND p.active
+              GROUP BY p.id
+              ORDER BY p.category, p.name",
+        )
+        .bind(producer_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
     /// The next `per_market` sales of every market, soonest first.
     pub async fn upcoming_sales(
         &self,
@@ -58,6 +87,24 @@ impl Store {
                 .fetch_all(self.pool())
                 .await?,
         )
+    }
+
+    /// The next sales (at most `per_market` per market) a producer takes
+    /// part in with any of its catalogs.
+    pub async fn producer_upcoming_sales(
+        &self,
+        producer_id: Uuid,
+        now: DateTime<Utc>,
+        per_market: i64,
+    ) -> DbResult<Vec<UpcomingSale>> {
+        Ok(sqlx::query_as::<_, UpcomingSale>(&upcoming_sales_sql(
+            "c.producer_id = $2",
+            per_market.max(1),
+        ))
+        .bind(now)
+        .bind(producer_id)
+        .fetch_all(self.pool())
+        .await?)
     }
 
     /// The next sales (at most `per_market` per market) a catalog takes

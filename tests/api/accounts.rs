@@ -143,7 +143,7 @@ async fn collaborators_may_act_on_the_producer_strangers_may_not() {
         Some(&owner.token),
     )
     .await
-    .expect_problem(422, "invalid_field");
+    .expect_problem(409, "unknown_reference");
     app.post(
         &members,
         &json!({"email": collaborator.email, "role": "owner"}),

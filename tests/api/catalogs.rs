@@ -176,17 +176,32 @@ async fn bad_entries_are_named_and_nothing_changes() {
     );
     assert_eq!(count(&app.db, "SELECT count(*) FROM catalogs").await, 0);
 
-    // One mistake at a time, each named.
-    for (entries, field) in [
-        (json!([{"offer_id": theirs}]), "entries[0].offer_id"),
+    // One mistake at a time, each named; an offer that is not the
+    // producer's is a reference to nothing (409), not an invalid field.
+    for (entries, field, status, code) in [
+        (
+            json!([{"offer_id": theirs}]),
+            "entries[0].offer_id",
+            409,
+            "unknown_reference",
+        ),
         (
             json!([{"offer_id": mine, "price": -0.5}]),
             "entries[0].price",
+            422,
+            "invalid_field",
         ),
-        (json!([{"offer_id": Uuid::new_v4()}]), "entries[0].offer_id"),
+        (
+            json!([{"offer_id": Uuid::new_v4()}]),
+            "entries[0].offer_id",
+            409,
+            "unknown_reference",
+        ),
         (
             json!([{"offer_id": mine}, {"offer_id": mine}]),
             "entries[1].offer_id",
+            422,
+            "invalid_field",
         ),
     ] {
         let problem = app
@@ -196,7 +211,7 @@ async fn bad_entries_are_named_and_nothing_changes() {
                 Some(&owner.token),
             )
             .await
-            .expect_problem(422, "invalid_field");
+            .expect_problem(status, code);
         assert_eq!(fields(&problem), vec![field]);
     }
     assert_eq!(count(&app.db, "SELECT count(*) FROM catalogs").await, 0);
@@ -217,7 +232,7 @@ async fn bad_entries_are_named_and_nothing_changes() {
             Some(&owner.token),
         )
         .await
-        .expect_problem(422, "invalid_field");
+        .expect_problem(409, "unknown_reference");
     assert_eq!(fields(&problem), vec!["entries[0].offer_id"]);
     let unchanged = app
         .get(&format!("/api/v1/catalogs/{id}"), Some(&owner.token))

@@ -218,7 +218,7 @@ async fn a_producer_sees_only_its_own_lines_of_committed_orders() {
     assert_eq!(
         stock,
         json!({"type": "stock", "offer_id": chicken, "tracked": true, "real": "10",
-               "ordered": "0", "available": "10"})
+               "ordered": "0", "held": "0", "available": "10"})
     );
     assert_eq!(a.stock_reaches(eggs, "3").await["available"], "97");
     assert_eq!(b.stock_reaches(honey, "0").await["real"], "20");

@@ -141,7 +141,7 @@ async fn an_added_admin_can_link_catalogs() {
             Some(&creator.token),
         )
         .await
-        .expect_problem(422, "invalid_field");
+        .expect_problem(409, "unknown_reference");
     assert_eq!(fields(&problem), vec!["email"]);
     assert_eq!(
         count(&app.db, "SELECT count(*) FROM market_admins").await,
@@ -203,7 +203,7 @@ async fn linking_by_code_serves_several_markets_and_unlinking() {
             Some(&admin.token),
         )
         .await
-        .expect_problem(422, "invalid_field");
+        .expect_problem(409, "unknown_reference");
     assert_eq!(fields(&problem), vec!["code"]);
     assert_eq!(
         count(&app.db, "SELECT count(*) FROM market_catalogs").await,

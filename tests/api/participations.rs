@@ -126,7 +126,15 @@ async fn invalid_participations_are_refused_and_change_nothing() {
     )
     .await;
     refuse(json!({"catalog_id": "nope"}), "catalog_id").await;
-    refuse(json!({"catalog_id": Uuid::new_v4()}), "catalog_id").await;
+    let problem = participate(
+        &app,
+        &w.owner,
+        w.later,
+        &json!({"catalog_id": Uuid::new_v4()}),
+    )
+    .await
+    .expect_problem(409, "unknown_reference");
+    assert_eq!(problem["errors"][0]["field"], "catalog_id");
     // A catalog not linked to the market.
     let (unlinked, _) = catalog(&app, &w.owner, w.producer, "Pas relié", &[]).await;
     let problem = participate(&app, &w.owner, w.later, &json!({"catalog_id": unlinked}))

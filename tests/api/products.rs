@@ -196,13 +196,19 @@ async fn another_producers_vat_rate_is_refused() {
     let path = format!("/api/v1/products/{potatoes}/offers");
     let token = Some(lilas.owner.token.as_str());
 
-    for vat in [json!(other.vat), json!(Uuid::new_v4()), json!("not-a-uuid")] {
+    // Another producer's rate or none at all: a reference to nothing (409);
+    // not an id: an invalid field (422).
+    for (vat, status, code) in [
+        (json!(other.vat), 409, "unknown_reference"),
+        (json!(Uuid::new_v4()), 409, "unknown_reference"),
+        (json!("not-a-uuid"), 422, "invalid_field"),
+    ] {
         let body = json!({"label": "Vrac", "quantity": 1, "unit": "kg", "price": "2.50",
                           "vat_rate_id": vat});
         let problem = app
             .post(&path, &body, token)
             .await
-            .expect_problem(422, "invalid_field");
+            .expect_problem(status, code);
         assert_eq!(fields_of(&problem), vec!["vat_rate_id"]);
     }
     assert_eq!(count(&app, "SELECT count(*) FROM offers").await, 0);
@@ -217,7 +223,7 @@ async fn another_producers_vat_rate_is_refused() {
             token,
         )
         .await
-        .expect_problem(422, "invalid_field");
+        .expect_problem(409, "unknown_reference");
     assert_eq!(fields_of(&problem), vec!["vat_rate_id"]);
     let (label, vat): (String, Uuid) = sqlx::query_as("SELECT label, vat_rate_id FROM offers")
         .fetch_one(&app.db)
@@ -261,7 +267,7 @@ async fn guide_potatoes_prices_are_split_half_up() {
     // No `stock` = unlimited.
     assert_eq!(
         sac["stock"],
-        json!({"tracked": false, "real": "0", "ordered": "0", "available": null})
+        json!({"tracked": false, "real": "0", "ordered": "0", "held": "0", "available": null})
     );
 
     let token = Some(farm.owner.token.as_str());

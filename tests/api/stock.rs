@@ -62,7 +62,7 @@ async fn movements(app: &TestApp, offer: Uuid) -> Vec<Movement> {
 
 fn stock_of(answer: &Value) -> Value {
     json!({"tracked": answer["tracked"], "real": answer["real"], "ordered": answer["ordered"],
-           "available": answer["available"]})
+           "held": answer["held"], "available": answer["available"]})
 }
 
 #[actix_web::test]
@@ -88,7 +88,7 @@ async fn setting_real_stock_and_switching_tracking() {
         .expect(200);
     assert_eq!(
         set,
-        json!({"offer_id": box6, "tracked": true, "real": "12", "ordered": "0", "available": "12"})
+        json!({"offer_id": box6, "tracked": true, "real": "12", "ordered": "0", "held": "0", "available": "12"})
     );
     // Tracking off keeps the real stock, shows no limit, writes no movement.
     let off = app
@@ -97,7 +97,7 @@ async fn setting_real_stock_and_switching_tracking() {
         .expect(200);
     assert_eq!(
         stock_of(&off),
-        json!({"tracked": false, "real": "12", "ordered": "0", "available": null})
+        json!({"tracked": false, "real": "12", "ordered": "0", "held": "0", "available": null})
     );
     let on = app
         .put(&path, &json!({"tracked": true, "real": "10"}), token)
@@ -110,7 +110,7 @@ async fn setting_real_stock_and_switching_tracking() {
         .expect(200);
     assert_eq!(
         offer_view["stock"],
-        json!({"tracked": true, "real": "10", "ordered": "0", "available": "10"})
+        json!({"tracked": true, "real": "10", "ordered": "0", "held": "0", "available": "10"})
     );
 
     let owner = Some(farm.owner.id);
@@ -153,7 +153,7 @@ async fn setting_real_stock_and_switching_tracking() {
     .await;
     assert_eq!(
         limited["stock"],
-        json!({"tracked": true, "real": "4", "ordered": "0", "available": "4"})
+        json!({"tracked": true, "real": "4", "ordered": "0", "held": "0", "available": "4"})
     );
     assert_eq!(
         movements(&app, parse_id(&limited["id"])).await,
@@ -211,7 +211,7 @@ async fn available_is_real_minus_undelivered_confirmed_orders() {
         .expect(200);
     assert_eq!(
         view["stock"],
-        json!({"tracked": true, "real": "10", "ordered": "3", "available": "7"})
+        json!({"tracked": true, "real": "10", "ordered": "3", "held": "0", "available": "7"})
     );
 
     let page = app
@@ -232,7 +232,7 @@ async fn available_is_real_minus_undelivered_confirmed_orders() {
     assert_eq!(line["label"], "Entier");
     assert_eq!(
         stock_of(line),
-        json!({"tracked": true, "real": "10", "ordered": "3", "available": "7"})
+        json!({"tracked": true, "real": "10", "ordered": "3", "held": "0", "available": "7"})
     );
     let other = lines
         .iter()
@@ -240,7 +240,7 @@ async fn available_is_real_minus_undelivered_confirmed_orders() {
         .expect("unlimited line");
     assert_eq!(
         stock_of(other),
-        json!({"tracked": false, "real": "0", "ordered": "5", "available": null})
+        json!({"tracked": false, "real": "0", "ordered": "5", "held": "0", "available": null})
     );
 
     // Lowering real stock below what is ordered shows a negative availability.
@@ -254,7 +254,7 @@ async fn available_is_real_minus_undelivered_confirmed_orders() {
         .expect(200);
     assert_eq!(
         stock_of(&set),
-        json!({"tracked": true, "real": "2", "ordered": "3", "available": "-1"})
+        json!({"tracked": true, "real": "2", "ordered": "3", "held": "0", "available": "-1"})
     );
     // Tracking an unlimited offer counts what is already ordered.
     let set = app
@@ -404,7 +404,7 @@ async fn stock_page_filters_by_catalog() {
         let problem = app
             .get(&format!("{path}?catalog_id={catalog}"), token)
             .await
-            .expect_problem(422, "invalid_field");
+            .expect_problem(409, "unknown_reference");
         assert_eq!(problem["errors"][0]["field"], "catalog_id");
     }
     app.get(&format!("{path}?catalog_id=nope"), token)

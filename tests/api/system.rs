@@ -77,7 +77,70 @@ async fn malformed_json_is_a_400_problem_and_wrong_shape_a_422() {
     app.get("/api/v1/nothing-here", None)
         .await
         .expect_problem(404, "not_found");
-    app.get("/api/v1/producers/not-a-uuid", None)
+    let problem = app
+        .get("/api/v1/producers/not-a-uuid", None)
+        .await
+        .expect_problem(404, "not_found");
+    assert_eq!(problem["errors"][0]["field"], "id", "{problem}");
+    assert_eq!(problem["errors"][0]["reason"], "not a valid id");
+}
+
+#[actix_web::test]
+async fn bad_ids_in_a_body_are_named_and_said_not_valid() {
+    let app = spawn_app().await;
+    let user = app.user("Léa").await;
+    let distribution = uuid::Uuid::new_v4();
+    let problem = app
+        .post(
+            &format!("/api/v1/distributions/{distribution}/orders"),
+            &json!({"lines": [
+                {"offer_id": uuid::Uuid::new_v4(), "quantity": 1},
+                {"offer_id": "abc", "quantity": "x"},
+            ]}),
+            Some(&user.token),
+        )
+        .await
+        .expect_problem(422, "invalid_field");
+    let errors = problem["errors"].as_array().cloned().unwrap_or_default();
+    assert_eq!(errors.len(), 2, "{problem}");
+    assert_eq!(errors[0]["field"], "lines[1].offer_id");
+    assert_eq!(errors[0]["reason"], "not a valid id");
+    assert_eq!(errors[1]["field"], "lines[1].quantity");
+    // A field of the wrong type is named by its path, serde's positions dropped.
+    let problem = app
+        .post(
+            &format!("/api/v1/distributions/{distribution}/orders"),
+            &json!({"lines": [{"offer_id": 12, "quantity": 1}]}),
+            Some(&user.token),
+        )
+        .await
+        .expect_problem(422, "invalid_field");
+    assert_eq!(problem["errors"][0]["field"], "lines[0].offer_id");
+    assert!(!problem["detail"].as_str().unwrap_or("").contains("column"));
+}
+
+#[actix_web::test]
+async fn a_method_a_path_does_not_serve_is_405_with_allow() {
+    let app = spawn_app().await;
+    for (method, path, allow) in [
+        ("TRACE", "/health", "GET"),
+        ("PATCH", "/api/v1/accounts/me", "GET"),
+        (
+            "POST",
+            "/api/v1/vat-rates/5b0f3c1e-8a6b-4c52-9d1e-3a2b1c0d9e8f",
+            "DELETE, GET, PUT",
+        ),
+    ] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let answer = app.call(method.clone(), path, None, None).await;
+        assert_eq!(
+            answer.headers.get("allow").and_then(|v| v.to_str().ok()),
+            Some(allow),
+            "{method} {path}"
+        );
+        answer.expect_problem(405, "method_not_allowed");
+    }
+    app.call(reqwest::Method::TRACE, "/nowhere", None, None)
         .await
         .expect_problem(404, "not_found");
 }

@@ -4,7 +4,11 @@
 //! role lands, another producer's space answering 404, and the public
 //! pages (home, catalog share link).
 
+mod catalogs;
+mod dashboard;
 mod products;
+mod settings;
+mod stock;
 mod users;
 
 use sqlx::Row;

@@ -9,6 +9,8 @@ mod fixtures;
 mod helpers;
 
 mod driver;
+mod holds;
+mod producer;
 mod sales;
 mod shop;
 mod web;

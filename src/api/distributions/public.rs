@@ -91,8 +91,10 @@ pub struct DistributionDetail {
 #[derive(Deserialize, IntoParams)]
 pub struct ListQuery {
     /// Distributions ending after this instant (default: now).
+    #[param(schema_with = crate::api::schema::date_time)]
     from: Option<String>,
     /// Distributions starting before this instant.
+    #[param(schema_with = crate::api::schema::date_time)]
     to: Option<String>,
     /// Include cancelled ones (default false).
     include_cancelled: Option<bool>,

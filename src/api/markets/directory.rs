@@ -26,15 +26,20 @@ use crate::store::markets::MarketRecord;
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DirectoryQuery {
-    /// Latitude of the starting point (required).
-    lat: Option<String>,
-    /// Longitude of the starting point (required).
-    lng: Option<String>,
+    /// Latitude of the starting point.
+    #[param(value_type = f64, minimum = -90, maximum = 90, example = 45.77)]
+    lat: String,
+    /// Longitude of the starting point.
+    #[param(value_type = f64, minimum = -180, maximum = 180, example = 4.83)]
+    lng: String,
     /// Only markets whose usual day is this one (1..7 or a day name).
+    #[param(schema_with = crate::api::schema::weekday)]
     weekday: Option<String>,
     /// Only markets within this many kilometres.
+    #[param(schema_with = crate::api::schema::radius_km)]
     radius_km: Option<String>,
-    /// At most this many markets (1..100, default 20).
+    /// At most this many markets (default 20).
+    #[param(schema_with = crate::api::schema::limit)]
     limit: Option<String>,
 }
 
@@ -67,8 +72,8 @@ pub async fn directory(
 ) -> Result<web::Json<Vec<DirectoryEntry>>, ApiError> {
     let q = query.into_inner();
     let search = DirectorySearch::parse(
-        q.lat.as_deref(),
-        q.lng.as_deref(),
+        Some(q.lat.as_str()),
+        Some(q.lng.as_str()),
         q.weekday.as_deref(),
         q.radius_km.as_deref(),
         q.limit.as_deref(),

@@ -17,6 +17,7 @@ use uuid::Uuid;
 use super::existing_market;
 use crate::api::auth::Caller;
 use crate::api::catalogs::{existing_catalog, Ref};
+use crate::api::json::Json;
 use crate::api::problem::ApiError;
 use crate::api::state::AppState;
 use crate::domain::market::CatalogCode;
@@ -26,7 +27,7 @@ use crate::store::DbError;
 #[derive(Deserialize, ToSchema)]
 pub struct LinkInput {
     /// The catalog's numeric code, as a string or a number.
-    #[schema(value_type = String, example = "482913")]
+    #[schema(schema_with = crate::api::schema::catalog_code)]
     code: Value,
 }
 
@@ -67,7 +68,7 @@ pub async fn link_catalog(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<LinkInput>,
+    body: Json<LinkInput>,
 ) -> Result<HttpResponse, ApiError> {
     let market_id = *path;
     existing_market(&state, market_id).await?;
@@ -77,7 +78,7 @@ pub async fn link_catalog(
         .store
         .catalog_by_code(&code)
         .await?
-        .ok_or_else(|| ApiError::invalid_field("code", "no catalog has this code"))?;
+        .ok_or_else(|| ApiError::names_nothing("code", "no catalog has this code"))?;
     state
         .store
         .link_catalog(market_id, catalog.id)

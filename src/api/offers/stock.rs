@@ -16,8 +16,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{managed_offer, StockView};
+use super::{managed_offer, with_held, StockView};
 use crate::api::auth::Caller;
+use crate::api::json::Json;
 use crate::api::problem::ApiError;
 use crate::api::producers::existing_producer;
 use crate::api::state::AppState;
@@ -32,7 +33,7 @@ pub struct StockSetting {
     tracked: bool,
     /// New real stock; omitted = unchanged.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "12")]
+    #[schema(schema_with = crate::api::schema::stock_level)]
     real: Option<RawDecimal>,
 }
 
@@ -75,7 +76,7 @@ pub async fn set_offer_stock(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<StockSetting>,
+    body: Json<StockSetting>,
 ) -> Result<web::Json<OfferStockView>, ApiError> {
     let offer = managed_offer(&state, &caller, *path).await?;
     let real = match &body.real {
@@ -96,7 +97,7 @@ pub async fn set_offer_stock(
         .stock_changed(stock.offer_id, stock.tracked, level);
     Ok(web::Json(OfferStockView {
         offer_id: stock.offer_id,
-        stock: stock.figures().into(),
+        stock: with_held(&state, stock.offer_id, stock.figures()).into(),
     }))
 }
 
@@ -118,7 +119,7 @@ pub async fn list_stocks(
     caller.require_producer_member(producer_id)?;
     if let Some(catalog_id) = query.catalog_id {
         if state.store.stock_catalog_owner(catalog_id).await? != Some(producer_id) {
-            return Err(ApiError::invalid_field(
+            return Err(ApiError::names_nothing(
                 "catalog_id",
                 "is not one of this producer's catalogs",
             ));
@@ -134,7 +135,12 @@ pub async fn list_stocks(
                 label: r.label,
                 quantity: r.quantity.normalize(),
                 unit: r.unit,
-                stock: StockFigures::stored(r.tracked, r.real, r.ordered).into(),
+                stock: with_held(
+                    &state,
+                    r.offer_id,
+                    StockFigures::stored(r.tracked, r.real, r.ordered),
+                )
+                .into(),
             })
             .collect(),
     ))

@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::{check_items, insert_error, parse_uuid, ParticipationView, Refusal};
 use crate::api::auth::Caller;
 use crate::api::distributions::distribution_changed;
+use crate::api::json::Json;
 use crate::api::problem::ApiError;
 use crate::api::producers::existing_producer;
 use crate::api::state::AppState;
@@ -29,9 +30,9 @@ const BULK_MAX: usize = 200;
 pub struct BulkItemInput {
     distribution_id: Option<String>,
     catalog_id: Option<String>,
-    #[schema(format = DateTime)]
+    #[schema(schema_with = crate::api::schema::date_time_or_null)]
     orders_open_at: Option<String>,
-    #[schema(format = DateTime)]
+    #[schema(schema_with = crate::api::schema::date_time_or_null)]
     orders_close_at: Option<String>,
 }
 
@@ -40,9 +41,9 @@ pub struct BulkItemInput {
 pub struct BulkInput {
     catalog_id: Option<String>,
     distribution_ids: Option<Vec<String>>,
-    #[schema(format = DateTime)]
+    #[schema(schema_with = crate::api::schema::date_time_or_null)]
     orders_open_at: Option<String>,
-    #[schema(format = DateTime)]
+    #[schema(schema_with = crate::api::schema::date_time_or_null)]
     orders_close_at: Option<String>,
     items: Option<Vec<BulkItemInput>>,
 }
@@ -188,7 +189,7 @@ pub async fn bulk_participate(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    body: web::Json<BulkInput>,
+    body: Json<BulkInput>,
 ) -> Result<HttpResponse, ApiError> {
     let producer = existing_producer(&state, *path).await?;
     caller.require_producer_member(producer.id)?;
@@ -206,7 +207,7 @@ pub async fn bulk_participate(
         .collect();
     const NOT_OWN: &str = "is not a catalog of this producer";
     if shape == BulkShape::OneCatalog && catalog_ids.iter().any(|c| !own.contains(c)) {
-        return Err(ApiError::invalid_field("catalog_id", NOT_OWN));
+        return Err(ApiError::names_nothing("catalog_id", NOT_OWN));
     }
     let now = state.clock.now();
     let mut errors: Vec<(usize, FieldError)> = items

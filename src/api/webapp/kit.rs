@@ -10,6 +10,7 @@ pub mod csrf;
 pub mod form;
 pub mod fr;
 pub mod layout;
+pub mod map;
 pub mod page;
 pub mod session;
 pub mod upload;

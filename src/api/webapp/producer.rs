@@ -3,9 +3,14 @@
 //! [`InProducer`](super::kit::InProducer): members only, anyone else sees
 //! a 404.
 
+pub mod catalog_form;
+pub mod catalogs;
 pub mod dashboard;
 pub mod offers;
+pub mod product_page;
 pub mod products;
+pub mod settings;
+pub mod stock;
 pub mod users;
 pub mod vat;
 
@@ -14,9 +19,12 @@ use actix_web::web;
 /// Registers the producer space's pages.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     dashboard::configure(cfg);
-    // Before the products: `/produits/tva` is not a product.
+    // Before the products: `/produits/tva` and `/produits/stocks` are not products.
     vat::configure(cfg);
+    stock::configure(cfg);
     products::configure(cfg);
     offers::configure(cfg);
     users::configure(cfg);
+    catalogs::configure(cfg);
+    settings::configure(cfg);
 }

@@ -34,6 +34,7 @@ impl EventEncoder for JsonEvents {
                 tracked: figures.tracked,
                 real: figures.real,
                 ordered: figures.ordered,
+                held: figures.held,
                 available: figures.available(),
             }),
             LiveEvent::SaleEdge { catalog_id, opened } => serde_json::to_string(&SaleEdge {
@@ -70,7 +71,7 @@ struct Availability {
     available: Option<Decimal>,
 }
 
-/// `{"type":"stock","offer_id","tracked","real","ordered","available"}`.
+/// `{"type":"stock","offer_id","tracked","real","ordered","held","available"}`.
 #[derive(Serialize)]
 struct Stock {
     #[serde(rename = "type")]
@@ -81,8 +82,11 @@ struct Stock {
     real: Decimal,
     #[serde(with = "crate::domain::decimal::string")]
     ordered: Decimal,
-    /// `real − ordered` when tracked (may be negative, as on the stock
-    /// page); `null` = unlimited.
+    /// What customers' baskets hold for a while.
+    #[serde(with = "crate::domain::decimal::string")]
+    held: Decimal,
+    /// `real − ordered − held` when tracked (may be negative, as on the
+    /// stock page); `null` = unlimited.
     #[serde(with = "crate::domain::decimal::string_option")]
     available: Option<Decimal>,
 }
@@ -214,6 +218,7 @@ mod tests {
         assert_eq!(v["tracked"], true);
         assert_eq!(v["real"], "3");
         assert_eq!(v["ordered"], "5.5");
+        assert_eq!(v["held"], "0");
         assert_eq!(v["available"], "-2.5");
     }
 

@@ -9,10 +9,11 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
 use super::session::{CatchUp, Live};
+use crate::api::auth::{optional_caller, token_of};
 use crate::api::orders::order_problem;
 use crate::api::problem::ApiError;
 use crate::api::state::AppState;
-use crate::cluster::Node;
+use crate::cluster::{Node, Viewer};
 use crate::engine::events::Subscription;
 
 /// A storefront catches up with a fresh snapshot (from this node's engine,
@@ -20,6 +21,8 @@ use crate::engine::events::Subscription;
 struct Snapshot {
     node: Node,
     distribution_id: Uuid,
+    /// The signed-in customer watching, whose basket the snapshot shows.
+    viewer: Option<Viewer>,
 }
 
 /// Attempts at a fresh snapshot before the session is closed: under a rush
@@ -29,7 +32,11 @@ const CATCH_UP_ATTEMPTS: u32 = 3;
 impl CatchUp for Snapshot {
     async fn catch_up(&mut self) -> Option<Subscription> {
         for attempt in 1..=CATCH_UP_ATTEMPTS {
-            match self.node.watch_storefront(self.distribution_id).await {
+            let watched = self
+                .node
+                .watch_storefront(self.distribution_id, self.viewer.as_ref())
+                .await;
+            match watched {
                 Ok(subscription) => return subscription,
                 Err(error) => {
                     tracing::debug!(?error, attempt, "storefront could not resynchronise");
@@ -47,10 +54,14 @@ impl CatchUp for Snapshot {
 /// A WebSocket (answers 101): a `snapshot` (the shop document), then
 /// `availability`, `sale_opened`, `sale_closed` and fresh `snapshot`
 /// messages (API.md, "WebSocket"). Long messages may come as continuation
-/// frames.
-#[utoipa::path(tag = "live", responses(
+/// frames. No account needed; a signed-in customer (`Authorization: Bearer`
+/// or `?token=`) sees in the snapshots what their basket holds (`held`).
+#[utoipa::path(tag = "live",
+    params(("token" = Option<String>, Query, description = "a bearer token, for browsers")),
+    responses(
     (status = 101, description = "WebSocket: snapshot, then live changes"),
     (status = 400, description = "not a WebSocket handshake"),
+    (status = 401, description = "the token is unknown, expired or revoked"),
     (status = 404), (status = 503, description = "too many live connections")))]
 #[get("/ws/distributions/{id}")]
 #[tracing::instrument(name = "ws_storefront", skip_all, fields(distribution = %path))]
@@ -61,10 +72,17 @@ pub async fn watch_distribution(
 ) -> Result<HttpResponse, ApiError> {
     let distribution_id = *path;
     let handshake = super::handshake(&req)?;
+    let viewer = match optional_caller(&state, &req).await? {
+        Some(caller) => token_of(&req).map(|token| Viewer {
+            account_id: caller.account_id,
+            token,
+        }),
+        None => None,
+    };
     let permit = super::permit(&state, "storefront")?;
     let subscription = state
         .node
-        .watch_storefront(distribution_id)
+        .watch_storefront(distribution_id, viewer.as_ref())
         .await
         .map_err(order_problem)?
         .ok_or_else(|| ApiError::not_found("no distribution with this id"))?;
@@ -78,6 +96,7 @@ pub async fn watch_distribution(
             catch_up: Snapshot {
                 node: state.node.clone(),
                 distribution_id,
+                viewer,
             },
             still_allowed: None,
             limits: super::limits(&state),

@@ -12,6 +12,7 @@
 
 use std::sync::Arc;
 
+use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
@@ -19,6 +20,15 @@ use super::Node;
 use crate::domain::shop::ShopView;
 use crate::engine::error::OrderError;
 use crate::engine::events::Subscription;
+
+/// A signed-in customer watching a storefront: the snapshot shows what
+/// their basket holds. Their token goes with the shop read forwarded to
+/// the active engine (held in memory only, never logged).
+#[derive(Clone)]
+pub struct Viewer {
+    pub account_id: Uuid,
+    pub token: SecretString,
+}
 
 /// A shop read shared by the storefronts starting at one resync epoch.
 pub(super) type SharedShop = (u64, Arc<OnceCell<Result<Option<ShopView>, OrderError>>>);
@@ -30,21 +40,25 @@ impl Node {
     pub async fn watch_storefront(
         &self,
         distribution_id: Uuid,
+        viewer: Option<&Viewer>,
     ) -> Result<Option<Subscription>, OrderError> {
         let engine = &self.inner.engine;
+        let customer = viewer.map(|v| v.account_id);
         let Some(cluster) = &self.inner.cluster else {
-            return engine.watch_storefront(distribution_id).await;
+            return engine.watch_storefront(distribution_id, customer).await;
         };
         if engine.is_active() {
-            return engine.watch_storefront(distribution_id).await;
+            return engine.watch_storefront(distribution_id, customer).await;
         }
         let hub = engine.hub();
         for _ in 0..5 {
             let epoch = hub.epoch();
-            let shop = if cluster.mirror.follows(distribution_id) {
-                self.shared_shop(distribution_id, epoch).await?
-            } else {
-                self.remote_shop(distribution_id).await?
+            // A customer's shop shows their basket: read for them alone.
+            let shop = match viewer {
+                None if cluster.mirror.follows(distribution_id) => {
+                    self.shared_shop(distribution_id, epoch).await?
+                }
+                _ => self.remote_shop(distribution_id, viewer).await?,
             };
             let Some(shop) = shop else {
                 return Ok(None);
@@ -82,7 +96,7 @@ impl Node {
         epoch: u64,
     ) -> Result<Option<ShopView>, OrderError> {
         let Some(cluster) = &self.inner.cluster else {
-            return self.remote_shop(distribution_id).await;
+            return self.remote_shop(distribution_id, None).await;
         };
         let cell = {
             let mut entry = cluster
@@ -95,7 +109,7 @@ impl Node {
             entry.1.clone()
         };
         let read = cell
-            .get_or_init(|| self.remote_shop(distribution_id))
+            .get_or_init(|| self.remote_shop(distribution_id, None))
             .await
             .clone();
         if read.is_err() {
@@ -108,10 +122,18 @@ impl Node {
     }
 
     /// The shop document, asked of the active engine.
-    async fn remote_shop(&self, distribution_id: Uuid) -> Result<Option<ShopView>, OrderError> {
+    async fn remote_shop(
+        &self,
+        distribution_id: Uuid,
+        viewer: Option<&Viewer>,
+    ) -> Result<Option<ShopView>, OrderError> {
         let path = format!("/api/v1/distributions/{distribution_id}/shop");
+        let authorization = viewer.map(|v| format!("Bearer {}", v.token.expose_secret()));
+        let headers = authorization
+            .iter()
+            .map(|value| ("authorization", value.as_str()));
         let answer = self
-            .forward("GET", &path, std::iter::empty(), bytes::Bytes::new())
+            .forward("GET", &path, headers, bytes::Bytes::new())
             .await
             .map_err(|_| OrderError::Unavailable)?;
         match answer.status {

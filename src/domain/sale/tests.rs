@@ -11,27 +11,27 @@ use crate::domain::quantity::Quantity;
 use crate::domain::vat::VatRate;
 
 /// The opening instant of the test sale.
-fn opens() -> DateTime<Utc> {
+pub(super) fn opens() -> DateTime<Utc> {
     DateTime::<Utc>::UNIX_EPOCH + Duration::days(20_000)
 }
 
-fn open_now() -> DateTime<Utc> {
+pub(super) fn open_now() -> DateTime<Utc> {
     opens() + Duration::minutes(5)
 }
 
-fn q(value: Decimal) -> Quantity {
+pub(super) fn q(value: Decimal) -> Quantity {
     Quantity::parse(value, "q").unwrap()
 }
 
-struct Fixture {
-    sale: Sale,
+pub(super) struct Fixture {
+    pub sale: Sale,
     /// Whole units at 2.50.
-    apples: Uuid,
+    pub apples: Uuid,
     /// Sold by weight at 3.00 per kg.
-    potatoes: Uuid,
+    pub potatoes: Uuid,
     /// One line per piece at 12.00.
-    chicken: Uuid,
-    participation: Uuid,
+    pub chicken: Uuid,
+    pub participation: Uuid,
 }
 
 fn offer(
@@ -61,7 +61,7 @@ fn offer(
     }
 }
 
-fn fixture() -> Fixture {
+pub(super) fn fixture() -> Fixture {
     let participation = Uuid::new_v4();
     let offers = vec![
         offer(participation, "Pommes", dec!(2.50), false, false),
@@ -101,7 +101,7 @@ fn fixture() -> Fixture {
     }
 }
 
-fn lines(asked: &[(Uuid, Decimal)]) -> Vec<RequestedLine> {
+pub(super) fn lines(asked: &[(Uuid, Decimal)]) -> Vec<RequestedLine> {
     asked
         .iter()
         .map(|(offer_id, quantity)| RequestedLine {
@@ -396,3 +396,5 @@ fn prices_freeze_when_a_sale_opens() {
     );
     assert_eq!(f.sale.needs_freeze(opens()), vec![f.participation]);
 }
+
+mod carts;

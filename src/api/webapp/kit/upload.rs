@@ -116,6 +116,34 @@ impl MultipartForm {
     }
 }
 
+/// The image sent in `field`, checked and re-encoded off the async
+/// workers (`crate::images`): `None` when no file was chosen or when it
+/// was refused — the reason is then recorded in French next to `field`.
+pub async fn image_of(
+    input: &MultipartForm,
+    field: &str,
+    limit: usize,
+    form: &mut super::FormState,
+) -> Result<Option<crate::images::Processed>, PageError> {
+    let upload = input.file(field);
+    if upload.too_large {
+        form.refuse(field, crate::images::Refusal::TooLarge { limit }.french());
+        return Ok(None);
+    }
+    if upload.is_empty() {
+        return Ok(None);
+    }
+    let bytes = upload.bytes;
+    match tokio::task::spawn_blocking(move || crate::images::process(&bytes, limit)).await {
+        Ok(Ok(processed)) => Ok(Some(processed)),
+        Ok(Err(refusal)) => {
+            form.refuse(field, refusal.french());
+            Ok(None)
+        }
+        Err(_) => Err(PageError::Internal),
+    }
+}
+
 /// The extractor: a [`MultipartForm`] read with the configured limit.
 pub struct Uploaded(pub MultipartForm);
 

@@ -9,59 +9,13 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::products::{own_product, products_base};
+use super::product_page::{own_product, products_base, render_with_offer_form};
 use crate::api::state::AppState;
 use crate::api::webapp::kit::form::decimal_input;
-use crate::api::webapp::kit::fr;
 use crate::api::webapp::kit::{FormState, InProducer, PageError, Posted};
 use crate::domain::error::FieldError;
-use crate::domain::money::Money;
-use crate::domain::offer::{real_stock, OfferPrice, OfferSpec, RawDecimal};
-use crate::domain::vat::VatRate;
+use crate::domain::offer::{real_stock, OfferSpec, RawDecimal};
 use crate::store::offers::OfferSave;
-
-/// An offer as its product's page shows it.
-pub struct OfferLine {
-    pub id: Uuid,
-    pub label: String,
-    /// `10 kg`.
-    pub amount: String,
-    pub price: String,
-    pub price_excl_vat: String,
-    pub vat: String,
-    pub active: bool,
-    /// `40` or `illimité`.
-    pub stock: String,
-}
-
-/// The offers of a product, said in French.
-pub async fn offer_lines(state: &AppState, product_id: Uuid) -> Result<Vec<OfferLine>, PageError> {
-    let mut lines = Vec::new();
-    for offer in state.store.offers_of_product(product_id).await? {
-        let split = match (
-            Money::parse(offer.price, "price"),
-            VatRate::parse(offer.vat_rate, "vat"),
-        ) {
-            (Ok(price), Ok(rate)) => OfferPrice::new(price, rate),
-            _ => return Err(PageError::Internal),
-        };
-        lines.push(OfferLine {
-            id: offer.id,
-            amount: format!("{} {}", fr::quantity(offer.quantity), offer.unit),
-            price: fr::money(split.price.amount()),
-            price_excl_vat: fr::money(split.price_excl_vat.amount()),
-            vat: fr::percent(offer.vat_rate),
-            active: offer.active,
-            stock: if offer.stock_tracked {
-                fr::quantity(offer.real_stock)
-            } else {
-                "illimité".to_owned()
-            },
-            label: offer.label,
-        });
-    }
-    Ok(lines)
-}
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -154,7 +108,7 @@ async fn add(
             "Ce produit se vend à l'unité : indiquez un stock entier.",
         );
     }
-    super::products::render_with_offer_form(
+    render_with_offer_form(
         &state,
         &space,
         &product,

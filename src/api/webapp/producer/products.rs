@@ -1,7 +1,7 @@
 //! Produits: the list, creating and editing a product (description, unit,
 //! category, organic, variable price, multi-weighing, active) with its
 //! photo, and "Prévisualiser une fiche produit". A product's offers are on
-//! its page too (`offers.rs`). Fields are parsed with the same domain
+//! its page too (`product_page.rs`, `offers.rs`). Fields are parsed with the same domain
 //! rules as the JSON API (`ProductSpec`, `SaleFlags`); the photo with
 //! `crate::images` — refused uploads store nothing.
 
@@ -10,15 +10,15 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use uuid::Uuid;
 
-use super::offers::{offer_lines, OfferLine};
+use super::product_page::{
+    form_of, offer_lines, own_product, products_base, render, thumbnail, OfferLine,
+};
 use crate::api::state::AppState;
-use crate::api::webapp::kit::upload::{MultipartForm, Uploaded};
+use crate::api::webapp::kit::upload::{image_of, MultipartForm, Uploaded};
 use crate::api::webapp::kit::{Chrome, FormState, InProducer, PageError, ProducerTab};
 use crate::domain::offer::{uploaded_photo_url, ProductSpec, SaleFlags};
 use crate::domain::text::{LongText, Name, ShortText};
-use crate::images;
 use crate::store::images::ImageKind;
-use crate::store::products::ProductRecord;
 
 const TEXT_FIELDS: [&str; 4] = ["name", "category", "unit", "description"];
 const FLAGS: [&str; 4] = ["organic", "variable_price", "multi_weight", "active"];
@@ -42,20 +42,6 @@ struct ListPage {
 }
 
 #[derive(Template)]
-#[template(path = "producteur/produit.html")]
-struct ProductPage<'a> {
-    chrome: Chrome,
-    base: String,
-    /// `None` while creating.
-    product_id: Option<Uuid>,
-    photo: Option<String>,
-    form: &'a FormState,
-    offers: Vec<OfferLine>,
-    offer_form: &'a FormState,
-    vat_rates: Vec<(Uuid, String)>,
-}
-
-#[derive(Template)]
 #[template(path = "producteur/apercu.html")]
 struct PreviewPage {
     chrome: Chrome,
@@ -68,30 +54,6 @@ struct PreviewPage {
     variable_price: bool,
     photo: Option<String>,
     offers: Vec<OfferLine>,
-}
-
-pub(super) fn products_base(producer_id: Uuid) -> String {
-    ProducerTab::Products.href(producer_id)
-}
-
-/// The product of this space, or 404 (another producer's too).
-pub(super) async fn own_product(
-    state: &AppState,
-    space: &InProducer,
-    id: Uuid,
-) -> Result<ProductRecord, PageError> {
-    state
-        .store
-        .product(id)
-        .await?
-        .filter(|p| p.producer_id == space.producer.id)
-        .ok_or(PageError::NotFound)
-}
-
-fn thumbnail(photo: &Option<String>) -> Option<String> {
-    photo
-        .as_deref()
-        .map(|url| url.replace("/affichage", "/vignette"))
 }
 
 async fn list(state: web::Data<AppState>, space: InProducer) -> Result<HttpResponse, PageError> {
@@ -116,92 +78,6 @@ async fn list(state: web::Data<AppState>, space: InProducer) -> Result<HttpRespo
         base,
         products,
     })
-}
-
-fn form_of(product: &ProductRecord) -> FormState {
-    let mut form = FormState::new()
-        .with("name", &product.name)
-        .with("category", &product.category)
-        .with("unit", &product.unit)
-        .with(
-            "description",
-            product.description.clone().unwrap_or_default(),
-        );
-    for (flag, on) in [
-        ("organic", product.organic),
-        ("variable_price", product.variable_price),
-        ("multi_weight", product.multi_weight),
-        ("active", product.active),
-    ] {
-        if on {
-            form.set(flag, "on");
-        }
-    }
-    form
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn render(
-    state: &AppState,
-    space: &InProducer,
-    product: Option<&ProductRecord>,
-    form: &FormState,
-    offer_form: &FormState,
-    status: StatusCode,
-) -> Result<HttpResponse, PageError> {
-    let offers = match product {
-        Some(p) => offer_lines(state, p.id).await?,
-        None => Vec::new(),
-    };
-    let vat_rates = state
-        .store
-        .vat_rates(space.producer.id)
-        .await?
-        .into_iter()
-        .map(|r| {
-            (
-                r.id,
-                format!(
-                    "{} ({})",
-                    r.name,
-                    crate::api::webapp::kit::fr::percent(r.rate)
-                ),
-            )
-        })
-        .collect();
-    let title = product.map_or_else(|| "Nouveau produit".to_owned(), |p| p.name.clone());
-    space.visitor.page_with(
-        status,
-        &ProductPage {
-            chrome: space.chrome(title, ProducerTab::Products),
-            base: products_base(space.producer.id),
-            product_id: product.map(|p| p.id),
-            photo: product.and_then(|p| thumbnail(&p.photo_url)),
-            form,
-            offers,
-            offer_form,
-            vat_rates,
-        },
-    )
-}
-
-/// The product's page again, its offer form refused.
-pub(super) async fn render_with_offer_form(
-    state: &AppState,
-    space: &InProducer,
-    product: &ProductRecord,
-    offer_form: &FormState,
-    status: StatusCode,
-) -> Result<HttpResponse, PageError> {
-    render(
-        state,
-        space,
-        Some(product),
-        &form_of(product),
-        offer_form,
-        status,
-    )
-    .await
 }
 
 async fn new_page(
@@ -283,31 +159,8 @@ async fn parse_product(
             None
         }
     };
-    let upload = input.file("photo");
-    let photo = if upload.too_large {
-        form.refuse(
-            "photo",
-            images::Refusal::TooLarge {
-                limit: state.settings.web.upload_limit_bytes,
-            }
-            .french(),
-        );
-        None
-    } else if upload.is_empty() {
-        None
-    } else {
-        // Decoding is CPU work: off the async workers.
-        let limit = state.settings.web.upload_limit_bytes;
-        let bytes = upload.bytes;
-        match tokio::task::spawn_blocking(move || images::process(&bytes, limit)).await {
-            Ok(Ok(processed)) => Some(processed),
-            Ok(Err(refusal)) => {
-                form.refuse("photo", refusal.french());
-                None
-            }
-            Err(_) => return Err(PageError::Internal),
-        }
-    };
+    let limit = state.settings.web.upload_limit_bytes;
+    let photo = image_of(input, "photo", limit, &mut form).await?;
     let (Some(name), Some(unit), Some(category), Some(description), Some(flags), true) =
         (name, unit, category, description, flags, form.is_valid())
     else {
