@@ -6,14 +6,14 @@
 //! takes over, retries with the same `Idempotency-Key` through another node
 //! order once, nothing acknowledged is lost, nothing oversold, and the old
 //! node restarted comes back as a standby; a paused (SIGSTOP) active node
-//! that wakes after losing its lease commits nothing; during a NATS outage
-//! the active node keeps taking the orders that reach it, a standby
-//! answers 503 `no_engine`, and its storefronts resynchronise when NATS
-//! returns. The lease's fence is also checked on its own against the
-//! database.
+//! that wakes after losing its lease commits nothing. What a standby does
+//! on its own (a NATS outage, a customer's basket) is in `standby`, the
+//! lease's fence against the database alone in `lease`.
 
+mod client;
 mod harness;
 mod lease;
+mod standby;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,98 +27,11 @@ use serde_json::{json, Value};
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::fixtures::{customers, offer, open_sale, sold, OpenSale};
-use crate::helpers::{parse_id, TestApp, TestUser};
+use crate::fixtures::{customers, sold};
+use crate::helpers::parse_id;
 use crate::live_client::{connect, connect_as, next_of_type, watch_until, WAIT};
+use client::{follow_until, order_ids, order_once, sale_now};
 use harness::Nodes;
-
-/// An order of one unit with an `Idempotency-Key`, to `app`'s node; the
-/// status and body, or `None` when no answer came (the node died).
-async fn order_once(
-    app: &TestApp,
-    sale: &OpenSale,
-    offer_id: Uuid,
-    customer: &TestUser,
-    key: &str,
-) -> Option<(u16, Value)> {
-    let answer = app
-        .client
-        .post(app.url(&format!(
-            "/api/v1/distributions/{}/orders",
-            sale.distribution_id
-        )))
-        .bearer_auth(&customer.token)
-        .header("Idempotency-Key", key)
-        .json(&json!({"lines": [{"offer_id": offer_id, "quantity": "1"}]}))
-        .timeout(Duration::from_secs(20))
-        .send()
-        .await
-        .ok()?;
-    let status = answer.status().as_u16();
-    Some((status, answer.json().await.unwrap_or(Value::Null)))
-}
-
-/// A sale the nodes' real clocks are in: planned as if two minutes ago
-/// (it opened a minute ago), through `app`'s node.
-async fn sale_now(app: &TestApp, stock: u32) -> OpenSale {
-    app.clock
-        .set(chrono::Utc::now() - chrono::Duration::minutes(2));
-    open_sale(app, &[offer("Poulet", "12.00", Some(stock))]).await
-}
-
-/// Follows a storefront until it shows `target` (once set), counting
-/// snapshots. Unlike `watch_until`, availability may go up: reservations
-/// of orders the killed node never committed vanish with it.
-async fn follow_until(
-    mut ws: crate::live_client::Ws,
-    mut target: watch::Receiver<Option<HashMap<String, Value>>>,
-) -> Result<(HashMap<String, Value>, usize), String> {
-    use tokio_tungstenite::tungstenite::Message;
-    let (mut shown, mut snapshots) = (HashMap::new(), 0);
-    loop {
-        if snapshots > 0 && target.borrow().as_ref() == Some(&shown) {
-            return Ok((shown, snapshots));
-        }
-        tokio::select! {
-            frame = ws.next() => match frame {
-                Some(Ok(Message::Text(text))) => {
-                    let frame: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-                    match frame["type"].as_str() {
-                        Some("snapshot") => {
-                            snapshots += 1;
-                            for offer in frame["offers"].as_array().into_iter().flatten() {
-                                let id = offer["offer_id"].as_str().unwrap_or_default().to_owned();
-                                shown.insert(id, offer["available"].clone());
-                            }
-                        }
-                        Some("availability") => {
-                            let id = frame["offer_id"].as_str().unwrap_or_default().to_owned();
-                            shown.insert(id, frame["available"].clone());
-                        }
-                        _ => {}
-                    }
-                }
-                Some(Ok(Message::Close(frame))) => return Err(format!("closed: {frame:?}")),
-                Some(Ok(_)) => {}
-                Some(Err(e)) => return Err(format!("socket error: {e}")),
-                None => return Err("socket ended".into()),
-            },
-            changed = target.changed() => {
-                if changed.is_err() {
-                    return Err("the test went away".into());
-                }
-            }
-        }
-    }
-}
-
-async fn order_ids(app: &TestApp) -> Vec<Uuid> {
-    let rows: Vec<(Uuid,)> = sqlx::query_as("SELECT id FROM orders WHERE status = 'confirmed'")
-        .fetch_all(&app.db)
-        .await
-        .expect("orders");
-    rows.into_iter().map(|(id,)| id).collect()
-}
 
 #[actix_web::test]
 async fn a_round_robin_rush_over_three_nodes_never_oversells_and_every_watcher_converges() {
@@ -403,60 +316,4 @@ async fn a_paused_active_node_that_wakes_after_losing_its_lease_commits_nothing(
     })
     .await;
     assert!(demoted.is_ok(), "the woken node stepped down");
-}
-
-#[actix_web::test]
-async fn during_a_nats_outage_the_active_node_orders_and_standbys_resync_when_it_returns() {
-    let _heavy = crate::helpers::heavy().await;
-    let cluster = Nodes::start(2, &[]).await;
-    let active = cluster.active().await;
-    let standby = 1 - active;
-    let (direct, edge) = (cluster.app(active).await, cluster.app(standby).await);
-    let sale = sale_now(&direct, 100).await;
-    let chicken = sale.producer.offers[0];
-    let crowd = customers(&direct, 8).await;
-    let (target_tx, target) = watch::channel(None);
-    let ws = connect(
-        &edge,
-        &format!("/ws/distributions/{}", sale.distribution_id),
-    )
-    .await;
-    let watcher = tokio::spawn(follow_until(ws, target));
-
-    cluster.stop_nats();
-    cluster.wait_nats(standby, "disconnected").await;
-    let (status, body) = order_once(&edge, &sale, chicken, &crowd[0], "outage-edge")
-        .await
-        .expect("answer");
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (503, Some("no_engine")),
-        "{body}"
-    );
-    for (i, customer) in crowd.iter().enumerate().skip(1).take(5) {
-        let (status, body) = order_once(&direct, &sale, chicken, customer, &format!("outage-{i}"))
-            .await
-            .expect("answer");
-        assert_eq!(status, 201, "the active node orders without NATS: {body}");
-    }
-
-    cluster.restart_nats();
-    cluster.wait_nats(standby, "connected").await;
-    // The changes published during the outage were lost; the standby's
-    // storefront took a fresh snapshot when NATS came back.
-    let truth: HashMap<String, Value> = [(chicken.to_string(), json!("95"))].into();
-    target_tx.send_replace(Some(truth.clone()));
-    let (shown, snapshots) = tokio::time::timeout(WAIT, watcher)
-        .await
-        .expect("the standby's storefront converges")
-        .expect("task")
-        .unwrap_or_else(|e| panic!("storefront: {e}"));
-    assert_eq!(shown, truth);
-    assert!(snapshots >= 2, "resynchronised after the outage");
-    // And forwarding works again.
-    let (status, body) = order_once(&edge, &sale, chicken, &crowd[0], "outage-edge")
-        .await
-        .expect("answer");
-    assert_eq!(status, 201, "{body}");
-    assert_eq!(sold(&direct, chicken).await, dec!(6));
 }

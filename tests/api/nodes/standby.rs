@@ -1,0 +1,117 @@
+//! What a standby does on its own: during a NATS outage the active node
+//! keeps taking the orders that reach it while a standby answers 503
+//! `no_engine`, and the standby's storefronts resynchronise when NATS
+//! returns; a customer's basket, set through a standby, shows in the
+//! snapshot of their storefront on that standby.
+
+use std::collections::HashMap;
+
+use rust_decimal_macros::dec;
+use serde_json::{json, Value};
+use tokio::sync::watch;
+
+use super::client::{follow_until, order_once, sale_now};
+use super::harness::Nodes;
+use crate::fixtures::{customers, sold};
+use crate::live_client::{connect, connect_as, next_of_type, WAIT};
+
+#[actix_web::test]
+async fn during_a_nats_outage_the_active_node_orders_and_standbys_resync_when_it_returns() {
+    let _heavy = crate::helpers::heavy().await;
+    let cluster = Nodes::start(2, &[]).await;
+    let active = cluster.active().await;
+    let standby = 1 - active;
+    let (direct, edge) = (cluster.app(active).await, cluster.app(standby).await);
+    let sale = sale_now(&direct, 100).await;
+    let chicken = sale.producer.offers[0];
+    let crowd = customers(&direct, 8).await;
+    let (target_tx, target) = watch::channel(None);
+    let ws = connect(
+        &edge,
+        &format!("/ws/distributions/{}", sale.distribution_id),
+    )
+    .await;
+    let watcher = tokio::spawn(follow_until(ws, target));
+
+    cluster.stop_nats();
+    cluster.wait_nats(standby, "disconnected").await;
+    let (status, body) = order_once(&edge, &sale, chicken, &crowd[0], "outage-edge")
+        .await
+        .expect("answer");
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (503, Some("no_engine")),
+        "{body}"
+    );
+    for (i, customer) in crowd.iter().enumerate().skip(1).take(5) {
+        let (status, body) = order_once(&direct, &sale, chicken, customer, &format!("outage-{i}"))
+            .await
+            .expect("answer");
+        assert_eq!(status, 201, "the active node orders without NATS: {body}");
+    }
+
+    cluster.restart_nats();
+    cluster.wait_nats(standby, "connected").await;
+    // The changes published during the outage were lost; the standby's
+    // storefront took a fresh snapshot when NATS came back.
+    let truth: HashMap<String, Value> = [(chicken.to_string(), json!("95"))].into();
+    target_tx.send_replace(Some(truth.clone()));
+    let (shown, snapshots) = tokio::time::timeout(WAIT, watcher)
+        .await
+        .expect("the standby's storefront converges")
+        .expect("task")
+        .unwrap_or_else(|e| panic!("storefront: {e}"));
+    assert_eq!(shown, truth);
+    assert!(snapshots >= 2, "resynchronised after the outage");
+    // And forwarding works again.
+    let (status, body) = order_once(&edge, &sale, chicken, &crowd[0], "outage-edge")
+        .await
+        .expect("answer");
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(sold(&direct, chicken).await, dec!(6));
+}
+
+/// An offer of a shop document.
+fn offer_of(shop: &Value, offer: uuid::Uuid) -> Value {
+    shop["offers"]
+        .as_array()
+        .and_then(|offers| offers.iter().find(|o| o["offer_id"] == json!(offer)))
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+#[actix_web::test]
+async fn a_basket_set_through_a_standby_shows_in_its_customers_storefront_there() {
+    let _heavy = crate::helpers::heavy().await;
+    let cluster = Nodes::start(2, &[]).await;
+    let active = cluster.active().await;
+    let standby = 1 - active;
+    let (direct, edge) = (cluster.app(active).await, cluster.app(standby).await);
+    let sale = sale_now(&direct, 10).await;
+    let chicken = sale.producer.offers[0];
+    let buyers = customers(&direct, 1).await;
+    let buyer = &buyers[0];
+
+    // The basket is set through the standby (forwarded to the engine).
+    let cart = crate::carts::put_cart(&edge, sale.distribution_id, buyer, &[(chicken, "3")])
+        .await
+        .expect(200);
+    assert_eq!(crate::carts::held(&cart, chicken).as_deref(), Some("3"));
+
+    // The customer's storefront on the standby shows what it holds…
+    let watched = format!("/ws/distributions/{}", sale.distribution_id);
+    let mut theirs = connect_as(&edge, &watched, &buyer.token)
+        .await
+        .expect("the storefront opens with a token");
+    let snapshot = next_of_type(&mut theirs, "snapshot").await;
+    assert_eq!(offer_of(&snapshot, chicken)["held"], "3", "{snapshot}");
+    assert_eq!(offer_of(&snapshot, chicken)["available"], "7");
+    // …and an anonymous one there sees what is left, no basket.
+    let mut anyone = connect(&edge, &watched).await;
+    let snapshot = next_of_type(&mut anyone, "snapshot").await;
+    assert_eq!(offer_of(&snapshot, chicken)["available"], "7");
+    assert!(
+        offer_of(&snapshot, chicken).get("held").is_none(),
+        "{snapshot}"
+    );
+}
