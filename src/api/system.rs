@@ -15,7 +15,11 @@ pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
-/// Ready: the database answers; 503 + `Retry-After` when it does not.
+/// How long `/ready` waits for the database: it answers within a second.
+const READY_WITHIN: std::time::Duration = std::time::Duration::from_millis(800);
+
+/// Ready: the database answers; 503 + `Retry-After` when it does not
+/// (within a second: a load balancer asks often).
 /// Says this node's role (`active`: it runs the ordering engine;
 /// `standby`: it forwards to the active node), its id, and the active
 /// node's id and address (`null` while none holds the lease); in a cluster
@@ -25,7 +29,14 @@ pub async fn health() -> HttpResponse {
 #[get("/ready")]
 #[tracing::instrument(name = "ready", skip_all)]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    state.store.ping().await?;
+    match tokio::time::timeout(READY_WITHIN, state.store.ping()).await {
+        Ok(answer) => answer?,
+        Err(_) => {
+            return Err(ApiError::unavailable(
+                "the database did not answer within a second",
+            ))
+        }
+    }
     let node = &state.node;
     let active = node
         .active_node()
