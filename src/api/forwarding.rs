@@ -1,5 +1,6 @@
 //! On a cluster node that is not the active engine, the requests that
-//! need the engine (`cluster::forward::engine_route`) leave through this
+//! need the engine (`cluster::forward::engine_route`) and the forms posted
+//! to pages (`cluster::forward::page_change`) leave through this
 //! middleware to the active node and come back with its answer — status,
 //! headers, body — as if served here. No engine answering in time (none
 //! holds the lease, or NATS is down) gives 503 `no_engine` with
@@ -48,7 +49,12 @@ pub async fn to_active_engine(
     }
     let method = req.method().as_str().to_owned();
     let path = req.path().to_owned();
-    if !node.forwards(&method, &path) {
+    let content_type = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !node.forwards(&method, &path, content_type) {
         return next
             .call(req)
             .await
@@ -70,13 +76,21 @@ pub async fn to_active_engine(
         .uri()
         .path_and_query()
         .map_or(path.clone(), |pq| pq.as_str().to_owned());
-    let headers: Vec<(String, String)> = http
+    let mut headers: Vec<(String, String)> = http
         .headers()
         .iter()
         .filter_map(|(name, value)| {
             Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
         })
         .collect();
+    // The host the client asked (`Host` stays on its connection): a page's
+    // same-origin check on the active node compares the browser's `Origin`
+    // with it.
+    let proxied = ["forwarded", "x-forwarded-host"];
+    if !headers.iter().any(|(n, _)| proxied.contains(&n.as_str())) {
+        let host = http.connection_info().host().to_owned();
+        headers.push(("x-forwarded-host".to_owned(), host));
+    }
     let forwarded = node
         .forward(
             &method,

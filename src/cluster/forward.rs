@@ -6,8 +6,15 @@
 //!   catalog syncs, after-sale changes, planning changes that reload a
 //!   sale, validation, baskets and the waiting room — issue 18's
 //!   `…/cart`, `…/admission`, `…/waiting-room`, whose state lives in the
-//!   engine's memory). Everything else — reading orders, recaps,
-//!   sign-ups, the pages — is served by whichever node received it.
+//!   engine's memory; and the reads that show what baskets hold right now,
+//!   which only the engine knows). Everything else — reading orders,
+//!   recaps, sign-ups — is served by whichever node received it.
+//! - [`page_change`]: a form posted to a page (any page: many reach the
+//!   engine — stock, catalog syncs, line changes, weighing, planning,
+//!   cancelling before deleting an account — and one that only wrote the
+//!   database on a standby would leave the active engine's actors with
+//!   old figures). File uploads (`multipart/form-data`: photos, logos)
+//!   never reach the engine and stay on the node that received them.
 //! - [`forward`] (any node that is not the active one): the request —
 //!   method, path, headers (the `Idempotency-Key` and the bearer token
 //!   among them) and body — goes to `etal.engine.http` with a deadline;
@@ -53,7 +60,22 @@ pub fn engine_route(method: &str, path: &str) -> bool {
             | (_, ["distributions", _, "cart", ..])
             | (_, ["distributions", _, "admission", ..])
             | (_, ["distributions", _, "waiting-room"])
+            | ("GET" | "PUT", ["offers", _])
+            | ("GET", ["products", _, "offers"])
+            | ("GET", ["producers", _, "stocks"])
     )
+}
+
+/// Whether a request is a page's form that changes something (see the
+/// module doc): not the JSON API, not a live feed, not a file upload.
+/// `path` has no query string and no trailing slash.
+pub fn page_change(method: &str, path: &str, content_type: &str) -> bool {
+    let api = path.starts_with("/api/") || path == "/api" || path.starts_with("/ws/");
+    let upload = content_type
+        .trim_start()
+        .to_ascii_lowercase()
+        .starts_with("multipart/");
+    matches!(method, "POST" | "PUT" | "PATCH" | "DELETE") && !api && !upload
 }
 
 /// Headers that concern one connection only, never forwarded.
@@ -205,6 +227,8 @@ pub async fn serve(
     let http = reqwest::Client::builder()
         .timeout(timeout)
         .pool_max_idle_per_host(64)
+        // A page's 303 (and the cookies set with it) goes back as it is.
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap_or_default();
     Ok(tokio::spawn(async move {
@@ -333,6 +357,8 @@ mod tests {
             ("POST", format!("/api/v1/distributions/{id}/admission")),
             ("GET", format!("/api/v1/distributions/{id}/admission/{id}")),
             ("PUT", format!("/api/v1/distributions/{id}/waiting-room")),
+            ("GET", format!("/api/v1/offers/{id}")),
+            ("GET", format!("/api/v1/producers/{id}/stocks")),
         ] {
             assert!(engine_route(method, &path), "{method} {path}");
         }
@@ -349,6 +375,27 @@ mod tests {
         ] {
             assert!(!engine_route(method, &path), "{method} {path}");
         }
+    }
+
+    #[test]
+    fn a_page_form_that_changes_something_is_a_page_change_unless_an_upload() {
+        let id = "0b1c6a52-7a5e-4a0e-9f43-3f4b2f0d2a11";
+        let form = "application/x-www-form-urlencoded";
+        assert!(page_change(
+            "POST",
+            &format!("/producteur/{id}/stock"),
+            form
+        ));
+        assert!(page_change("POST", "/connexion", form));
+        assert!(!page_change("GET", &format!("/producteur/{id}/stock"), ""));
+        assert!(!page_change("HEAD", "/", ""));
+        assert!(!page_change(
+            "POST",
+            &format!("/producteur/{id}/produits/nouveau"),
+            "multipart/form-data; boundary=x"
+        ));
+        assert!(!page_change("POST", "/api/v1/sessions", "application/json"));
+        assert!(!page_change("POST", &format!("/ws/distributions/{id}"), ""));
     }
 
     #[test]

@@ -201,8 +201,11 @@ impl Node {
     }
 
     /// Whether this request must go to the active node.
-    pub fn forwards(&self, method: &str, path: &str) -> bool {
-        self.is_cluster() && !self.inner.engine.is_active() && forward::engine_route(method, path)
+    pub fn forwards(&self, method: &str, path: &str, content_type: &str) -> bool {
+        self.is_cluster()
+            && !self.inner.engine.is_active()
+            && (forward::engine_route(method, path)
+                || forward::page_change(method, path, content_type))
     }
 
     /// Forwards a request to the active node (see [`forward::forward`]).

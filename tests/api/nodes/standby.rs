@@ -2,7 +2,8 @@
 //! keeps taking the orders that reach it while a standby answers 503
 //! `no_engine`, and the standby's storefronts resynchronise when NATS
 //! returns; a customer's basket, set through a standby, shows in the
-//! snapshot of their storefront on that standby.
+//! snapshot of their storefront on that standby; a producer's stock page
+//! saved on a standby is what the active engine sells from at once.
 
 use std::collections::HashMap;
 
@@ -12,8 +13,9 @@ use tokio::sync::watch;
 
 use super::client::{follow_until, order_once, sale_now};
 use super::harness::Nodes;
-use crate::fixtures::{customers, sold};
+use crate::fixtures::{customers, shop_available, sold};
 use crate::live_client::{connect, connect_as, next_of_type, WAIT};
+use crate::web_client::WebClient;
 
 #[actix_web::test]
 async fn during_a_nats_outage_the_active_node_orders_and_standbys_resync_when_it_returns() {
@@ -113,5 +115,55 @@ async fn a_basket_set_through_a_standby_shows_in_its_customers_storefront_there(
     assert!(
         offer_of(&snapshot, chicken).get("held").is_none(),
         "{snapshot}"
+    );
+}
+
+#[actix_web::test]
+async fn a_stock_page_saved_on_a_standby_is_what_the_active_engine_sells_from() {
+    let _heavy = crate::helpers::heavy().await;
+    let cluster = Nodes::start(2, &[]).await;
+    let active = cluster.active().await;
+    let standby = 1 - active;
+    let (direct, edge) = (cluster.app(active).await, cluster.app(standby).await);
+    let sale = sale_now(&direct, 10).await;
+    let chicken = sale.producer.offers[0];
+    let crowd = customers(&direct, 1).await;
+    // The offer's actor is live on the active node: it sells from 10.
+    let (status, body) = order_once(&direct, &sale, chicken, &crowd[0], "stock-page")
+        .await
+        .expect("answer");
+    assert_eq!(status, 201, "{body}");
+
+    // The producer signs in and saves 4 on the standby's stock page, as a
+    // browser on the standby's address (its `Origin`) does.
+    let browser = WebClient::new(&edge);
+    browser.sign_in(&sale.producer.owner).await;
+    let stocks = format!(
+        "/espace-producteur/{}/produits/stocks",
+        sale.producer.producer_id
+    );
+    browser.get(&stocks).await.expect(200);
+    let token = browser.cookie("etal_csrf").expect("a CSRF cookie");
+    let c = chicken.to_string();
+    browser
+        .post_raw(
+            &stocks,
+            &[
+                ("csrf", &token),
+                ("row", &c),
+                ("real", "4"),
+                ("tracked", &c),
+            ],
+            &[("Origin", &edge.address)],
+        )
+        .await
+        .expect(303);
+
+    // The active engine sells from 4 now: 4 − 1 ordered.
+    assert_eq!(
+        shop_available(&direct, sale.distribution_id, chicken)
+            .await
+            .as_deref(),
+        Some("3")
     );
 }
