@@ -516,7 +516,7 @@ mod tests {
                 let mut ws = tokio_tungstenite::accept_async(socket)
                     .await
                     .expect("handshake");
-                ws.send(Message::Text(text.into())).await.expect("snapshot");
+                ws.send(Message::Text(text)).await.expect("snapshot");
                 kept.push(ws);
                 if kept.len() == 1 {
                     let _ = kept[0].close(None).await;
