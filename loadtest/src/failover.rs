@@ -36,12 +36,15 @@ struct Ready {
 /// The active node among `targets`, and its process id.
 async fn find_active(client: &Client, targets: &[String]) -> Option<(String, u32)> {
     for url in targets {
-        let answer = client
+        // A node that does not answer is not the active one.
+        let Ok(answer) = client
             .get(format!("{}/ready", url.trim_end_matches('/')))
             .timeout(Duration::from_secs(2))
             .send()
             .await
-            .ok()?;
+        else {
+            continue;
+        };
         let Ok(ready) = answer.json::<Ready>().await else {
             continue;
         };

@@ -314,9 +314,10 @@ impl Watchers {
     /// Connects `shared.latest.len()` watchers, watcher `w` to
     /// `ws_urls[w mod n]` (a few at a time), and returns once every one is
     /// connected or has failed once. Until the run stops, a watcher whose
-    /// connection fails or ends (an engine restart) connects again to the
-    /// same URL, waiting 0.1 s, then twice as long each time up to 2 s;
-    /// each new connection starts with a snapshot.
+    /// connection fails or ends (an engine restart, a killed node) connects
+    /// again — to the next URL, so a cluster's watchers leave a dead node
+    /// for a live one —, waiting 0.1 s, then twice as long each time up to
+    /// 2 s; each new connection starts with a snapshot.
     pub async fn connect(shared: Arc<WatchShared>, ws_urls: &[String]) -> Self {
         let (stop, stop_rx) = watch::channel(false);
         let gate = Arc::new(Semaphore::new(32));
@@ -327,12 +328,11 @@ impl Watchers {
             .as_ref()
             .map_or_else(Handle::current, |r| r.handle().clone());
         let mut tasks = Vec::with_capacity(count);
+        let urls: Arc<[String]> = Arc::from(ws_urls);
         for w in 0..count {
             let shared = shared.clone();
-            let url = ws_urls
-                .get(w % ws_urls.len().max(1))
-                .cloned()
-                .unwrap_or_default();
+            let urls = urls.clone();
+            let mut at = w % urls.len().max(1);
             let mut stop_rx = stop_rx.clone();
             let gate = gate.clone();
             let ready = ready_tx.clone();
@@ -344,7 +344,10 @@ impl Watchers {
                     let connected = {
                         let _permit = gate.acquire().await;
                         tokio::select! {
-                            c = tokio::time::timeout(Duration::from_secs(10), connect(&url)) => Some(c),
+                            c = tokio::time::timeout(
+                                Duration::from_secs(10),
+                                connect(urls.get(at).map_or("", String::as_str)),
+                            ) => Some(c),
                             _ = stop_rx.changed() => None,
                         }
                     };
@@ -359,6 +362,7 @@ impl Watchers {
                             if let Some(ready) = ready.take() {
                                 let _ = ready.send(()).await;
                             }
+                            at = (at + 1) % urls.len().max(1);
                             if pause(&mut stop_rx, &mut backoff).await {
                                 break;
                             }
@@ -385,6 +389,7 @@ impl Watchers {
                         break;
                     }
                     log.disconnects += 1;
+                    at = (at + 1) % urls.len().max(1);
                     if pause(&mut stop_rx, &mut backoff).await {
                         break;
                     }
