@@ -60,6 +60,21 @@ fn etal_binary() -> PathBuf {
     separate.join("debug").join("etal")
 }
 
+/// A finished `loadtest` run that must have succeeded: its JSON report
+/// (written to `json`) and what it printed.
+fn finished(output: &std::process::Output, json: &Path) -> (Value, String) {
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "loadtest failed ({:?})\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        output.status.code()
+    );
+    let report = serde_json::from_slice(&std::fs::read(json).expect("JSON report written"))
+        .expect("valid JSON");
+    (report, stdout)
+}
+
 #[test]
 fn rush_with_spawned_engine_passes_its_checks() {
     let etal = etal_binary();
@@ -93,15 +108,7 @@ fn rush_with_spawned_engine_passes_its_checks() {
         .arg(&html)
         .output()
         .expect("loadtest runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "loadtest failed ({:?})\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        output.status.code()
-    );
-    let report: Value = serde_json::from_slice(&std::fs::read(&json).expect("JSON report written"))
-        .expect("valid JSON");
+    let (report, stdout) = finished(&output, &json);
     assert_eq!(report["schema"], "etal-loadtest/1");
     assert_eq!(report["checks_passed"], true, "{stdout}");
     let run = &report["runs"][0];
@@ -276,15 +283,7 @@ fn rush_over_two_nodes_survives_killing_the_active_one() {
         .arg(&json)
         .output()
         .expect("loadtest runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "loadtest failed ({:?})\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        output.status.code()
-    );
-    let report: Value = serde_json::from_slice(&std::fs::read(&json).expect("JSON report written"))
-        .expect("valid JSON");
+    let (report, stdout) = finished(&output, &json);
     let run = &report["runs"][0];
     let failover = &run["failover"];
     assert!(

@@ -13,18 +13,26 @@ use tokio::sync::watch;
 
 use super::client::{follow_until, order_once, sale_now};
 use super::harness::Nodes;
-use crate::fixtures::{customers, shop_available, sold};
+use crate::fixtures::{customers, shop_available, sold, OpenSale};
+use crate::helpers::TestApp;
 use crate::live_client::{connect, connect_as, next_of_type, WAIT};
 use crate::web_client::WebClient;
+
+/// Two nodes, the active one's and the standby's clients, and a sale of
+/// one offer (`stock` units) planned through the active node.
+async fn two_nodes(stock: u32) -> (Nodes, TestApp, TestApp, OpenSale) {
+    let cluster = Nodes::start(2, &[]).await;
+    let active = cluster.active().await;
+    let (direct, edge) = (cluster.app(active).await, cluster.app(1 - active).await);
+    let sale = sale_now(&direct, stock).await;
+    (cluster, direct, edge, sale)
+}
 
 #[actix_web::test]
 async fn during_a_nats_outage_the_active_node_orders_and_standbys_resync_when_it_returns() {
     let _heavy = crate::helpers::heavy().await;
-    let cluster = Nodes::start(2, &[]).await;
-    let active = cluster.active().await;
-    let standby = 1 - active;
-    let (direct, edge) = (cluster.app(active).await, cluster.app(standby).await);
-    let sale = sale_now(&direct, 100).await;
+    let (cluster, direct, edge, sale) = two_nodes(100).await;
+    let standby = 1 - cluster.active().await;
     let chicken = sale.producer.offers[0];
     let crowd = customers(&direct, 8).await;
     let (target_tx, target) = watch::channel(None);
@@ -85,11 +93,7 @@ fn offer_of(shop: &Value, offer: uuid::Uuid) -> Value {
 #[actix_web::test]
 async fn a_basket_set_through_a_standby_shows_in_its_customers_storefront_there() {
     let _heavy = crate::helpers::heavy().await;
-    let cluster = Nodes::start(2, &[]).await;
-    let active = cluster.active().await;
-    let standby = 1 - active;
-    let (direct, edge) = (cluster.app(active).await, cluster.app(standby).await);
-    let sale = sale_now(&direct, 10).await;
+    let (_cluster, direct, edge, sale) = two_nodes(10).await;
     let chicken = sale.producer.offers[0];
     let buyers = customers(&direct, 1).await;
     let buyer = &buyers[0];
@@ -121,11 +125,7 @@ async fn a_basket_set_through_a_standby_shows_in_its_customers_storefront_there(
 #[actix_web::test]
 async fn a_stock_page_saved_on_a_standby_is_what_the_active_engine_sells_from() {
     let _heavy = crate::helpers::heavy().await;
-    let cluster = Nodes::start(2, &[]).await;
-    let active = cluster.active().await;
-    let standby = 1 - active;
-    let (direct, edge) = (cluster.app(active).await, cluster.app(standby).await);
-    let sale = sale_now(&direct, 10).await;
+    let (_cluster, direct, edge, sale) = two_nodes(10).await;
     let chicken = sale.producer.offers[0];
     let crowd = customers(&direct, 1).await;
     // The offer's actor is live on the active node: it sells from 10.
