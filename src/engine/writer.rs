@@ -71,6 +71,18 @@ impl Pending {
     }
 }
 
+/// Where one order hears its outcome; sending it first takes the order
+/// off the pending count.
+struct Outcome(oneshot::Sender<Result<(), DbError>>, Pending);
+
+impl Outcome {
+    fn send(self, result: Result<(), DbError>) {
+        self.1.add(-1);
+        // The caller may have gone (its request was cut): nothing to tell.
+        let _ = self.0.send(result);
+    }
+}
+
 /// Batching limits.
 #[derive(Debug, Clone, Copy)]
 pub struct WriterLimits {
@@ -136,9 +148,7 @@ async fn run(
         if !gather(&jobs, &mut batch, limits).await {
             break;
         }
-        let size = batch.len() as i64;
-        commit(&store, &mut batch, &fence).await;
-        pending.add(-size);
+        commit(&store, &mut batch, &fence, &pending).await;
     }
 }
 
@@ -171,19 +181,24 @@ async fn gather(
     true
 }
 
-async fn commit(store: &Store, batch: &mut Vec<Job>, fence: &Fence) {
+/// Commits a batch and tells each order its outcome. Each order leaves the
+/// pending count before its caller hears back, so a client that got its
+/// answer never reads a queue depth that still counts its order. Orders
+/// prepared under another right than the one in force, or while the node
+/// holds none, are refused without touching the database.
+async fn commit(store: &Store, batch: &mut Vec<Job>, fence: &Fence, pending: &Pending) {
     let started = Instant::now();
-    let size = batch.len();
     let right = fence.right();
-    let mut writes = Vec::with_capacity(size);
-    let mut done = Vec::with_capacity(size);
+    let mut writes = Vec::with_capacity(batch.len());
+    let mut done = Vec::with_capacity(batch.len());
     for job in batch.drain(..) {
+        let outcome = Outcome(job.done, pending.clone());
         if job.right == right {
             writes.push(job.write);
-            done.push(job.done);
+            done.push(outcome);
         } else {
             // Prepared under an epoch that is gone.
-            let _ = job.done.send(Err(DbError::Fenced {
+            outcome.send(Err(DbError::Fenced {
                 held: 0,
                 current: 0,
             }));
@@ -198,7 +213,7 @@ async fn commit(store: &Store, batch: &mut Vec<Job>, fence: &Fence) {
         WriteRight::Epoch(epoch) => Some(epoch),
         WriteRight::NotHeld => {
             for done in done {
-                let _ = done.send(Err(DbError::Fenced {
+                done.send(Err(DbError::Fenced {
                     held: 0,
                     current: 0,
                 }));
@@ -212,13 +227,13 @@ async fn commit(store: &Store, batch: &mut Vec<Job>, fence: &Fence) {
     match outcome {
         Ok(()) => {
             for done in done {
-                let _ = done.send(Ok(()));
+                done.send(Ok(()));
             }
         }
         Err(DbError::Unavailable(reason)) => {
             tracing::warn!(%reason, size, "order batch not committed: database unavailable");
             for done in done {
-                let _ = done.send(Err(DbError::Unavailable(reason.clone())));
+                done.send(Err(DbError::Unavailable(reason.clone())));
             }
         }
         Err(DbError::Fenced { held, current }) => {
@@ -230,20 +245,20 @@ async fn commit(store: &Store, batch: &mut Vec<Job>, fence: &Fence) {
             );
             metrics::counter!("engine_fenced_batches_total").increment(1);
             for done in done {
-                let _ = done.send(Err(DbError::Fenced { held, current }));
+                done.send(Err(DbError::Fenced { held, current }));
             }
         }
         Err(e) if size > 1 => {
             tracing::warn!(error = %e, size, "order batch failed; retrying order by order");
             for (write, done) in writes.iter().zip(done) {
                 let result = store.write_orders(std::slice::from_ref(write), epoch).await;
-                let _ = done.send(result);
+                done.send(result);
             }
         }
         Err(e) => {
             tracing::error!(error = %e, "order not committed");
             for done in done {
-                let _ = done.send(Err(DbError::Other(e.to_string())));
+                done.send(Err(DbError::Other(e.to_string())));
             }
         }
     }
