@@ -1,7 +1,11 @@
 //! Group commit of confirmed orders: many orders in one transaction, with
-//! their lines, stock movements and idempotency records, written with a few
+//! their lines, the stock audit and idempotency records, written with a few
 //! array (`UNNEST`) statements whatever the batch size. Orders are only
 //! acknowledged after this commit, so an acknowledged order is durable.
+//!
+//! The stock audit of a batch is one `orders` row per offer it moved (the
+//! moves summed, the orders named), not one per order: the order lines stay
+//! the per-customer truth.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -146,26 +150,25 @@ impl Store {
             .await?;
         }
 
-        let (mut m_offer, mut m_qty, mut m_order, mut m_account) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut m_offer, mut m_qty, mut m_order) = (Vec::new(), Vec::new(), Vec::new());
         for write in batch {
             for (offer, quantity) in &write.movements {
                 m_offer.push(*offer);
                 m_qty.push(*quantity);
                 m_order.push(write.order_id);
-                m_account.push(write.customer_id);
             }
         }
         if !m_offer.is_empty() {
+            // The audit: one row per offer for the whole batch, its moves
+            // summed, naming the orders behind them.
             sqlx::query(
-                "INSERT INTO stock_movements (offer_id, kind, quantity, order_id, account_id, created_at)
-                 SELECT f, CASE WHEN q > 0 THEN 'reserve' ELSE 'release' END, q, o, a, $5
-                   FROM UNNEST($1::uuid[], $2::numeric[], $3::uuid[], $4::uuid[]) AS t(f, q, o, a)",
+                "INSERT INTO stock_movements (offer_id, kind, quantity, order_ids, created_at)
+                 SELECT f, 'orders', sum(q), array_agg(DISTINCT o), $4
+                   FROM UNNEST($1::uuid[], $2::numeric[], $3::uuid[]) AS t(f, q, o) GROUP BY f",
             )
             .bind(&m_offer)
             .bind(&m_qty)
             .bind(&m_order)
-            .bind(&m_account)
             .bind(at)
             .execute(&mut *tx)
             .await?;
