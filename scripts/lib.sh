@@ -77,3 +77,11 @@ ensure_reachable_target() {
 }
 
 target_dir() { printf '%s' "${CARGO_TARGET_DIR:-$PWD/target}"; }
+
+# The release build every command shares: the whole workspace at once, so
+# dependencies get one feature set. Building `--bin etal` alone resolved
+# other features for shared crates, and the next workspace build (the load
+# tester's) rebuilt some 60 of them, and the other way round.
+build_release() {
+    cargo build --release --locked --workspace
+}

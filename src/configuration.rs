@@ -57,7 +57,11 @@ pub struct DatabaseSettings {
     /// Database name inside the private cluster.
     pub name: String,
     pub max_connections: u32,
+    /// Longest wait for the database at start (migrations).
     pub connect_timeout_secs: u64,
+    /// Longest a request (or the order writer) waits for a connection,
+    /// making one included, before answering 503 + `Retry-After`.
+    pub acquire_timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -251,7 +255,12 @@ impl Settings {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        let checks: [(&'static str, bool, &str); 13] = [
+        let checks: [(&'static str, bool, &str); 14] = [
+            (
+                "database.acquire_timeout_ms",
+                self.database.acquire_timeout_ms >= 50,
+                "must be at least 50",
+            ),
             (
                 "server.body_limit_bytes",
                 self.server.body_limit_bytes >= 1024,

@@ -6,6 +6,7 @@ pub mod account;
 pub mod cart;
 pub mod decimal;
 pub mod error;
+pub mod french;
 pub mod geo;
 pub mod legal;
 pub mod market;

@@ -160,6 +160,7 @@ async fn serve(settings: Settings, demo: bool) -> Result<(), String> {
         None
     };
     tracing::info!(port = app.port(), "etal is listening");
+    app.stop_on_signals();
     let running = actix_web::rt::spawn(app.run_until_stopped());
     // Let the server start accepting before telling anyone where it is.
     actix_web::rt::task::yield_now().await;

@@ -107,12 +107,21 @@ impl Application {
     ) -> Result<Self, StartError> {
         let database = resolve_database(&settings).await?;
         let lock = EngineLock::acquire(database.url.expose_secret()).await?;
+        // Migrations may wait for a database that is still starting; serving
+        // never waits longer than `acquire_timeout_ms` for a connection.
+        let migrations = Store::connect_lazy(
+            database.url.expose_secret(),
+            2,
+            Duration::from_secs(settings.database.connect_timeout_secs),
+        )?;
+        migrations.migrate().await?;
+        migrations.close().await;
+        let acquire = Duration::from_millis(settings.database.acquire_timeout_ms);
         let store = Store::connect_lazy(
             database.url.expose_secret(),
             settings.database.max_connections,
-            Duration::from_secs(settings.database.connect_timeout_secs),
+            acquire,
         )?;
-        store.migrate().await?;
 
         let address = settings.server.listen.to_string();
         let listener =
@@ -133,7 +142,7 @@ impl Application {
         let writer_store = Store::connect_lazy(
             database.url.expose_secret(),
             settings.engine.writer_connections,
-            Duration::from_secs(settings.database.connect_timeout_secs),
+            acquire,
         )?;
         let engine = Engine::start(
             store.clone(),
@@ -178,6 +187,43 @@ impl Application {
         self.server.handle()
     }
 
+    /// SIGINT (Ctrl-C) and SIGTERM stop the engine gracefully: no new
+    /// connection, in-flight requests finish (`server.shutdown_timeout_secs`
+    /// at most), then the cleanup of [`Application::run_until_stopped`]. A
+    /// second signal exits at once (code 130), leaving the private cluster
+    /// running for the next start. The command line calls this; engines
+    /// started inside tests do not, so Ctrl-C still stops a test run.
+    pub fn stop_on_signals(&self) {
+        let handle = self.server.handle();
+        actix_web::rt::spawn(async move {
+            use tokio::signal::unix::{signal, SignalKind};
+            let (Ok(mut interrupt), Ok(mut terminate)) = (
+                signal(SignalKind::interrupt()),
+                signal(SignalKind::terminate()),
+            ) else {
+                tracing::warn!("signal handlers could not be installed");
+                return;
+            };
+            let first = tokio::select! {
+                _ = interrupt.recv() => "SIGINT",
+                _ = terminate.recv() => "SIGTERM",
+            };
+            tracing::info!(
+                signal = first,
+                "stopping: finishing in-flight requests (again to stop at once)"
+            );
+            eprintln!("etal: stopping after the requests in flight (Ctrl-C again to stop at once)");
+            actix_web::rt::spawn(handle.stop(true));
+            let second = tokio::select! {
+                _ = interrupt.recv() => "SIGINT",
+                _ = terminate.recv() => "SIGTERM",
+            };
+            tracing::warn!(signal = second, "stopping at once");
+            eprintln!("etal: stopped at once");
+            std::process::exit(130);
+        });
+    }
+
     /// Serves until SIGINT/SIGTERM, then drains and cleans up.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let Application {
@@ -220,8 +266,11 @@ fn serve(listener: TcpListener, state: AppState) -> Result<Server, StartError> {
         source,
     })?;
     let data = web::Data::new(state);
-    let mut builder =
-        actix_server::Server::build().shutdown_timeout(settings.server.shutdown_timeout_secs);
+    // Signals are ours (`Application::stop_on_signals`): actix-server's
+    // own handling makes SIGINT a forced stop, cutting in-flight requests.
+    let mut builder = actix_server::Server::build()
+        .shutdown_timeout(settings.server.shutdown_timeout_secs)
+        .disable_signals();
     if settings.server.workers > 0 {
         builder = builder.workers(settings.server.workers);
     }

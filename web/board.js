@@ -312,6 +312,6 @@ function start() {
 renderAccountArea();
 if (state.session) start();
 else {
-  showLiveState($("#direct"), "offline");
+  showLiveState($("#direct"), "signed-out");
   signIn();
 }

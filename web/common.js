@@ -68,7 +68,8 @@ export function toCents(value) {
 export function formatCents(cents) {
   const abs = Math.abs(cents);
   const euros = String(Math.floor(abs / 100)).replace(/\B(?=(\d{3})+(?!\d))/g, "\u202f");
-  return (cents < 0 ? "−" : "") + euros + "," + String(abs % 100).padStart(2, "0") + "\u00a0€";
+  // Spelled like the server's recaps and pages (src/domain/french.rs).
+  return (cents < 0 ? "-" : "") + euros + "," + String(abs % 100).padStart(2, "0") + "\u202f€";
 }
 
 /** cents × thousandths, rounded half-up to the cent (as the engine does). */
@@ -271,6 +272,7 @@ export function showLiveState(node, state) {
     live: "En direct",
     connecting: "Connexion…",
     offline: "Hors ligne — reconnexion…",
+    "signed-out": "Connectez-vous pour suivre les commandes en direct",
   };
   node.textContent = labels[state] || "";
   node.dataset.state = state;

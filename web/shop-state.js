@@ -246,7 +246,9 @@ export function setOrder(order) {
 export function offerName(offerOrId) {
   const offer = typeof offerOrId === "string" ? state.offers.get(offerOrId) : offerOrId;
   if (!offer) return "un produit retiré de la vente";
-  const label = offer.label && offer.label !== offer.product.name ? ` (${offer.label})` : "";
+  // "Poulet fermier — Poulet entier (env. 1,8 kg)": a dash, so a label
+  // that has brackets of its own is not put inside another pair.
+  const label = offer.label && offer.label !== offer.product.name ? ` — ${offer.label}` : "";
   return offer.product.name + label;
 }
 

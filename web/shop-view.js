@@ -105,6 +105,33 @@ export function renderProducts() {
   root.append(...sections);
 }
 
+/** The product's photo (an https address; the page's policy allows no other). */
+function photo(url, name) {
+  if (!url || !/^https:\/\//i.test(url.trim())) return null;
+  return el("img", { class: "offer-photo", src: url.trim(), alt: name, loading: "lazy", decoding: "async" });
+}
+
+/** Units a price per kilogram or per litre is shown for, with their size in it. */
+const REFERENCE_UNITS = {
+  kg: ["kg", 1], g: ["kg", 0.001], l: ["l", 1], cl: ["l", 0.01], ml: ["l", 0.001],
+};
+
+/**
+ * "soit 2,00 € le kg": the price per kilogram or litre French shops must
+ * show for goods sold by a fixed weight or volume (a 10 kg sack, a 75 cl
+ * bottle); none when the offer already is 1 kg or 1 l, or is weighed.
+ */
+export function referencePrice(offer) {
+  const unit = REFERENCE_UNITS[String(offer.unit || "").trim().toLowerCase()];
+  if (!unit || offer.product.variable_price) return null;
+  const milli = toMilliSafe(offer.quantity);
+  const [base, size] = unit;
+  const inBase = (milli / UNIT) * size;
+  if (!(inBase > 0) || Math.abs(inBase - 1) < 1e-9) return null;
+  const cents = Math.round(toCents(offer.price) / inBase);
+  return el("p", { class: "offer-ref", text: `soit ${formatCents(cents)} le ${base === "l" ? "litre" : "kg"}` });
+}
+
 function offerCard(offer) {
   const details = state.details.get(offer.product.id) || {};
   const titleId = `offre-${offer.offer_id}`;
@@ -113,11 +140,13 @@ function offerCard(offer) {
       el("h4", { id: titleId, class: "offer-name" },
         offer.product.name,
         details.organic ? el("span", { class: "organic", title: "Agriculture biologique", text: "bio" }) : null),
+      photo(details.photo_url, offer.product.name),
       el("p", { class: "offer-pack", text: packText(offer) }),
       details.description ? el("p", { class: "offer-desc", text: details.description }) : null,
       el("p", { class: "offer-price" },
         el("strong", { text: formatCents(toCents(offer.price)) }),
         offer.product.variable_price ? el("span", { class: "note", text: " prix estimé, ajusté à la pesée" }) : null),
+      referencePrice(offer),
       el("div", { class: "offer-foot" },
         el("p", { class: "badge", dataset: { role: "availability" } }),
         el("button", {

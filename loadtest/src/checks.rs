@@ -151,9 +151,16 @@ pub fn unacknowledged(acked: &HashMap<Uuid, AckedOrder>, db: &HashMap<Uuid, DbOr
     }
 }
 
-/// Every connected watcher's final value of every limited offer equals the
+/// Every watcher connected at the end has, for every limited offer, the
 /// database's availability (`db_available[offer]`, `None` = unlimited).
-pub fn watchers_final(db_available: &[Option<i64>], watchers: &[Vec<i64>], asked: usize) -> Check {
+/// `ever_connected` tells a run whose watchers never connected from one
+/// whose watchers were lost on the way.
+pub fn watchers_final(
+    db_available: &[Option<i64>],
+    watchers: &[Vec<i64>],
+    asked: usize,
+    ever_connected: usize,
+) -> Check {
     let name = "watchers_final_availability".to_string();
     if asked == 0 {
         return Check {
@@ -170,7 +177,14 @@ pub fn watchers_final(db_available: &[Option<i64>], watchers: &[Vec<i64>], asked
             passed: false,
             value: asked as i64,
             gating: true,
-            detail: format!("none of the {asked} watchers could connect"),
+            detail: if ever_connected == 0 {
+                format!("none of the {asked} watchers could connect")
+            } else {
+                format!(
+                    "no watcher was connected at the end: {ever_connected} of {asked} had \
+                     connected, then lost the connection and could not get it back"
+                )
+            },
         };
     }
     let mut wrong = 0i64;
@@ -307,8 +321,8 @@ mod tests {
     #[test]
     fn watchers_must_end_on_the_database_value() {
         let db = [Some(3_000), None];
-        assert!(watchers_final(&db, &[vec![3_000, UNLIMITED]], 1).passed);
-        let stale = watchers_final(&db, &[vec![3_000, UNLIMITED], vec![4_000, UNLIMITED]], 2);
+        assert!(watchers_final(&db, &[vec![3_000, UNLIMITED]], 1, 1).passed);
+        let stale = watchers_final(&db, &[vec![3_000, UNLIMITED], vec![4_000, UNLIMITED]], 2, 2);
         assert!(!stale.passed);
         assert_eq!(stale.value, 1);
         assert!(
@@ -316,10 +330,18 @@ mod tests {
             "{}",
             stale.detail
         );
+        let never = watchers_final(&db, &[], 5, 0);
+        assert!(!never.passed, "asked but none connected");
+        assert_eq!(never.detail, "none of the 5 watchers could connect");
+        // Connected, then lost (an engine restart they could not survive):
+        // the message says so, not that they never connected.
+        let lost = watchers_final(&db, &[], 8, 8);
+        assert!(!lost.passed);
         assert!(
-            !watchers_final(&db, &[], 5).passed,
-            "asked but none connected"
+            lost.detail.contains("8 of 8 had connected"),
+            "{}",
+            lost.detail
         );
-        assert!(watchers_final(&db, &[], 0).passed, "none asked");
+        assert!(watchers_final(&db, &[], 0, 0).passed, "none asked");
     }
 }

@@ -109,9 +109,14 @@ impl PushLagReport {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct WatchersReport {
     pub asked: usize,
+    /// Watchers that connected at least once.
     pub connected: usize,
-    /// Closed by the server or broken before the end.
+    /// Watchers connected when the run ended.
+    pub connected_at_end: usize,
+    /// Connections closed by the server or broken before the end.
     pub disconnected: usize,
+    /// Connections made again after one was lost.
+    pub reconnected: usize,
     pub frames: u64,
     pub snapshots: u64,
     pub errors: BTreeMap<String, u64>,

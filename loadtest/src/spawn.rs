@@ -49,7 +49,7 @@ pub fn find_etal(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
         }
     }
     bail!(
-        "no `etal` binary beside {} — build it (`cargo build --release -p etal`) or pass --etal-bin",
+        "no `etal` binary beside {} — build it (`cargo build --release --locked --workspace`, as ./scripts/run does) or pass --etal-bin",
         exe.display()
     )
 }

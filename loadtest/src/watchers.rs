@@ -60,7 +60,16 @@ pub type Frame = (u64, u32, i64);
 /// What one watcher saw.
 #[derive(Debug, Default)]
 pub struct WatcherLog {
+    /// Connected at least once.
     pub connected: bool,
+    /// Connected when the run ended.
+    pub connected_at_end: bool,
+    /// Times the connection was lost before the end (engine restarted,
+    /// session dropped) …
+    pub disconnects: u32,
+    /// … and times it was made again (each with a fresh snapshot).
+    pub reconnects: u32,
+    /// The last thing that went wrong.
     pub error: Option<String>,
     pub frames: Vec<Frame>,
     /// For each of `frames`, when its bytes arrived in the socket (the
@@ -238,9 +247,76 @@ fn watcher_runtime() -> Option<Runtime> {
     }
 }
 
+/// First wait before connecting again; it doubles up to [`RECONNECT_MAX`].
+const RECONNECT_FIRST: Duration = Duration::from_millis(100);
+const RECONNECT_MAX: Duration = Duration::from_secs(2);
+
+/// Waits `backoff` (doubling it for next time) unless the run stops
+/// first: true when it did.
+async fn pause(stop: &mut watch::Receiver<bool>, backoff: &mut Duration) -> bool {
+    if *stop.borrow() {
+        return true;
+    }
+    let wait = *backoff;
+    *backoff = (*backoff * 2).min(RECONNECT_MAX);
+    tokio::select! {
+        _ = tokio::time::sleep(wait) => *stop.borrow(),
+        _ = stop.changed() => true,
+    }
+}
+
+/// Reads one connection's frames until the run stops (true) or the
+/// connection ends (false, the reason in `log.error`).
+async fn read(
+    mut ws: WebSocketStream<ArrivalStream>,
+    arrived: &AtomicU64,
+    shared: &WatchShared,
+    w: usize,
+    stop_rx: &mut watch::Receiver<bool>,
+    log: &mut WatcherLog,
+) -> bool {
+    if *stop_rx.borrow() {
+        let _ = ws.close(None).await;
+        return true;
+    }
+    // One wait for the stop signal across every frame (a new one per frame
+    // would register and drop a waiter each time).
+    let stop = stop_rx.changed();
+    tokio::pin!(stop);
+    let stopped = loop {
+        tokio::select! {
+            msg = ws.next() => match msg {
+                Some(Ok(Message::Text(text))) => {
+                    shared.apply(w, &text, arrived.load(Ordering::Relaxed), log);
+                }
+                Some(Ok(Message::Binary(bytes))) => {
+                    if let Ok(text) = std::str::from_utf8(&bytes) {
+                        shared.apply(w, text, arrived.load(Ordering::Relaxed), log);
+                    }
+                }
+                Some(Ok(Message::Close(_))) | None => {
+                    log.error = Some("closed by the server".into());
+                    break false;
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => {
+                    log.error = Some(e.to_string());
+                    break false;
+                }
+            },
+            _ = &mut stop => break true,
+        }
+    };
+    let _ = ws.close(None).await;
+    stopped
+}
+
 impl Watchers {
     /// Connects `shared.latest.len()` watchers to `ws_url` (a few at a
-    /// time) and returns once every one is connected or has failed.
+    /// time) and returns once every one is connected or has failed once.
+    /// Until the run stops, a watcher whose connection fails or ends (an
+    /// engine restart) connects again, waiting 0.1 s, then twice as long
+    /// each time up to 2 s; each new connection starts with a snapshot.
     pub async fn connect(shared: Arc<WatchShared>, ws_url: &str) -> Self {
         let (stop, stop_rx) = watch::channel(false);
         let gate = Arc::new(Semaphore::new(32));
@@ -259,61 +335,57 @@ impl Watchers {
             let ready = ready_tx.clone();
             tasks.push(spawner.spawn(async move {
                 let mut log = WatcherLog::default();
-                let connected = {
-                    let _permit = gate.acquire().await;
-                    tokio::time::timeout(Duration::from_secs(10), connect(&url)).await
-                };
-                let (mut ws, arrived) = match connected {
-                    Ok(Ok(connected)) => connected,
-                    Ok(Err(e)) => {
-                        log.error = Some(e);
-                        let _ = ready.send(()).await;
-                        return log;
-                    }
-                    Err(_) => {
-                        log.error = Some("connect timed out".into());
-                        let _ = ready.send(()).await;
-                        return log;
-                    }
-                };
-                log.connected = true;
-                if let Some(a) = shared.alive.get(w) {
-                    a.store(true, Ordering::Relaxed);
-                }
-                let _ = ready.send(()).await;
-                // One wait for the stop signal across every frame (a new
-                // one per frame would register and drop a waiter each time).
-                let stop = stop_rx.changed();
-                tokio::pin!(stop);
+                let mut ready = Some(ready);
+                let mut backoff = RECONNECT_FIRST;
                 loop {
-                    tokio::select! {
-                        msg = ws.next() => match msg {
-                            Some(Ok(Message::Text(text))) => {
-                                shared.apply(w, &text, arrived.load(Ordering::Relaxed), &mut log);
+                    let connected = {
+                        let _permit = gate.acquire().await;
+                        tokio::select! {
+                            c = tokio::time::timeout(Duration::from_secs(10), connect(&url)) => Some(c),
+                            _ = stop_rx.changed() => None,
+                        }
+                    };
+                    let (ws, arrived) = match connected {
+                        None => break,
+                        Some(Ok(Ok(connected))) => connected,
+                        Some(failed) => {
+                            log.error = Some(match failed {
+                                Ok(Err(e)) => e,
+                                _ => "connect timed out".into(),
+                            });
+                            if let Some(ready) = ready.take() {
+                                let _ = ready.send(()).await;
                             }
-                            Some(Ok(Message::Binary(bytes))) => {
-                                if let Ok(text) = std::str::from_utf8(&bytes) {
-                                    let at = arrived.load(Ordering::Relaxed);
-                                    shared.apply(w, text, at, &mut log);
-                                }
-                            }
-                            Some(Ok(Message::Close(_))) | None => {
-                                log.error = Some("closed by the server".into());
+                            if pause(&mut stop_rx, &mut backoff).await {
                                 break;
                             }
-                            Some(Ok(_)) => {}
-                            Some(Err(e)) => {
-                                log.error = Some(e.to_string());
-                                break;
-                            }
-                        },
-                        _ = &mut stop => break,
+                            continue;
+                        }
+                    };
+                    if log.connected {
+                        log.reconnects += 1;
+                    }
+                    log.connected = true;
+                    backoff = RECONNECT_FIRST;
+                    if let Some(a) = shared.alive.get(w) {
+                        a.store(true, Ordering::Relaxed);
+                    }
+                    if let Some(ready) = ready.take() {
+                        let _ = ready.send(()).await;
+                    }
+                    let stopped = read(ws, &arrived, &shared, w, &mut stop_rx, &mut log).await;
+                    if let Some(a) = shared.alive.get(w) {
+                        a.store(false, Ordering::Relaxed);
+                    }
+                    if stopped {
+                        log.connected_at_end = true;
+                        break;
+                    }
+                    log.disconnects += 1;
+                    if pause(&mut stop_rx, &mut backoff).await {
+                        break;
                     }
                 }
-                if let Some(a) = shared.alive.get(w) {
-                    a.store(false, Ordering::Relaxed);
-                }
-                let _ = ws.close(None).await;
                 log
             }));
         }
@@ -435,5 +507,61 @@ mod tests {
             &mut log,
         );
         assert!(shared.opened.borrow().is_some());
+    }
+
+    /// A storefront that closes its first connection (an engine going
+    /// away) and serves the next with a new snapshot.
+    #[tokio::test]
+    async fn a_watcher_connects_again_after_the_server_closes_it() {
+        use futures_util::SinkExt;
+        let offer = Uuid::from_u128(9);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("listener");
+        let url = format!(
+            "ws://{}/ws/distributions/x",
+            listener.local_addr().expect("address")
+        );
+        let snapshot = |available: &str| {
+            format!(
+                r#"{{"type":"snapshot","distribution":{{}},"catalogs":[],
+                    "offers":[{{"offer_id":"{offer}","available":"{available}"}}]}}"#
+            )
+        };
+        let (first, second) = (snapshot("5"), snapshot("3"));
+        let server = tokio::spawn(async move {
+            let mut kept = Vec::new();
+            for text in [first, second] {
+                let (socket, _) = listener.accept().await.expect("accept");
+                let mut ws = tokio_tungstenite::accept_async(socket)
+                    .await
+                    .expect("handshake");
+                ws.send(Message::Text(text.into())).await.expect("snapshot");
+                kept.push(ws);
+                if kept.len() == 1 {
+                    let _ = kept[0].close(None).await;
+                }
+            }
+            // Keeps the second connection open until the test ends.
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            drop(kept);
+        });
+        let shared = WatchShared::new(&[offer], &[0], 1);
+        let watchers = Watchers::connect(shared.clone(), &url).await;
+        let mut seen = Vec::new();
+        for _ in 0..500 {
+            seen = shared.values_of(0);
+            if seen == vec![3_000] && shared.alive_count() == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(seen, vec![3_000], "the second snapshot was read");
+        let logs = watchers.finish().await;
+        server.abort();
+        assert_eq!(logs[0].disconnects, 1);
+        assert_eq!(logs[0].reconnects, 1);
+        assert!(logs[0].connected && logs[0].connected_at_end);
+        assert_eq!(logs[0].snapshots, 2);
     }
 }

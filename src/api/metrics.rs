@@ -1,7 +1,8 @@
 //! HTTP metrics: a request counter and a latency histogram per route
 //! (`/api/v1/orders/{id}`, never the concrete path, and one `unmatched`
 //! label for 404s, so the number of series stays bounded), and the
-//! process-wide Prometheus recorder.
+//! process-wide Prometheus recorder, with a `# HELP` line for every metric
+//! the engine records ([`describe`]).
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -32,9 +33,87 @@ pub fn prometheus_handle() -> PrometheusHandle {
             // Fails only if another recorder was installed first; then our
             // handle renders an empty page rather than crashing the engine.
             let _ = metrics::set_global_recorder(recorder);
+            describe();
             handle
         })
         .clone()
+}
+
+/// What each metric means: the `# HELP` lines of `/metrics`.
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+    describe_counter!(
+        "http_requests_total",
+        "HTTP requests answered, by method, route pattern and status"
+    );
+    describe_histogram!(
+        "http_request_duration_seconds",
+        Unit::Seconds,
+        "Time to answer an HTTP request, by route pattern"
+    );
+    describe_counter!(
+        "engine_orders_total",
+        "Order requests by outcome: accepted, or the reason of the refusal"
+    );
+    describe_histogram!(
+        "engine_order_seconds",
+        Unit::Seconds,
+        "Time from an order request reaching the engine to its outcome (commit included)"
+    );
+    describe_histogram!(
+        "engine_reservation_seconds",
+        Unit::Seconds,
+        "Time to reserve an order's lines with the offer actors"
+    );
+    describe_histogram!(
+        "engine_commit_seconds",
+        Unit::Seconds,
+        "Time to commit one batch of orders to PostgreSQL"
+    );
+    describe_histogram!(
+        "engine_commit_batch_size",
+        "Orders committed per transaction"
+    );
+    describe_gauge!(
+        "engine_writer_queue_depth",
+        "Orders held by the order writer and not yet committed (0 when idle)"
+    );
+    describe_gauge!(
+        "engine_active_distribution_actors",
+        "Distribution actors activated"
+    );
+    describe_gauge!("engine_active_offer_actors", "Offer actors activated");
+    describe_gauge!("ws_sessions_open", "Open WebSocket sessions, by feed");
+    describe_counter!("ws_frames_sent_total", "WebSocket frames written, by feed");
+    describe_counter!(
+        "ws_resyncs_total",
+        "Storefront sessions that fell behind and got a fresh snapshot"
+    );
+    describe_counter!(
+        "ws_sessions_refused_total",
+        "WebSocket sessions refused past `ws_max_connections`, by feed"
+    );
+    describe_counter!(
+        "ws_connections_dropped_total",
+        "WebSocket connections dropped by the engine, by cause"
+    );
+    describe_histogram!(
+        "ws_push_lag_seconds",
+        Unit::Seconds,
+        "Time from a change to its push being written to a session, by feed"
+    );
+    describe_counter!(
+        "jobs_summaries_total",
+        "Closing summaries prepared for producers"
+    );
+    describe_counter!(
+        "jobs_deliveries_total",
+        "Distributions whose orders were counted as delivered"
+    );
+    describe_counter!(
+        "notify_messages_total",
+        "E-mails sent or failed, by outcome"
+    );
 }
 
 /// The route label of a path: id-like segments become `{id}`. Cheaper than

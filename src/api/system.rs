@@ -15,12 +15,23 @@ pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
-/// Ready: the database answers; 503 + `Retry-After` when it does not.
+/// How long `/ready` waits for the database: it answers within a second.
+const READY_WITHIN: std::time::Duration = std::time::Duration::from_millis(800);
+
+/// Ready: the database answers; 503 + `Retry-After` when it does not
+/// (within a second: a load balancer asks often).
 #[utoipa::path(tag = "system", responses((status = 200, description = "ready"), (status = 503)))]
 #[get("/ready")]
 #[tracing::instrument(name = "ready", skip_all)]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    state.store.ping().await?;
+    match tokio::time::timeout(READY_WITHIN, state.store.ping()).await {
+        Ok(answer) => answer?,
+        Err(_) => {
+            return Err(ApiError::unavailable(
+                "the database did not answer within a second",
+            ))
+        }
+    }
     Ok(HttpResponse::Ok().json(json!({"status": "ready"})))
 }
 

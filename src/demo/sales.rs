@@ -2,9 +2,10 @@
 //! every start. Time comes from the engine's clock (so tests drive it).
 //!
 //! - **Open**: any demo distribution whose default order window contains
-//!   now is kept. Otherwise a fresh one is created at the Croix-Rousse: the
-//!   window opened an hour ago and closes tomorrow at 20:00 (Paris time),
-//!   the market day is the day after, 17:00–19:30. Every producer takes
+//!   now is kept. Otherwise a fresh one is created at the Croix-Rousse, on
+//!   its usual day (Thursday) at least two days away, 17:00–19:30: the
+//!   window opened an hour ago and closes the evening before at 20:00
+//!   (Paris time). Every producer takes
 //!   part, and two customers place their orders through the engine
 //!   (`Engine::change_order`, exactly like `POST …/orders`), so stock,
 //!   order numbers and the shop are coherent. Orders are placed only in a
@@ -80,7 +81,13 @@ pub async fn ensure(engine: &Engine, setup: &Setup) -> Result<Sales, DemoError> 
     };
     let open = match planned.iter().find(|d| status(d) == Some(SaleStatus::Open)) {
         Some(found) => found.clone(),
-        None => create(engine, setup, OPEN_MARKET, open_times(now)?).await?,
+        None => {
+            let weekday = data::MARKETS
+                .get(OPEN_MARKET)
+                .map(|m| m.weekday)
+                .ok_or_else(|| DemoError::Data("the open sale's market is missing".into()))?;
+            create(engine, setup, OPEN_MARKET, open_times(now, weekday)?).await?
+        }
     };
     let upcoming = match planned
         .iter()
@@ -119,17 +126,22 @@ fn days(date: NaiveDate, n: i64) -> NaiveDate {
     date + Duration::days(n)
 }
 
-/// Opened an hour ago, closes tomorrow 20:00, market day after that.
-fn open_times(now: DateTime<Utc>) -> Result<DistributionTimes, DemoError> {
+/// The market's usual day at least two days away (so the sale closing the
+/// evening before stays open at least until tomorrow evening), 17:00–19:30;
+/// orders opened an hour ago.
+fn open_times(now: DateTime<Utc>, weekday: i16) -> Result<DistributionTimes, DemoError> {
     let zone = paris()?;
-    let today = now.with_timezone(&zone).date_naive();
+    let mut day = days(now.with_timezone(&zone).date_naive(), 2);
+    while i16::try_from(day.weekday().number_from_monday()).ok() != Some(weekday) {
+        day = days(day, 1);
+    }
     let hour_ago = now - Duration::hours(1);
     let opens = hour_ago
         .duration_trunc(Duration::minutes(1))
         .unwrap_or(hour_ago);
-    let closes = at(zone, days(today, 1), 20, 0)?;
-    let starts = at(zone, days(today, 2), 17, 0)?;
-    let ends = at(zone, days(today, 2), 19, 30)?;
+    let closes = at(zone, days(day, -1), 20, 0)?;
+    let starts = at(zone, day, 17, 0)?;
+    let ends = at(zone, day, 19, 30)?;
     Ok(DistributionTimes::parse(starts, ends, opens, closes)?)
 }
 

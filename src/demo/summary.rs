@@ -176,11 +176,20 @@ impl Demo {
             .map(|id| format!("{{\"offer_id\":\"{id}\",\"quantity\":1}}"))
             .collect();
         writeln!(out)?;
-        writeln!(
-            out,
-            "  # log in as {} and order a 10 kg bag of potatoes and a farm chicken",
-            customer.name
-        )?;
+        match self.order_numbers.get(&customer.id) {
+            // Every demo customer has ordered (earlier runs): ordering again
+            // adds to their order, and the banner says so.
+            Some(number) => writeln!(
+                out,
+                "  # log in as {} and add a 10 kg bag of potatoes and a farm chicken to their order n°{number}",
+                customer.name
+            )?,
+            None => writeln!(
+                out,
+                "  # log in as {} (no order yet) and order a 10 kg bag of potatoes and a farm chicken",
+                customer.name
+            )?,
+        }
         writeln!(out, "  TOKEN=$(curl -s -X POST {base}/api/v1/sessions \\")?;
         writeln!(out, "      -H 'content-type: application/json' \\")?;
         writeln!(

@@ -11,11 +11,16 @@
 //! customer's order be in flight, and each batch only inserts rows or
 //! updates its own orders.
 //!
+//! `engine_writer_queue_depth` counts the orders the writer holds and has
+//! not committed yet (queued, gathered, in the transaction): 0 on an idle
+//! engine.
+//!
 //! Each order learns its own outcome through a oneshot channel, so the
 //! customer gets 201 only after the commit. A full queue refuses at once
 //! (the caller answers 503); a failed batch is retried order by order, so
 //! one bad order cannot sink the others.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -44,6 +49,19 @@ struct Job {
 #[derive(Clone)]
 pub struct OrderWriter {
     queue: mpsc::Sender<Job>,
+    pending: Pending,
+}
+
+/// Orders held by the writer and not committed yet, published as
+/// `engine_writer_queue_depth`.
+#[derive(Clone, Default)]
+struct Pending(Arc<AtomicI64>);
+
+impl Pending {
+    fn add(&self, n: i64) {
+        let now = self.0.fetch_add(n, Ordering::AcqRel) + n;
+        metrics::gauge!("engine_writer_queue_depth").set(now.max(0) as f64);
+    }
 }
 
 /// Batching limits.
@@ -61,35 +79,45 @@ impl OrderWriter {
     pub fn start(store: Store, limits: WriterLimits) -> Self {
         let (queue, jobs) = mpsc::channel(limits.queue_capacity);
         let jobs = Arc::new(Mutex::new(jobs));
+        let pending = Pending::default();
+        pending.add(0);
         for _ in 0..limits.committers.max(1) {
-            actix::spawn(run(store.clone(), jobs.clone(), limits));
+            actix::spawn(run(store.clone(), jobs.clone(), limits, pending.clone()));
         }
-        Self { queue }
+        Self { queue, pending }
     }
 
     /// Queues an order and waits for its commit. Refuses at once when full.
     pub async fn write(&self, write: OrderWrite) -> Result<(), WriteError> {
         let (done, outcome) = oneshot::channel();
-        self.queue
-            .try_send(Job { write, done })
-            .map_err(|e| match e {
+        // Counted before it is queued, so a quick commit never makes it negative.
+        self.pending.add(1);
+        self.queue.try_send(Job { write, done }).map_err(|e| {
+            self.pending.add(-1);
+            match e {
                 mpsc::error::TrySendError::Full(_) => WriteError::QueueFull,
                 mpsc::error::TrySendError::Closed(_) => WriteError::Stopped,
-            })?;
-        metrics::gauge!("engine_writer_queue_depth")
-            .set((self.queue.max_capacity() - self.queue.capacity()) as f64);
+            }
+        })?;
         outcome.await.map_err(|_| WriteError::Stopped)??;
         Ok(())
     }
 }
 
-async fn run(store: Store, jobs: Arc<Mutex<mpsc::Receiver<Job>>>, limits: WriterLimits) {
+async fn run(
+    store: Store,
+    jobs: Arc<Mutex<mpsc::Receiver<Job>>>,
+    limits: WriterLimits,
+    pending: Pending,
+) {
     let mut batch: Vec<Job> = Vec::with_capacity(limits.batch_max);
     loop {
         if !gather(&jobs, &mut batch, limits).await {
             break;
         }
+        let size = batch.len() as i64;
         commit(&store, &mut batch).await;
+        pending.add(-size);
     }
 }
 

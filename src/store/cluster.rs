@@ -109,6 +109,24 @@ pub enum StartOutcome {
     AlreadyRunning,
 }
 
+/// How `pg_ctl stop` stops the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopMode {
+    /// Roll back open transactions, then stop cleanly.
+    Fast,
+    /// Stop at once, like a crash: the next start replays the WAL.
+    Immediate,
+}
+
+impl StopMode {
+    fn as_arg(self) -> &'static str {
+        match self {
+            StopMode::Fast => "fast",
+            StopMode::Immediate => "immediate",
+        }
+    }
+}
+
 impl PrivateCluster {
     /// A cluster rooted at `data_dir`, which is created if missing and made
     /// absolute (symlinks resolved). Nothing is initialised or started yet.
@@ -189,6 +207,12 @@ impl PrivateCluster {
     /// transactions are rolled back, committed data is safe. Does nothing if
     /// no server is running.
     pub fn stop(&self) -> Result<(), ClusterError> {
+        self.stop_in(StopMode::Fast)
+    }
+
+    /// Stops the server in `mode`; [`StopMode::Immediate`] is a crash (the
+    /// next start runs crash recovery), for outage drills.
+    pub fn stop_in(&self, mode: StopMode) -> Result<(), ClusterError> {
         let _lock = self.lock()?;
         if self.postmaster()?.is_none() {
             return Ok(());
@@ -200,7 +224,7 @@ impl PrivateCluster {
             "-D".into(),
             cluster_dir.clone().into(),
             "-m".into(),
-            "fast".into(),
+            mode.as_arg().into(),
             "-w".into(),
             "-t".into(),
             PG_CTL_TIMEOUT_SECS.to_string().into(),

@@ -83,6 +83,20 @@ async fn the_demo_is_seeded_once_and_a_customer_orders_from_its_open_sale() {
     let demo = seed_at(&url, now).await;
     let db = PgPool::connect(&url).await.expect("pool");
 
+    // The open sale's market day is the Croix-Rousse's usual day (Thursday),
+    // as printed and as the directory says.
+    let (starts,): (DateTime<Utc>,) =
+        sqlx::query_as("SELECT starts_at FROM distributions WHERE id = $1")
+            .bind(demo.open_distribution())
+            .fetch_one(&db)
+            .await
+            .expect("starts_at");
+    assert_eq!(
+        chrono::Datelike::weekday(&starts.with_timezone(&chrono_tz::Europe::Paris)),
+        chrono::Weekday::Thu,
+        "the open sale is on the market's usual day"
+    );
+
     // The shape the issue asks for.
     assert_eq!(count(&db, "SELECT count(*) FROM markets").await, 2);
     assert_eq!(count(&db, "SELECT count(*) FROM producers").await, 4);
@@ -207,7 +221,7 @@ async fn the_demo_is_seeded_once_and_a_customer_orders_from_its_open_sale() {
         .all(|c| c["status"] == "upcoming"));
 
     // A demo customer logs in with the printed credentials and orders.
-    let customer = demo.example_customer().expect("a customer");
+    let customer = demo.example_customer().expect("a customer").clone();
     assert!(!demo.order_numbers.contains_key(&customer.id));
     let session = app
         .post(
@@ -258,6 +272,29 @@ async fn the_demo_is_seeded_once_and_a_customer_orders_from_its_open_sale() {
     ] {
         assert!(text.contains(&needle), "`{needle}` missing from:\n{text}");
     }
+
+    // The next start (its orders read again from the database) suggests
+    // someone who has not ordered, and says so; once everyone has, the
+    // example adds to an order and says that instead.
+    let mut next_start = demo;
+    next_start.order_numbers.insert(customer.id, 3);
+    let next = next_start.example_customer().expect("a customer").clone();
+    assert_ne!(
+        next.id, customer.id,
+        "the customer who just ordered is not suggested"
+    );
+    let banner = next_start.render(&app.address);
+    assert!(
+        banner.contains(&format!("log in as {} (no order yet)", next.name)),
+        "{banner}"
+    );
+    let everyone: Vec<Uuid> = next_start.setup.customers.iter().map(|c| c.id).collect();
+    for (i, id) in everyone.into_iter().enumerate() {
+        next_start.order_numbers.entry(id).or_insert(10 + i as i32);
+    }
+    let banner = next_start.render(&app.address);
+    assert!(banner.contains("to their order n°"), "{banner}");
+    assert!(!banner.contains("(no order yet) and order"), "{banner}");
 }
 
 #[actix_web::test]
@@ -283,7 +320,10 @@ async fn a_start_after_the_open_sale_closed_opens_a_fresh_one() {
     };
     let before = lasting(counts(&db).await);
 
-    let later = t0 + Duration::days(3);
+    // Past the first sale's closing (the market day is a Thursday up to
+    // eight days away).
+    let (_, first_closes) = window(&db, first.open_distribution()).await;
+    let later = first_closes + Duration::hours(1);
     let second = seed_at(&url, later).await;
     assert_eq!(
         lasting(counts(&db).await),

@@ -186,8 +186,10 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.server.listen = "127.0.0.1:0".parse().expect("address");
     settings.server.workers = 2;
     settings.database.url = database_url.into();
-    // Generous: the concurrency tests share two cores.
+    // Generous: the concurrency tests share two cores (and wait for a
+    // connection rather than answer 503; `outage.rs` tests the default).
     settings.database.connect_timeout_secs = 15;
+    settings.database.acquire_timeout_ms = 15_000;
     settings
 }
 

@@ -283,13 +283,13 @@ async fn recap_totals_match_the_example_worked_by_hand() {
         "{html}"
     );
     assert!(
-        html.contains("1 (1.537 kg) × Poulet 1 kg — 18.44 €"),
+        html.contains("1 (1,537 kg) × Poulet 1 kg — 18,44\u{202f}€"),
         "{html}"
     );
     assert!(html.contains("Marché de la Croix-Rousse"), "{html}");
     let (_, form) = text(app, &format!("{path}&format=html"), &farm.owner.token).await;
     assert!(
-        form.contains("<td>Jus de pomme</td>") && form.contains("76.64 €"),
+        form.contains("<td>Jus de pomme</td>") && form.contains("76,64\u{202f}€"),
         "{form}"
     );
     app.get(&format!("{path}&format=pdf"), Some(&farm.owner.token))

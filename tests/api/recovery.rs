@@ -19,18 +19,24 @@ use crate::helpers::{
 };
 
 /// `etal serve` as a child process on a free port.
-struct EngineProcess {
-    child: Child,
+pub struct EngineProcess {
+    pub child: Child,
 }
 
 impl EngineProcess {
-    async fn start(database_url: &str, port: u16) -> Self {
+    pub async fn start(database_url: &str, port: u16) -> Self {
+        Self::start_with(database_url, port, &[]).await
+    }
+
+    /// Started with extra `ETAL__…` settings in its environment.
+    pub async fn start_with(database_url: &str, port: u16, env: &[(&str, &str)]) -> Self {
         let child = Command::new(env!("CARGO_BIN_EXE_etal"))
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .env("DATABASE_URL", database_url)
             .env("ETAL__LOG__LEVEL", "warn")
             .env("ETAL__SERVER__WORKERS", "2")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -53,6 +59,29 @@ impl EngineProcess {
         process
     }
 
+    /// Sends a signal (`INT`, `TERM`) with kill(1).
+    pub fn signal(&self, name: &str) {
+        let sent = Command::new("kill")
+            .args([format!("-{name}"), self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "SIG{name} sent");
+    }
+
+    /// Waits (polling, up to `limit`) for the process to exit: its status.
+    pub async fn exited(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     fn kill(&mut self) {
         // `Child::kill` sends SIGKILL on Unix: no shutdown code runs.
         self.child.kill().expect("SIGKILL");
@@ -67,7 +96,7 @@ impl Drop for EngineProcess {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -172,6 +201,7 @@ async fn with_the_database_gone_orders_get_503_and_nothing_is_half_written() {
     let proxy = SocketProxy::start(cluster().socket_dir()).await;
     let mut settings = test_settings(&proxy.url_for(&target));
     settings.database.connect_timeout_secs = 2;
+    settings.database.acquire_timeout_ms = 2_000;
     let app = spawn_app_with(settings, chrono::Utc::now()).await;
     let sale = open_sale(&app, &[offer("Miel", "9.00", Some(1000))]).await;
     let honey = sale.producer.offers[0];

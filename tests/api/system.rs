@@ -184,6 +184,7 @@ async fn ready_turns_503_when_the_database_is_unreachable() {
     assert_ne!(through_proxy, target, "URL points at the proxy");
     let mut settings = test_settings(&through_proxy);
     settings.database.connect_timeout_secs = 2;
+    settings.database.acquire_timeout_ms = 2_000;
     let app = spawn_app_with(settings, chrono::Utc::now()).await;
     app.get("/ready", None).await.expect(200);
 

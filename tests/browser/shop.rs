@@ -251,6 +251,16 @@ async fn a_refused_order_leaves_a_corrected_basket_then_the_order_lives_on() {
     open_page(&page, &url, None).await;
     wait_live(&page, "shop live").await;
 
+    // A 10 kg sack at 20 € shows its price per kilogram.
+    let reference = page
+        .text(&format!("li.offer[data-offer-id='{sack}'] .offer-ref"))
+        .await
+        .unwrap_or_default();
+    assert!(
+        reference.starts_with("soit 2,00") && reference.ends_with("le kg"),
+        "price per kg: {reference:?}"
+    );
+
     // Three sacks (the whole stock) with the mouse, two boxes of eggs with
     // the keyboard (Enter on the focused button, focus kept on re-render).
     page.click(&format!("li.offer[data-offer-id='{sack}'] button.add"))
@@ -405,9 +415,22 @@ async fn the_countdown_opens_the_shop_at_the_opening_instant_and_closing_freezes
     assert_eq!(closed["label"], "Bientôt", "{closed}");
     page.screenshot("shop-phone-countdown").await;
 
-    // Sign up with the form while waiting.
+    // Sign up with the form while waiting. Signing in asks for no name: the
+    // field shows once "Créer un compte" is chosen.
     page.click("#connexion").await;
+    let name_field = "return getComputedStyle(document.getElementById('auth-name')\
+                      .closest('.field')).display";
+    assert_eq!(
+        page.eval(name_field, vec![]).await,
+        "none",
+        "no name field in sign-in mode"
+    );
     page.click("dialog.auth button.link").await;
+    assert_ne!(
+        page.eval(name_field, vec![]).await,
+        "none",
+        "the name field in sign-up mode"
+    );
     page.type_into("#auth-name", "Denise Martin").await;
     page.type_into(
         "#auth-email",

@@ -67,10 +67,12 @@ pub fn run(r: &RunReport) -> String {
     if r.watchers.asked > 0 {
         let _ = writeln!(
             s,
-            "  watchers {}/{} connected, {} disconnected, {} frames, {} snapshots{}",
+            "  watchers {}/{} connected ({} at the end), {} connections lost, {} made again, {} frames, {} snapshots{}",
             r.watchers.connected,
             r.watchers.asked,
+            r.watchers.connected_at_end,
             r.watchers.disconnected,
+            r.watchers.reconnected,
             r.watchers.frames,
             r.watchers.snapshots,
             reasons(&r.watchers.errors)

@@ -159,7 +159,12 @@ pub async fn run(
         checks::oversold(&db.offers),
         checks::acknowledged_missing(&rec.orders, &db.orders),
         checks::unacknowledged(&rec.orders, &db.orders),
-        checks::watchers_final(&db.available(), &final_values, opts.watchers),
+        checks::watchers_final(
+            &db.available(),
+            &final_values,
+            opts.watchers,
+            logs.iter().filter(|l| l.connected).count(),
+        ),
     ];
 
     let mut watch_report = WatchersReport {
@@ -169,11 +174,11 @@ pub async fn run(
     };
     for log in &logs {
         watch_report.connected += usize::from(log.connected);
+        watch_report.connected_at_end += usize::from(log.connected_at_end);
+        watch_report.disconnected += log.disconnects as usize;
+        watch_report.reconnected += log.reconnects as usize;
         watch_report.snapshots += u64::from(log.snapshots);
         if let Some(e) = &log.error {
-            if log.connected {
-                watch_report.disconnected += 1;
-            }
             let key: String = e.chars().take(60).collect();
             *watch_report.errors.entry(key).or_default() += 1;
         }

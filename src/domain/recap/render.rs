@@ -1,7 +1,9 @@
 //! Renderings of a [`Recap`]: CSV (one file per view, RFC 4180, comma
 //! separated, decimal point), printable HTML (the order form by product and
 //! the sign-off list — "liste d'émargement" — by customer, with a column to
-//! sign) and the plain text of the closing e-mail.
+//! sign) and the plain text of the closing e-mail. The HTML and the e-mail
+//! are read by people: their amounts and quantities are written in French
+//! (`20,00 €`, `1,537 kg`, [`crate::domain::french`]).
 //!
 //! CSV quoting and HTML escaping are the few lines below rather than a
 //! crate: both are fixed, tiny rules, tested here. Text cells that start
@@ -11,6 +13,7 @@
 use std::fmt::Write;
 
 use super::{OrderRow, Recap};
+use crate::domain::french;
 
 /// What a recap is about, shown above it.
 #[derive(Debug, Clone, Default)]
@@ -171,15 +174,15 @@ fn line_text(o: &OrderRow) -> Vec<String> {
         .map(|l| {
             let to_weigh = if l.to_weigh { " — à peser" } else { "" };
             format!(
-                "{} × {} {} — {} €{to_weigh}",
+                "{} × {} {} — {}{to_weigh}",
                 quantity_text(
-                    &l.quantity.to_string(),
+                    &french::decimal(l.quantity),
                     &l.unit,
-                    l.weight.map(|w| w.to_string())
+                    l.weight.map(french::decimal)
                 ),
                 l.product_name,
                 l.label,
-                l.total
+                french::money(l.total)
             )
         })
         .collect()
@@ -199,18 +202,18 @@ pub fn signoff_html(recap: &Recap, heading: &Heading) -> String {
             .collect();
         let _ = writeln!(
             body,
-            "<tr><td class=\"n\">{}</td><td>{}</td><td><ul>{items}</ul></td><td class=\"n\">{} €</td>\
+            "<tr><td class=\"n\">{}</td><td>{}</td><td><ul>{items}</ul></td><td class=\"n\">{}</td>\
              <td class=\"sign\"></td></tr>",
             o.number,
             html_escape(&o.customer_name),
-            o.total
+            french::money(o.total)
         );
     }
     let _ = writeln!(
         body,
-        "</tbody>\n</table>\n<p>{} commande(s) — total {} € TTC</p>",
+        "</tbody>\n</table>\n<p>{} commande(s) — total {} TTC</p>",
         recap.orders.len(),
-        recap.totals.incl
+        french::money(recap.totals.incl)
     );
     page(heading, &body)
 }
@@ -225,19 +228,19 @@ pub fn products_html(recap: &Recap, heading: &Heading) -> String {
         let _ = writeln!(
             body,
             "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
-             <td class=\"n\">{} €</td><td class=\"n\">{} €</td><td class=\"n\">{} € ({} %)</td></tr>",
+             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{} ({})</td></tr>",
             html_escape(&p.product_name),
             html_escape(&p.label),
             html_escape(&quantity_text(
-                &p.quantity.to_string(),
+                &french::decimal(p.quantity),
                 &p.unit,
-                p.weight.map(|w| w.to_string())
+                p.weight.map(french::decimal)
             )),
             p.lines_to_weigh,
-            p.total_incl,
-            p.total_excl,
-            p.vat,
-            p.vat_rate
+            french::money(p.total_incl),
+            french::money(p.total_excl),
+            french::money(p.vat),
+            french::percent(p.vat_rate.percent())
         );
     }
     body.push_str(
@@ -247,16 +250,21 @@ pub fn products_html(recap: &Recap, heading: &Heading) -> String {
     for v in &recap.vat {
         let _ = writeln!(
             body,
-            "<tr><td>{} %</td><td class=\"n\">{} €</td><td class=\"n\">{} €</td><td class=\"n\">{} €</td></tr>",
-            v.rate, v.incl, v.excl, v.vat
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            french::percent(v.rate.percent()),
+            french::money(v.incl),
+            french::money(v.excl),
+            french::money(v.vat)
         );
     }
     let t = &recap.totals;
     let _ = writeln!(
         body,
-        "<tr><th>Total</th><td class=\"n\">{} €</td><td class=\"n\">{} €</td><td class=\"n\">{} €</td></tr>\n\
+        "<tr><th>Total</th><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n\
          </tbody>\n</table>",
-        t.incl, t.excl, t.vat
+        french::money(t.incl),
+        french::money(t.excl),
+        french::money(t.vat)
     );
     page(heading, &body)
 }
@@ -280,16 +288,21 @@ pub fn summary_text(recap: &Recap, heading: &Heading) -> String {
         };
         let _ = writeln!(
             out,
-            "- {} {} : {}{to_weigh} — {} € TTC",
-            p.product_name, p.label, p.quantity, p.total_incl
+            "- {} {} : {}{to_weigh} — {} TTC",
+            p.product_name,
+            p.label,
+            french::decimal(p.quantity),
+            french::money(p.total_incl)
         );
     }
     out.push_str("\nRécapitulatif par clients\n");
     for o in &recap.orders {
         let _ = writeln!(
             out,
-            "N° {} — {} — {} € TTC",
-            o.number, o.customer_name, o.total
+            "N° {} — {} — {} TTC",
+            o.number,
+            o.customer_name,
+            french::money(o.total)
         );
         for line in line_text(o) {
             let _ = writeln!(out, "    {line}");
@@ -297,8 +310,10 @@ pub fn summary_text(recap: &Recap, heading: &Heading) -> String {
     }
     let _ = writeln!(
         out,
-        "\nTotal : {} € TTC ({} € HT, TVA {} €)",
-        recap.totals.incl, recap.totals.excl, recap.totals.vat
+        "\nTotal : {} TTC ({} HT, TVA {})",
+        french::money(recap.totals.incl),
+        french::money(recap.totals.excl),
+        french::money(recap.totals.vat)
     );
     out
 }
@@ -363,7 +378,10 @@ mod tests {
         assert!(!html.contains("<b>Eve"), "{html}");
         assert!(html.contains("Émargement &amp; co"));
         assert!(html.contains("<td class=\"n\">7</td>"));
-        assert!(html.contains("2 × Oeufs Boîte de 6 — 6.40 €"), "{html}");
+        assert!(
+            html.contains("2 × Oeufs Boîte de 6 — 6,40\u{202f}€"),
+            "{html}"
+        );
         assert!(html.contains("<td class=\"sign\"></td>"));
     }
 
@@ -372,7 +390,11 @@ mod tests {
         let recap = Recap::build(&example());
         let html = products_html(&recap, &Heading::default());
         assert!(html.contains("<td>Rôti</td>"), "{html}");
-        assert!(html.contains("80.64 €"));
+        assert!(html.contains("80,64\u{202f}€"), "{html}");
+        assert!(
+            !html.contains("80.64"),
+            "no decimal point for people: {html}"
+        );
         let text = summary_text(
             &recap,
             &Heading {
@@ -381,12 +403,12 @@ mod tests {
             },
         );
         assert!(
-            text.contains("- Rôti 1 kg : 2 (1 à peser) — 45.00 € TTC"),
+            text.contains("- Rôti 1 kg : 2 (1 à peser) — 45,00\u{202f}€ TTC"),
             "{text}"
         );
-        assert!(text.contains("N° 2 — Bob — 47.50 € TTC"), "{text}");
+        assert!(text.contains("N° 2 — Bob — 47,50\u{202f}€ TTC"), "{text}");
         assert!(
-            text.contains("Total : 80.64 € TTC (75.61 € HT, TVA 5.03 €)"),
+            text.contains("Total : 80,64\u{202f}€ TTC (75,61\u{202f}€ HT, TVA 5,03\u{202f}€)"),
             "{text}"
         );
         let empty = summary_text(&Recap::build(&[]), &Heading::default());

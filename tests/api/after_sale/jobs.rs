@@ -41,7 +41,7 @@ async fn the_closing_summary_is_sent_once_even_across_a_restart() {
     assert_eq!(recipient, farm.owner.email);
     assert!(subject.contains("Marché"), "{subject}");
     assert!(
-        body.contains("- Pommes 1 kg : 2 — 5.00 € TTC") && body.contains("N° 1 — Client 0"),
+        body.contains("- Pommes 1 kg : 2 — 5,00\u{202f}€ TTC") && body.contains("N° 1 — Client 0"),
         "{body}"
     );
     assert!(sent.is_some());

@@ -5,6 +5,8 @@ use chrono::{DateTime, Datelike, Timelike, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
+use crate::domain::french;
+
 const WEEKDAYS: [&str; 7] = [
     "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
 ];
@@ -22,42 +24,20 @@ const MONTHS: [&str; 12] = [
     "novembre",
     "décembre",
 ];
-/// The narrow no-break space French puts before `€` and between thousands.
-const NNBSP: char = '\u{202f}';
-
-/// `2.5` → `2,50 €`; `1234.5` → `1 234,50 €` (rounded half-up to the cent).
+/// `2.5` → `2,50 €`; `1234.5` → `1 234,50 €` (rounded half-up to the
+/// cent): [`crate::domain::french`], the one place numbers are spelled.
 pub fn money(amount: Decimal) -> String {
-    let rounded =
-        amount.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
-    let text = format!("{rounded:.2}");
-    let (sign, digits) = match text.strip_prefix('-') {
-        Some(rest) => ("-", rest),
-        None => ("", text.as_str()),
-    };
-    let (whole, cents) = digits.split_once('.').unwrap_or((digits, "00"));
-    format!("{sign}{},{cents}{NNBSP}€", group_thousands(whole))
+    french::euros(amount)
 }
 
 /// A quantity without useless zeros: `10.000` → `10`, `0.500` → `0,5`.
 pub fn quantity(value: Decimal) -> String {
-    let text = value.normalize().to_string();
-    text.replace('.', ",")
+    french::decimal(value)
 }
 
 /// A percentage: `5.50` → `5,5 %`.
 pub fn percent(value: Decimal) -> String {
-    format!("{}{NNBSP}%", quantity(value))
-}
-
-fn group_thousands(whole: &str) -> String {
-    let mut out = String::with_capacity(whole.len() + whole.len() / 3);
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            out.push(NNBSP);
-        }
-        out.push(c);
-    }
-    out
+    french::percent(value)
 }
 
 /// The zone of a market, Paris when it does not parse.
