@@ -10,7 +10,7 @@
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use etal::store::order_writes::OrderWrite;
+use etal::store::order_writes::{sql, OrderWrite};
 use sqlx::{Connection, Executor, PgConnection};
 
 /// The statements of a commit.
@@ -131,18 +131,14 @@ async fn run(
     let keys = || batch.iter().filter_map(|w| w.idempotency.as_ref());
     match (statement, way) {
         (Statement::OrdersInsert, Way::Unnest) => {
-            sqlx::query(
-                "INSERT INTO orders (id, distribution_id, customer_id, number, status, created_at, updated_at)
-                 SELECT id, d, c, n, 'confirmed', $5, $5
-                   FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::int[]) AS t(id, d, c, n)",
-            )
-            .bind(batch.iter().map(|w| w.order_id).collect::<Vec<_>>())
-            .bind(batch.iter().map(|w| w.distribution_id).collect::<Vec<_>>())
-            .bind(batch.iter().map(|w| w.customer_id).collect::<Vec<_>>())
-            .bind(batch.iter().map(|w| w.number).collect::<Vec<_>>())
-            .bind(at)
-            .execute(conn)
-            .await?;
+            sqlx::query(sql::ORDERS_INSERT)
+                .bind(batch.iter().map(|w| w.order_id).collect::<Vec<_>>())
+                .bind(batch.iter().map(|w| w.distribution_id).collect::<Vec<_>>())
+                .bind(batch.iter().map(|w| w.customer_id).collect::<Vec<_>>())
+                .bind(batch.iter().map(|w| w.number).collect::<Vec<_>>())
+                .bind(at)
+                .execute(conn)
+                .await?;
         }
         (Statement::OrdersInsert, Way::PerRow) => {
             for w in batch {
@@ -190,35 +186,44 @@ async fn run(
             }
         }
         (Statement::OrdersTouch, _) => {
-            sqlx::query("UPDATE orders SET updated_at = $2 WHERE id = ANY($1)")
+            sqlx::query(sql::ORDERS_TOUCH)
                 .bind(batch.iter().map(|w| w.order_id).collect::<Vec<_>>())
                 .bind(at)
                 .execute(conn)
                 .await?;
         }
         (Statement::LinesInsert | Statement::LinesUpsert, Way::Unnest) => {
-            let upsert = if statement == Statement::LinesUpsert {
-                " ON CONFLICT (id) DO UPDATE SET quantity = EXCLUDED.quantity,
-                        unit_price = EXCLUDED.unit_price, vat_rate = EXCLUDED.vat_rate"
+            // The writer's statement; new lines without its ON CONFLICT.
+            let insert;
+            let text = if statement == Statement::LinesUpsert {
+                sql::LINES_UPSERT
             } else {
-                ""
+                insert = sql::LINES_UPSERT
+                    .split("ON CONFLICT")
+                    .next()
+                    .unwrap_or(sql::LINES_UPSERT)
+                    .to_owned();
+                &insert
             };
-            sqlx::query(&format!(
-                "INSERT INTO order_lines (id, order_id, offer_id, participation_id, quantity,
-                        unit_price, vat_rate, created_at)
-                 SELECT i, o, f, p, q, u, v, $8 FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[],
-                        $4::uuid[], $5::numeric[], $6::numeric[], $7::numeric[]) AS t(i, o, f, p, q, u, v){upsert}"
-            ))
-            .bind(lines().map(|(_, l)| l.id).collect::<Vec<_>>())
-            .bind(lines().map(|(w, _)| w.order_id).collect::<Vec<_>>())
-            .bind(lines().map(|(_, l)| l.offer_id).collect::<Vec<_>>())
-            .bind(lines().map(|(_, l)| l.participation_id).collect::<Vec<_>>())
-            .bind(lines().map(|(_, l)| l.quantity.value()).collect::<Vec<_>>())
-            .bind(lines().map(|(_, l)| l.unit_price.amount()).collect::<Vec<_>>())
-            .bind(lines().map(|(_, l)| l.vat_rate.percent()).collect::<Vec<_>>())
-            .bind(at)
-            .execute(conn)
-            .await?;
+            sqlx::query(text)
+                .bind(lines().map(|(_, l)| l.id).collect::<Vec<_>>())
+                .bind(lines().map(|(w, _)| w.order_id).collect::<Vec<_>>())
+                .bind(lines().map(|(_, l)| l.offer_id).collect::<Vec<_>>())
+                .bind(lines().map(|(_, l)| l.participation_id).collect::<Vec<_>>())
+                .bind(lines().map(|(_, l)| l.quantity.value()).collect::<Vec<_>>())
+                .bind(
+                    lines()
+                        .map(|(_, l)| l.unit_price.amount())
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    lines()
+                        .map(|(_, l)| l.vat_rate.percent())
+                        .collect::<Vec<_>>(),
+                )
+                .bind(at)
+                .execute(conn)
+                .await?;
         }
         (Statement::LinesInsert | Statement::LinesUpsert, Way::PerRow) => {
             let upsert = if statement == Statement::LinesUpsert {
@@ -345,35 +350,29 @@ async fn run(
             } else {
                 "bench_movements_no_fk"
             };
-            sqlx::query(&format!(
-                "INSERT INTO {table} (offer_id, kind, quantity, order_ids, created_at)
-                 SELECT f, 'orders', sum(q), array_agg(DISTINCT o), $4
-                   FROM UNNEST($1::uuid[], $2::numeric[], $3::uuid[]) AS t(f, q, o) GROUP BY f"
-            ))
-            .bind(moves().map(|(_, m)| m.0).collect::<Vec<_>>())
-            .bind(moves().map(|(_, m)| m.1).collect::<Vec<_>>())
-            .bind(moves().map(|(w, _)| w.order_id).collect::<Vec<_>>())
-            .bind(at)
-            .execute(conn)
-            .await?;
+            // The writer's statement, into the copy without foreign key.
+            let text = sql::AUDIT_PER_BATCH.replace("stock_movements", table);
+            sqlx::query(&text)
+                .bind(moves().map(|(_, m)| m.0).collect::<Vec<_>>())
+                .bind(moves().map(|(_, m)| m.1).collect::<Vec<_>>())
+                .bind(moves().map(|(w, _)| w.order_id).collect::<Vec<_>>())
+                .bind(at)
+                .execute(conn)
+                .await?;
         }
         (Statement::Idempotency, Way::Unnest) => {
             let answers: Vec<serde_json::Value> = keys()
                 .map(|k| serde_json::to_value(&k.answer).unwrap_or_default())
                 .collect();
-            sqlx::query(
-                "INSERT INTO idempotency_keys (account_id, key, request_hash, status_code, response_body, created_at)
-                 SELECT a, k, h, 201, b, $5 FROM UNNEST($1::uuid[], $2::text[], $3::bytea[], $4::jsonb[])
-                        AS t(a, k, h, b)
-                 ON CONFLICT (account_id, key) DO NOTHING",
-            )
-            .bind(keys().map(|k| k.account_id).collect::<Vec<_>>())
-            .bind(keys().map(|k| k.key.clone()).collect::<Vec<_>>())
-            .bind(keys().map(|k| k.request_hash.clone()).collect::<Vec<_>>())
-            .bind(answers)
-            .bind(at)
-            .execute(conn)
-            .await?;
+            sqlx::query(sql::IDEMPOTENCY_INSERT)
+                .bind(keys().map(|k| k.account_id).collect::<Vec<_>>())
+                .bind(keys().map(|k| k.key.clone()).collect::<Vec<_>>())
+                .bind(keys().map(|k| k.request_hash.clone()).collect::<Vec<_>>())
+                .bind(vec![201_i16; answers.len()])
+                .bind(answers)
+                .bind(at)
+                .execute(conn)
+                .await?;
         }
         (Statement::Idempotency, Way::PerRow) => {
             for k in keys() {
