@@ -34,6 +34,7 @@ pub mod producers;
 pub mod products;
 pub mod recaps;
 pub mod request_span;
+pub mod route_table;
 pub mod schema;
 pub mod settlement;
 pub mod shop;

@@ -18,10 +18,13 @@
 //! - [`data`]: the content (people, producers, products, markets, orders);
 //! - `build`: accounts, producers, VAT, products, offers, catalogs, markets;
 //! - `sales`: the open and the upcoming distribution, participations, orders;
+//! - `history`: last week's distribution (weighed, changed, validated,
+//!   payouts) and messages with the markets' admin;
 //! - `summary`: what is printed.
 
 mod build;
 pub mod data;
+mod history;
 mod looks;
 mod paint;
 mod sales;
@@ -79,6 +82,9 @@ impl DemoError {
 pub async fn ensure(engine: &Engine) -> Result<Demo, DemoError> {
     let setup = build::setup(engine.store()).await?;
     looks::dress(engine.store(), &setup).await?;
+    // Last week before this week: its stock is settled and recounted
+    // before this week's orders activate any offer actor.
+    history::ensure(engine, &setup).await?;
     let sales = sales::ensure(engine, &setup).await?;
     let order_numbers = engine
         .store()

@@ -15,6 +15,7 @@ pub mod offer;
 pub mod order;
 pub mod payout;
 pub mod percent;
+pub mod places;
 pub mod planning;
 pub mod pricing;
 pub mod quantity;

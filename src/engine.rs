@@ -30,6 +30,7 @@ pub mod ordering;
 pub mod shop;
 pub mod stock_moves;
 pub mod storefront;
+pub mod withdraw;
 pub mod writer;
 
 use std::hash::{Hash, Hasher};

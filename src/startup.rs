@@ -135,7 +135,7 @@ impl Application {
             .port();
 
         let openapi = api::openapi::document();
-        let routes = api::methods::MethodTable::from_document(&openapi);
+        let routes = api::route_table::MethodTable::from_document(&openapi);
         let openapi_json = openapi.to_string();
         // The order writer has connections of its own: a rush of requests
         // must never make committing orders wait for the request pool.

@@ -6,6 +6,8 @@
 //! One file per part of the domain (`accounts`, …); [`Store`] is the cheap,
 //! clonable handle (a connection pool) they all hang off.
 
+pub mod account_deletion;
+pub mod account_settings;
 pub mod accounts;
 pub mod after_sale;
 pub mod catalogs;
@@ -16,11 +18,14 @@ pub mod distributions;
 pub mod engine_lock;
 pub mod images;
 pub mod live;
+pub mod market_admin;
 pub mod markets;
+pub mod messages;
 pub mod offers;
 pub mod order_writes;
 pub mod outbox;
 pub mod participations;
+pub mod producer_orders;
 pub mod producer_profile;
 pub mod producers;
 pub mod products;

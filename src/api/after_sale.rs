@@ -1,7 +1,9 @@
 //! Producers' changes after the sale (guide ch. 7):
 //!
 //! - `PATCH /order-lines/{id}` `{quantity?, weight?, reason?}` — change or
-//!   zero a line (stock problem; the customer is told), or weigh it;
+//!   zero a line (stock problem; the customer is told), or weigh it; while
+//!   the sale is open, only zeroing (the engine removes the line from the
+//!   order, as a customer's change would);
 //! - `GET /distributions/{id}/weighing?producer_id=[&include_weighed=true]`
 //!   — the variable-price lines still to weigh ("pesée en masse");
 //! - `POST /distributions/{id}/weighing` `{lines: [{line_id, weight}]}` —
@@ -81,10 +83,12 @@ fn line_json(ctx: Option<&LineContext>, line_id: Uuid) -> Value {
     })
 }
 
-/// Changes a line of one of the caller's catalogs after the sale closed.
+/// Changes a line of one of the caller's catalogs after the sale closed;
+/// while it is open, only `quantity: 0` (the line leaves the order, its
+/// stock comes back, the customer is told).
 #[utoipa::path(tag = "after-sale", request_body = LineChangeInput,
     responses((status = 200, description = "the line after the change"),
-        (status = 404), (status = 409, description = "sale_not_closed, delivered, distribution_validated, insufficient_stock"),
+        (status = 404), (status = 409, description = "sale_not_closed (a change other than 0 while the sale is open), delivered, distribution_validated, insufficient_stock, conflict"),
         (status = 422)),
     security(("bearer" = [])))]
 #[patch("/order-lines/{id}")]
@@ -117,7 +121,7 @@ pub async fn change_order_line(
     }
     state
         .engine
-        .change_line(&ctx, caller.account_id, change)
+        .producer_change(&ctx, caller.account_id, change)
         .await
         .map_err(after_sale_problem)?;
     let now = state.store.line_context(line_id).await?;

@@ -23,12 +23,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{InfoBuilder, OpenApi};
 use utoipa_actix_web::{scope, AppExt};
 
+use super::route_table::METHODS;
 use super::{api_v1, system, ws};
-
-/// HTTP methods an OpenAPI path item may hold, in the document's spelling.
-pub const METHODS: [&str; 8] = [
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
 
 /// The complete document, as served at `/api/v1/openapi.json`.
 pub fn document() -> Value {

@@ -95,7 +95,7 @@ impl ParticipationView {
 }
 
 /// Why one requested participation cannot be created.
-enum Refusal {
+pub(crate) enum Refusal {
     Invalid(FieldError),
     NotUpcoming(DistributionStatus),
     AlreadyParticipates,
@@ -110,7 +110,7 @@ fn parse_uuid(raw: Option<&str>, field: &str) -> Result<Uuid, FieldError> {
 
 /// Checks parsed participations against the database. Refusals carry fields
 /// relative to one item (`distribution_id`, `catalog_id`, `orders_*`).
-async fn check_items(
+pub(crate) async fn check_items(
     state: &AppState,
     items: &[NewParticipation],
     now: DateTime<Utc>,

@@ -25,5 +25,5 @@ pub struct AppState {
     /// The OpenAPI document, rendered once at start.
     pub openapi_json: Arc<String>,
     /// The methods each served path answers (405 for the others).
-    pub routes: Arc<crate::api::methods::MethodTable>,
+    pub routes: Arc<crate::api::route_table::MethodTable>,
 }

@@ -11,8 +11,11 @@
 
 pub mod account;
 pub mod catalog_share;
+pub mod customer;
 pub mod home;
 pub mod kit;
+pub mod markets;
+pub mod messages;
 pub mod photos;
 pub mod platform;
 pub mod producer;
@@ -28,6 +31,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     account::configure(cfg);
     catalog_share::configure(cfg);
     spaces::configure(cfg);
+    markets::configure(cfg);
+    messages::configure(cfg);
+    customer::configure(cfg);
     producer::configure(cfg);
     photos::configure(cfg);
     vitrine::configure(cfg);

@@ -62,6 +62,24 @@ pub fn haversine_km(a: Coordinates, b: Coordinates) -> f64 {
     2.0 * EARTH_RADIUS_KM * h.sqrt().min(1.0).asin()
 }
 
+/// `items` nearest first from `from`, each with its distance in km; items
+/// without a valid position, or farther than `radius_km`, are left out.
+/// Ties keep the items' order (sort them by name first for a stable list).
+pub fn nearest<T>(
+    from: Coordinates,
+    items: Vec<T>,
+    at: impl Fn(&T) -> Option<Coordinates>,
+    radius_km: Option<f64>,
+) -> Vec<(f64, T)> {
+    let mut found: Vec<(f64, T)> = items
+        .into_iter()
+        .filter_map(|item| Some((haversine_km(from, at(&item)?), item)))
+        .filter(|(d, _)| radius_km.map_or(true, |r| *d <= r))
+        .collect();
+    found.sort_by(|a, b| a.0.total_cmp(&b.0));
+    found
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -97,6 +115,23 @@ mod tests {
         // Antipodes: half the circumference.
         let half = haversine_km(at(0.0, 0.0), at(0.0, 180.0));
         assert!((half - std::f64::consts::PI * EARTH_RADIUS_KM).abs() < 1e-6);
+    }
+
+    #[test]
+    fn nearest_first_within_the_radius() {
+        let lyon = at(45.7640, 4.8357);
+        let places = vec![
+            ("Paris", Some(at(48.8566, 2.3522))),
+            ("Villeurbanne", Some(at(45.7719, 4.8902))),
+            ("Nowhere", None),
+            ("Vienne", Some(at(45.5255, 4.8745))),
+        ];
+        let all = nearest(lyon, places.clone(), |p| p.1, None);
+        let names: Vec<&str> = all.iter().map(|(_, p)| p.0).collect();
+        assert_eq!(names, ["Villeurbanne", "Vienne", "Paris"]);
+        assert!(all[0].0 < 5.0);
+        let near = nearest(lyon, places, |p| p.1, Some(50.0));
+        assert_eq!(near.len(), 2);
     }
 
     #[test]

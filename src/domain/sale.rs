@@ -49,6 +49,10 @@ pub enum OrderChange {
     Replace(Vec<RequestedLine>),
     /// Cancel the order.
     Cancel,
+    /// Remove one line while its sale is open — a producer zeroing a
+    /// customer's line (guide ch. 6, before withdrawing from a
+    /// distribution); the last line removed cancels the order.
+    RemoveLine(Uuid),
 }
 
 /// Why the sale refuses a change.
@@ -89,6 +93,9 @@ pub struct Plan {
     pub give_back: OfferQuantities,
     /// Participations whose windows the change relies on.
     pub participations: Vec<Uuid>,
+    /// Participations that must still be open when the change is
+    /// confirmed (a removed line's).
+    pub must_be_open: Vec<Uuid>,
 }
 
 /// Everything the distribution actor knows.
@@ -202,14 +209,38 @@ impl Sale {
         }
         let existing = self.orders.get(&customer_id);
         let old_lines: Vec<OrderLine> = existing.map(|o| o.lines.clone()).unwrap_or_default();
+        // A producer's removal keeps the customer's name as the order has it.
+        let name = match (&change, existing) {
+            (OrderChange::RemoveLine(_), Some(o)) => o.customer_name.clone(),
+            _ => customer_name.to_owned(),
+        };
         let (kind, order_id, number) = match (&change, existing) {
             (OrderChange::Add(_), None) => (OrderChangeKind::Create, Uuid::new_v4(), None),
-            (OrderChange::Add(_), Some(o)) | (OrderChange::Replace(_), Some(o)) => {
+            (OrderChange::RemoveLine(id), Some(o))
+                if old_lines.len() == 1 && old_lines[0].id == *id =>
+            {
+                (OrderChangeKind::Cancel, o.id, Some(o.number))
+            }
+            (OrderChange::Add(_), Some(o))
+            | (OrderChange::Replace(_), Some(o))
+            | (OrderChange::RemoveLine(_), Some(o)) => {
                 (OrderChangeKind::Replace, o.id, Some(o.number))
             }
             (OrderChange::Cancel, Some(o)) => (OrderChangeKind::Cancel, o.id, Some(o.number)),
             (_, None) => return Err(SaleRefusal::NoOrder),
         };
+        let mut must_be_open = Vec::new();
+        if let OrderChange::RemoveLine(id) = &change {
+            match old_lines.iter().find(|l| l.id == *id) {
+                Some(line) => must_be_open.push(line.participation_id),
+                None => {
+                    return Err(SaleRefusal::InvalidLines(vec![FieldError::new(
+                        "line_id",
+                        "this line is not in the order",
+                    )]))
+                }
+            }
+        }
         let new_lines = match &change {
             OrderChange::Add(requested) => {
                 let added = self.price_lines(requested, &old_lines, false, now)?;
@@ -217,6 +248,9 @@ impl Sale {
             }
             OrderChange::Replace(requested) => {
                 self.price_lines(requested, &old_lines, true, now)?
+            }
+            OrderChange::RemoveLine(id) => {
+                old_lines.iter().filter(|l| l.id != *id).cloned().collect()
             }
             OrderChange::Cancel => Vec::new(),
         };
@@ -251,9 +285,9 @@ impl Sale {
             take,
             give_back,
             participations,
+            must_be_open,
         };
-        self.in_flight
-            .insert(customer_id, (customer_name.to_owned(), plan.clone()));
+        self.in_flight.insert(customer_id, (name, plan.clone()));
         Ok(plan)
     }
 
@@ -279,6 +313,7 @@ impl Sale {
             } else {
                 Vec::new()
             })
+            .chain(plan.must_be_open.iter().copied())
             .any(|p| self.status_of(p, now) != SaleStatus::Open);
         if closed || self.distribution.cancelled_at.is_some() {
             self.in_flight.remove(&customer_id);

@@ -67,12 +67,36 @@ pub fn resolve_local(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
     }
 }
 
+/// A local date (`2026-12-10`) and time (`17:30`) in `tz`, as an instant
+/// (see [`resolve_local`] for daylight-saving edges); `None` when either
+/// does not read.
+pub fn local_instant(date: &str, time: &str, tz: Tz) -> Option<DateTime<Utc>> {
+    let date = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").ok()?;
+    let time = chrono::NaiveTime::parse_from_str(time.trim(), "%H:%M").ok()?;
+    Some(resolve_local(tz, date.and_time(time)))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use chrono::{Datelike, NaiveDate, Timelike, Weekday};
     use chrono_tz::Europe::Paris;
+
+    #[test]
+    fn local_dates_and_times_are_read_in_the_zone() {
+        // 17:30 in Paris in December is 16:30 UTC; in July 15:30 UTC.
+        assert_eq!(
+            local_instant("2026-12-10", "17:30", Paris),
+            Some(paris(2026, 12, 10, 17, 30))
+        );
+        assert_eq!(
+            local_instant(" 2026-07-10", "17:30 ", Paris).map(|t| t.hour()),
+            Some(15)
+        );
+        assert_eq!(local_instant("10/12/2026", "17:30", Paris), None);
+        assert_eq!(local_instant("2026-12-10", "25:00", Paris), None);
+    }
 
     fn paris(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
         Paris

@@ -153,7 +153,11 @@ fn line_move(offer_id: Uuid, delta: Decimal) -> Option<StockMove> {
     })
 }
 
-fn notice(ctx: &LineContext, new_quantity: Decimal, reason: Option<&str>) -> OutboxMessage {
+pub(crate) fn notice(
+    ctx: &LineContext,
+    new_quantity: Decimal,
+    reason: Option<&str>,
+) -> OutboxMessage {
     let change = if new_quantity.is_zero() {
         "retiré de votre commande".to_owned()
     } else {

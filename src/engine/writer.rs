@@ -64,6 +64,18 @@ impl Pending {
     }
 }
 
+/// Where one order hears its outcome; sending it first takes the order
+/// off the pending count.
+struct Outcome(oneshot::Sender<Result<(), DbError>>, Pending);
+
+impl Outcome {
+    fn send(self, result: Result<(), DbError>) {
+        self.1.add(-1);
+        // The caller may have gone (its request was cut): nothing to tell.
+        let _ = self.0.send(result);
+    }
+}
+
 /// Batching limits.
 #[derive(Debug, Clone, Copy)]
 pub struct WriterLimits {
@@ -115,9 +127,7 @@ async fn run(
         if !gather(&jobs, &mut batch, limits).await {
             break;
         }
-        let size = batch.len() as i64;
-        commit(&store, &mut batch).await;
-        pending.add(-size);
+        commit(&store, &mut batch, &pending).await;
     }
 }
 
@@ -150,37 +160,42 @@ async fn gather(
     true
 }
 
-async fn commit(store: &Store, batch: &mut Vec<Job>) {
+/// Commits a batch and tells each order its outcome. Each order leaves the
+/// pending count before its caller hears back, so a client that got its
+/// answer never reads a queue depth that still counts its order.
+async fn commit(store: &Store, batch: &mut Vec<Job>, pending: &Pending) {
     let started = Instant::now();
     let size = batch.len();
-    let (writes, done): (Vec<OrderWrite>, Vec<_>) =
-        batch.drain(..).map(|job| (job.write, job.done)).unzip();
+    let (writes, done): (Vec<OrderWrite>, Vec<_>) = batch
+        .drain(..)
+        .map(|job| (job.write, Outcome(job.done, pending.clone())))
+        .unzip();
     let outcome = store.write_orders(&writes).await;
     metrics::histogram!("engine_commit_seconds").record(started.elapsed().as_secs_f64());
     metrics::histogram!("engine_commit_batch_size").record(size as f64);
     match outcome {
         Ok(()) => {
             for done in done {
-                let _ = done.send(Ok(()));
+                done.send(Ok(()));
             }
         }
         Err(DbError::Unavailable(reason)) => {
             tracing::warn!(%reason, size, "order batch not committed: database unavailable");
             for done in done {
-                let _ = done.send(Err(DbError::Unavailable(reason.clone())));
+                done.send(Err(DbError::Unavailable(reason.clone())));
             }
         }
         Err(e) if size > 1 => {
             tracing::warn!(error = %e, size, "order batch failed; retrying order by order");
             for (write, done) in writes.iter().zip(done) {
                 let result = store.write_orders(std::slice::from_ref(write)).await;
-                let _ = done.send(result);
+                done.send(result);
             }
         }
         Err(e) => {
             tracing::error!(error = %e, "order not committed");
             for done in done {
-                let _ = done.send(Err(DbError::Other(e.to_string())));
+                done.send(Err(DbError::Other(e.to_string())));
             }
         }
     }

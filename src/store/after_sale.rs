@@ -148,7 +148,44 @@ async fn audit(
     Ok(id)
 }
 
+/// A line a producer removed while its sale was open (the engine wrote the
+/// order); recorded afterwards in the audit log, with the customer's notice.
+#[derive(Debug, Clone)]
+pub struct OpenSaleRemoval {
+    pub order_id: Uuid,
+    pub offer_id: Uuid,
+    pub by: Uuid,
+    pub at: DateTime<Utc>,
+    pub old_quantity: Decimal,
+    pub reason: Option<String>,
+    pub notice: OutboxMessage,
+}
+
 impl Store {
+    /// Records a line removed during the sale (its row is gone: the audit
+    /// row names the order and offer) and queues the customer's notice.
+    pub async fn record_open_sale_removal(&self, removal: &OpenSaleRemoval) -> DbResult<()> {
+        let mut tx = self.pool().begin().await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO order_line_changes (order_line_id, order_id, offer_id, changed_by, changed_at,
+                    field, old_value, new_value, reason)
+             VALUES (NULL, $1, $2, $3, $4, 'quantity', $5, 0, $6) RETURNING id",
+        )
+        .bind(removal.order_id)
+        .bind(removal.offer_id)
+        .bind(removal.by)
+        .bind(removal.at)
+        .bind(removal.old_quantity)
+        .bind(removal.reason.as_deref())
+        .fetch_one(&mut *tx)
+        .await?;
+        let mut notice = removal.notice.clone();
+        notice.dedupe_key = format!("{}{id}", notice.dedupe_key);
+        queue(&mut tx, &notice, removal.at).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// An order line with its order, distribution, producer and product.
     pub async fn line_context(&self, line_id: Uuid) -> DbResult<Option<LineContext>> {
         Ok(

@@ -82,6 +82,15 @@ pub struct MarketAdminNameRecord {
     pub name: String,
 }
 
+/// What the directory and a market's page show of it: the producers
+/// present, its number of customers, its admins' names.
+#[derive(Debug, Clone, Default)]
+pub struct MarketFacts {
+    pub producers: Vec<(Uuid, String)>,
+    pub customers: i64,
+    pub admins: Vec<String>,
+}
+
 const MARKET_COLUMNS: &str =
     "id, name, address, lat, lng, usual_weekday, online_payment, timezone, fee_rate";
 
@@ -281,5 +290,32 @@ impl Store {
         .bind(market_ids)
         .fetch_all(self.pool())
         .await?)
+    }
+
+    /// [`MarketFacts`] of these markets (every one of them has an entry).
+    pub async fn market_facts(
+        &self,
+        market_ids: &[Uuid],
+    ) -> DbResult<std::collections::HashMap<Uuid, MarketFacts>> {
+        let mut facts: std::collections::HashMap<Uuid, MarketFacts> = market_ids
+            .iter()
+            .map(|id| (*id, MarketFacts::default()))
+            .collect();
+        for p in self.markets_producers(market_ids).await? {
+            if let Some(f) = facts.get_mut(&p.market_id) {
+                f.producers.push((p.producer_id, p.producer_name));
+            }
+        }
+        for c in self.markets_customers(market_ids).await? {
+            if let Some(f) = facts.get_mut(&c.market_id) {
+                f.customers = c.customers;
+            }
+        }
+        for a in self.markets_admin_names(market_ids).await? {
+            if let Some(f) = facts.get_mut(&a.market_id) {
+                f.admins.push(a.name);
+            }
+        }
+        Ok(facts)
     }
 }

@@ -248,13 +248,31 @@ async fn the_demo_is_seeded_once_and_a_customer_orders_from_its_open_sale() {
     let ordered: rust_decimal::Decimal = sqlx::query_scalar(
         "SELECT COALESCE(sum(l.quantity), 0) FROM order_lines l
            JOIN orders o ON o.id = l.order_id AND o.status = 'confirmed'
-          WHERE l.offer_id = $1",
+          WHERE l.offer_id = $1 AND l.delivered_at IS NULL",
     )
     .bind(sac)
     .fetch_one(&db)
     .await
     .expect("ordered");
     assert_eq!(ordered, rust_decimal::Decimal::from(2));
+
+    // Last week's market day, once: weighed, changed by a producer,
+    // validated with payouts and their dates; and the demo's messages.
+    let history: (i64, i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM distributions WHERE validated_at IS NOT NULL),
+                (SELECT count(*) FROM payouts WHERE paid_on IS NOT NULL AND available_on IS NOT NULL),
+                (SELECT count(*) FROM order_lines WHERE weight IS NOT NULL AND delivered_at IS NOT NULL),
+                (SELECT count(*) FROM order_line_changes WHERE field = 'quantity'),
+                (SELECT count(*) FROM messages)",
+    )
+    .fetch_one(&db)
+    .await
+    .expect("history");
+    assert_eq!(
+        history,
+        (1, 4, 4, 1, 4),
+        "validated, payouts, weighed, changed, messages"
+    );
 
     // What is printed names the real ids and the logins.
     let text = demo.render(&app.address);

@@ -29,4 +29,7 @@ mod stock;
 mod storefront;
 mod system;
 mod web;
+mod web_account;
 mod web_client;
+mod web_markets;
+mod web_orders;

@@ -9,6 +9,7 @@ mod fixtures;
 mod helpers;
 
 mod driver;
+mod guide;
 mod holds;
 mod producer;
 mod sales;

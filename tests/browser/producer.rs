@@ -11,7 +11,7 @@ use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use crate::driver::{Driver, LAPTOP};
 use crate::helpers::spawn_app;
 
-fn photo_file(dir: &std::path::Path) -> std::path::PathBuf {
+pub(crate) fn photo_file(dir: &std::path::Path) -> std::path::PathBuf {
     let image = DynamicImage::ImageRgb8(RgbImage::from_fn(1200, 900, |x, y| {
         let soil = ((x / 40 + y / 40) % 2) as u8;
         Rgb([150 + soil * 40, 110 + soil * 30, 60])

@@ -13,6 +13,8 @@
 //! other resources, order between fields) may refuse a schema-valid body
 //! with 422, so `positive_data_acceptance` is off for it alone — read from
 //! the served document, like everything else.
+//! One check is off for one operation, with the reason beside it: the
+//! unlink of a catalog that the run itself deleted (a right 404).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -68,6 +70,13 @@ fn config_file(doc: &serde_json::Value, logout_token: &str) -> String {
          checks.positive_data_acceptance.expected-statuses = \
          [\"101\", \"401\", \"403\", \"404\", \"409\", \"503\"]\n",
     );
+    // A stateful scenario may delete the catalog (`DELETE /catalogs/{id}`)
+    // between linking it and unlinking it; the unlink's 404 is then right,
+    // but schemathesis reads it as "created resource not found" (ST302).
+    config.push_str(
+        "\n[[operations]]\ninclude-operation-id = \"unlink_catalog\"\n\
+         checks.ensure_resource_availability.enabled = false\n",
+    );
     if !ruled.is_empty() {
         config.push_str(&format!(
             "\n[[operations]]\ninclude-operation-id = [{}]\n\
@@ -106,7 +115,9 @@ async fn schemathesis_finds_nothing_on_any_operation() {
         // `--checks all`, which would override its per-operation settings).
         .args(["--seed", SEED, "--max-examples", MAX_EXAMPLES])
         .args(["--generation-database", "none"])
-        .args(["--workers", "2", "--no-color"])
+        // One worker: with a fixed seed the run is the same every time (two
+        // workers interleave their stateful scenarios differently per run).
+        .args(["--workers", "1", "--no-color"])
         .args(["--header", &format!("Authorization: Bearer {token}")]);
     let output = tokio::task::spawn_blocking(move || run.output())
         .await

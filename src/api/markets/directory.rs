@@ -3,12 +3,10 @@
 //! radius, each with the producers present, its number of customers and
 //! its admins' names (to contact them).
 //!
-//! Distances are computed in Rust with `haversine_km` after loading the
+//! Distances are computed in Rust (`geo::nearest`) after loading the
 //! candidate markets of the weekday (a few thousand rows at most for a
 //! regional network); they are kilometres as a JSON number rounded to 0.1
 //! (not money, so no decimal string).
-
-use std::collections::HashMap;
 
 use actix_web::{get, web};
 use serde::{Deserialize, Serialize};
@@ -19,7 +17,7 @@ use super::PlaceView;
 use crate::api::catalogs::Ref;
 use crate::api::problem::ApiError;
 use crate::api::state::AppState;
-use crate::domain::geo::{haversine_km, Coordinates};
+use crate::domain::geo::{nearest, Coordinates};
 use crate::domain::market::{round_km, DirectorySearch, Weekday};
 use crate::store::markets::MarketRecord;
 
@@ -82,43 +80,36 @@ pub async fn directory(
         .store
         .markets_on_weekday(search.weekday.map(Weekday::iso))
         .await?;
-    let mut found: Vec<(f64, MarketRecord)> = candidates
-        .into_iter()
-        .filter_map(|m| {
-            let at = Coordinates::parse(m.lat, m.lng).ok()?;
-            Some((haversine_km(search.from, at), m))
-        })
-        .filter(|(d, _)| search.radius_km.map_or(true, |r| *d <= r))
-        .collect();
-    found.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.name.cmp(&b.1.name)));
+    let mut candidates = candidates;
+    candidates.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut found: Vec<(f64, MarketRecord)> = nearest(
+        search.from,
+        candidates,
+        |m| Coordinates::parse(m.lat, m.lng).ok(),
+        search.radius_km,
+    );
     found.truncate(search.limit);
 
     let ids: Vec<Uuid> = found.iter().map(|(_, m)| m.id).collect();
-    let mut producers: HashMap<Uuid, Vec<Ref>> = HashMap::new();
-    for p in state.store.markets_producers(&ids).await? {
-        producers.entry(p.market_id).or_default().push(Ref {
-            id: p.producer_id,
-            name: p.producer_name,
-        });
-    }
-    let customers: HashMap<Uuid, i64> = state
-        .store
-        .markets_customers(&ids)
-        .await?
-        .into_iter()
-        .map(|c| (c.market_id, c.customers))
-        .collect();
-    let mut admins: HashMap<Uuid, Vec<String>> = HashMap::new();
-    for a in state.store.markets_admin_names(&ids).await? {
-        admins.entry(a.market_id).or_default().push(a.name);
-    }
+    let mut facts = state.store.market_facts(&ids).await?;
     Ok(web::Json(
         found
             .into_iter()
             .map(|(distance, m)| DirectoryEntry {
-                producers: producers.remove(&m.id).unwrap_or_default(),
-                customers: customers.get(&m.id).copied().unwrap_or(0),
-                admins: admins.remove(&m.id).unwrap_or_default(),
+                producers: facts
+                    .get(&m.id)
+                    .map(|f| {
+                        f.producers
+                            .iter()
+                            .map(|(id, name)| Ref {
+                                id: *id,
+                                name: name.clone(),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                customers: facts.get(&m.id).map_or(0, |f| f.customers),
+                admins: facts.remove(&m.id).map(|f| f.admins).unwrap_or_default(),
                 distance_km: round_km(distance),
                 id: m.id,
                 name: m.name,

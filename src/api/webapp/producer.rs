@@ -7,6 +7,8 @@ pub mod catalog_form;
 pub mod catalogs;
 pub mod dashboard;
 pub mod offers;
+pub mod orders;
+pub mod planning;
 pub mod product_page;
 pub mod products;
 pub mod settings;
@@ -24,6 +26,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     stock::configure(cfg);
     products::configure(cfg);
     offers::configure(cfg);
+    orders::configure(cfg);
+    planning::configure(cfg);
     users::configure(cfg);
     catalogs::configure(cfg);
     settings::configure(cfg);

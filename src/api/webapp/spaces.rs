@@ -1,7 +1,7 @@
-//! Where a signed-in account lands: `/espace-producteur` (its producer
+//! Where a signed-in producer lands: `/espace-producteur` (its producer
 //! space; a chooser when it belongs to several, the creation form when it
-//! has none), `/mes-marches` (the markets it administers) and
-//! `/mes-commandes` (its orders in every market).
+//! has none). The other landings are `/mes-marches` (`markets::admin`)
+//! and `/mes-commandes` (`customer`).
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -9,15 +9,10 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::kit::fr;
 use super::kit::{see_other, Chrome, FormState, PageError, Posted, Section, SignedIn};
 use crate::api::state::AppState;
 use crate::domain::text::{LongText, Name};
-use crate::store::markets::MarketRecord;
 use crate::store::producers::ProducerRecord;
-
-/// Orders listed on `/mes-commandes`.
-const ORDERS_SHOWN: i64 = 200;
 
 #[derive(Template)]
 #[template(path = "espace_choix.html")]
@@ -25,29 +20,6 @@ struct ChooserPage<'a> {
     chrome: Chrome,
     producers: Vec<ProducerRecord>,
     form: &'a FormState,
-}
-
-#[derive(Template)]
-#[template(path = "mes_marches.html")]
-struct MarketsPage {
-    chrome: Chrome,
-    markets: Vec<MarketRecord>,
-}
-
-struct OrderLine {
-    number: i32,
-    cancelled: bool,
-    market_name: String,
-    when: String,
-    shop: String,
-    lines: i64,
-}
-
-#[derive(Template)]
-#[template(path = "mes_commandes.html")]
-struct OrdersPage {
-    chrome: Chrome,
-    orders: Vec<OrderLine>,
 }
 
 #[derive(Deserialize, Default)]
@@ -109,48 +81,8 @@ async fn create_producer(
     ))
 }
 
-async fn my_markets(
-    state: web::Data<AppState>,
-    signed: SignedIn,
-) -> Result<HttpResponse, PageError> {
-    let markets = state.store.markets_by_ids(&signed.caller.markets).await?;
-    let visitor = &signed.visitor;
-    visitor.page(&MarketsPage {
-        chrome: visitor.chrome("Mes marchés", Section::Markets),
-        markets,
-    })
-}
-
-async fn my_orders(
-    state: web::Data<AppState>,
-    signed: SignedIn,
-) -> Result<HttpResponse, PageError> {
-    let now = state.clock.now();
-    let orders = state
-        .store
-        .customer_orders(signed.caller.account_id, ORDERS_SHOWN)
-        .await?
-        .into_iter()
-        .map(|o| OrderLine {
-            number: o.number,
-            cancelled: o.status == "cancelled",
-            market_name: o.market_name,
-            when: fr::span(o.starts_at, o.ends_at, fr::zone(&o.timezone), now),
-            shop: format!("/shop/{}", o.distribution_id),
-            lines: o.lines,
-        })
-        .collect();
-    let visitor = &signed.visitor;
-    visitor.page(&OrdersPage {
-        chrome: visitor.chrome("Mes commandes", Section::Orders),
-        orders,
-    })
-}
-
 /// Registers the landing pages.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/espace-producteur", web::get().to(chooser))
-        .route("/espace-producteur", web::post().to(create_producer))
-        .route("/mes-marches", web::get().to(my_markets))
-        .route("/mes-commandes", web::get().to(my_orders));
+        .route("/espace-producteur", web::post().to(create_producer));
 }

@@ -397,4 +397,72 @@ fn prices_freeze_when_a_sale_opens() {
     assert_eq!(f.sale.needs_freeze(opens()), vec![f.participation]);
 }
 
+#[test]
+fn a_producer_removes_one_line_during_the_sale_and_the_last_one_cancels() {
+    let mut f = fixture();
+    let lea = Uuid::new_v4();
+    let asked = lines(&[(f.apples, dec!(2)), (f.chicken, dec!(2))]);
+    commit(&mut f.sale, lea, OrderChange::Add(asked));
+    let order = f.sale.orders[&lea].clone();
+    let chicken_piece = order
+        .lines
+        .iter()
+        .find(|l| l.offer_id == f.chicken)
+        .map(|l| l.id)
+        .unwrap();
+    // One chicken piece goes: the rest stays, one piece is given back.
+    let plan = commit(&mut f.sale, lea, OrderChange::RemoveLine(chicken_piece));
+    assert_eq!(plan.kind, OrderChangeKind::Replace);
+    assert_eq!(plan.give_back, vec![(f.chicken, q(dec!(1)))]);
+    assert!(plan.take.is_empty());
+    assert_eq!(plan.line_changes.removed, vec![chicken_piece]);
+    let kept = &f.sale.orders[&lea];
+    assert_eq!(kept.lines.len(), 2);
+    assert_eq!(kept.number, order.number);
+    assert_eq!(
+        kept.customer_name, order.customer_name,
+        "the order keeps its customer's name"
+    );
+    // A line that is not in the order is refused.
+    let refused = f
+        .sale
+        .prepare(lea, "", OrderChange::RemoveLine(Uuid::new_v4()), open_now())
+        .unwrap_err();
+    assert!(matches!(refused, SaleRefusal::InvalidLines(_)));
+    // The last lines go one by one; the last one cancels the order.
+    let ids: Vec<Uuid> = f.sale.orders[&lea].lines.iter().map(|l| l.id).collect();
+    commit(&mut f.sale, lea, OrderChange::RemoveLine(ids[0]));
+    let last = commit(&mut f.sale, lea, OrderChange::RemoveLine(ids[1]));
+    assert_eq!(last.kind, OrderChangeKind::Cancel);
+    assert!(!f.sale.orders.contains_key(&lea));
+}
+
+#[test]
+fn a_removal_is_refused_once_its_sale_closed() {
+    let mut f = fixture();
+    let lea = Uuid::new_v4();
+    commit(
+        &mut f.sale,
+        lea,
+        OrderChange::Add(lines(&[(f.apples, dec!(2)), (f.potatoes, dec!(1))])),
+    );
+    let line = f.sale.orders[&lea].lines[0].id;
+    let after = opens() + Duration::days(1) + Duration::minutes(1);
+    let refused = f
+        .sale
+        .prepare(lea, "", OrderChange::RemoveLine(line), after)
+        .unwrap_err();
+    assert!(
+        matches!(refused, SaleRefusal::SaleClosed { .. }),
+        "{refused:?}"
+    );
+    // Prepared while open, confirmed after the close: refused too.
+    f.sale
+        .prepare(lea, "", OrderChange::RemoveLine(line), open_now())
+        .unwrap();
+    let late = f.sale.confirm(lea, after).unwrap_err();
+    assert!(matches!(late, SaleRefusal::SaleClosed { .. }), "{late:?}");
+    assert_eq!(f.sale.orders[&lea].lines.len(), 2);
+}
+
 mod carts;

@@ -52,6 +52,11 @@ impl FormState {
         self.values.get(field).map_or("", String::as_str)
     }
 
+    /// What the field shows, or `default` when it was not set.
+    pub fn value_or<'a>(&'a self, field: &str, default: &'a str) -> &'a str {
+        self.values.get(field).map_or(default, String::as_str)
+    }
+
     /// Whether a checkbox field is ticked.
     pub fn checked(&self, field: &str) -> bool {
         matches!(self.value(field), "on" | "true" | "1")

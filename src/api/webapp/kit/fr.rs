@@ -71,6 +71,13 @@ pub fn day(at: DateTime<Utc>, tz: Tz, now: DateTime<Utc>) -> String {
     }
 }
 
+/// A calendar date: `mardi 12 septembre` (the year when not `now`'s).
+pub fn date(d: chrono::NaiveDate, now: DateTime<Utc>) -> String {
+    d.and_hms_opt(12, 0, 0)
+        .map(|t| day(t.and_utc(), chrono_tz::UTC, now))
+        .unwrap_or_default()
+}
+
 /// `17 h 30` (`17 h` on the hour).
 pub fn time(at: DateTime<Utc>, tz: Tz) -> String {
     let local = at.with_timezone(&tz);

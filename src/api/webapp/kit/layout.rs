@@ -47,6 +47,7 @@ pub enum Section {
     Producer,
     Markets,
     Orders,
+    Messages,
     Account,
     None,
 }
@@ -132,6 +133,7 @@ impl Visitor {
                 "/mes-commandes",
                 section == Section::Orders,
             ));
+            menu.push(link("Messages", "/messages", section == Section::Messages));
         } else {
             menu.push(link(
                 "Se connecter",

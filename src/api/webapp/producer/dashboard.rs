@@ -38,6 +38,7 @@ struct NextSale {
 }
 
 struct MarketLine {
+    id: Uuid,
     name: String,
     address: String,
     catalogs: Vec<String>,
@@ -45,6 +46,8 @@ struct MarketLine {
 
 /// A market it does not sell in yet, nearest first.
 struct NearbyMarket {
+    /// Its page (`/marche/{id}`): who runs it, "Envoyer un catalogue".
+    id: Uuid,
     name: String,
     address: String,
     /// `à 4 km`, when it has markets to measure from.
@@ -119,6 +122,7 @@ async fn nearby_markets(
                 NearbyMarket {
                     distance: km.map(|km| format!("à {} km", km.round())),
                     day: m.usual_weekday.map(|d| format!("le {}", fr::weekday(d))),
+                    id: m.id,
                     name: m.name,
                     address: m.address,
                 },
@@ -152,6 +156,7 @@ async fn dashboard(
         match markets.iter_mut().find(|m| m.name == link.market_name) {
             Some(m) => m.catalogs.push(link.catalog_name),
             None => markets.push(MarketLine {
+                id: link.market_id,
                 name: link.market_name,
                 address: link.address,
                 catalogs: vec![link.catalog_name],
