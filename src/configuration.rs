@@ -32,6 +32,7 @@ pub struct Settings {
     pub admission: AdmissionSettings,
     pub notify: NotifySettings,
     pub web: WebSettings,
+    pub cluster: ClusterSettings,
 }
 
 /// The fair waiting room of popular sales.
@@ -132,6 +133,33 @@ pub struct WebSettings {
     pub map_tile_url: String,
 }
 
+/// Several etal nodes on one database (`crate::cluster`). Off by default:
+/// one engine, no NATS, exactly as a single process.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSettings {
+    /// Run as a node of a cluster: the node holding the ordering lease is
+    /// the active engine, the others forward to it and mirror its feeds.
+    pub enabled: bool,
+    /// The NATS server the nodes share (`nats://host:port`). Empty: a
+    /// private `nats-server` under `database.data_dir` (started if needed).
+    pub nats_url: String,
+    /// This node's id (a UUID); empty: a fresh one at every start.
+    pub node_id: String,
+    /// The URL other nodes and clients reach this node at (shown by
+    /// `/ready`); empty: `http://` + the listen address.
+    pub advertise_url: String,
+    /// Lifetime of the ordering lease: a standby takes over at most this
+    /// long after the active node stopped renewing it.
+    pub lease_seconds: u64,
+    /// Longest wait for the active engine's answer to a forwarded request,
+    /// in ms (then 503 + `Retry-After`).
+    pub forward_timeout_ms: u64,
+    /// How often a node tells the active engine which distributions its
+    /// storefronts watch (their actors stay active to tick), in ms.
+    pub interest_every_ms: u64,
+}
+
 /// Where an offer's actor is activated (a distribution's actor always
 /// goes by its id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -161,7 +189,13 @@ pub struct EngineSettings {
     /// How often sale windows are checked (opening/closing events), in ms.
     pub tick_ms: u64,
     pub idle_passivate_secs: u64,
+    /// The narrowest push window (storefront and stock pushes are
+    /// coalesced this long), where it starts and returns to while every
+    /// session keeps up, in ms.
     pub push_coalesce_ms: u64,
+    /// The widest push window, in ms: it widens up to this while sessions
+    /// fall behind.
+    pub push_coalesce_max_ms: u64,
     pub ws_buffer_frames: usize,
     pub ws_max_connections: usize,
     pub ws_max_frame_bytes: usize,
@@ -283,7 +317,7 @@ impl Settings {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        let checks: [(&'static str, bool, &str); 14] = [
+        let checks = [
             (
                 "database.acquire_timeout_ms",
                 self.database.acquire_timeout_ms >= 50,
@@ -330,6 +364,16 @@ impl Settings {
                 "must be at least 16",
             ),
             (
+                "engine.push_coalesce_ms",
+                self.engine.push_coalesce_ms >= 1,
+                "must be at least 1",
+            ),
+            (
+                "engine.push_coalesce_max_ms",
+                self.engine.push_coalesce_max_ms >= self.engine.push_coalesce_ms,
+                "must be at least engine.push_coalesce_ms",
+            ),
+            (
                 "engine.ws_buffer_frames",
                 self.engine.ws_buffer_frames >= 4,
                 "must be at least 4",
@@ -363,6 +407,19 @@ impl Settings {
                     reason: reason.to_owned(),
                 });
             }
+        }
+        if self.cluster.lease_seconds < 1 {
+            return Err(ConfigError::Invalid {
+                key: "cluster.lease_seconds",
+                reason: "must be at least 1".into(),
+            });
+        }
+        if !self.cluster.node_id.is_empty() && uuid::Uuid::parse_str(&self.cluster.node_id).is_err()
+        {
+            return Err(ConfigError::Invalid {
+                key: "cluster.node_id",
+                reason: "must be a UUID (or empty for a fresh one)".into(),
+            });
         }
         if self.log.level.trim().is_empty() {
             return Err(ConfigError::Invalid {

@@ -27,6 +27,7 @@ mod checks;
 mod cli;
 mod commands;
 mod dbview;
+mod failover;
 mod fairness;
 mod layout;
 mod model;

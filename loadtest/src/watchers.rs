@@ -150,8 +150,9 @@ impl WatchShared {
         self.frames.fetch_add(1, Ordering::Relaxed);
         match frame.kind.as_ref() {
             "availability" => {
-                if let Some(id) = frame.offer_id {
-                    self.set(w, id, frame.available.0, (t, at), log);
+                // Every offer of the shop that changed in the push.
+                for offer in frame.offers.unwrap_or_default() {
+                    self.set(w, offer.offer_id, offer.available.0, (t, at), log);
                 }
             }
             "snapshot" => {
@@ -309,12 +310,14 @@ async fn read(
 }
 
 impl Watchers {
-    /// Connects `shared.latest.len()` watchers to `ws_url` (a few at a
-    /// time) and returns once every one is connected or has failed once.
-    /// Until the run stops, a watcher whose connection fails or ends (an
-    /// engine restart) connects again, waiting 0.1 s, then twice as long
-    /// each time up to 2 s; each new connection starts with a snapshot.
-    pub async fn connect(shared: Arc<WatchShared>, ws_url: &str) -> Self {
+    /// Connects `shared.latest.len()` watchers, watcher `w` to
+    /// `ws_urls[w mod n]` (a few at a time), and returns once every one is
+    /// connected or has failed once. Until the run stops, a watcher whose
+    /// connection fails or ends (an engine restart, a killed node) connects
+    /// again — to the next URL, so a cluster's watchers leave a dead node
+    /// for a live one —, waiting 0.1 s, then twice as long each time up to
+    /// 2 s; each new connection starts with a snapshot.
+    pub async fn connect(shared: Arc<WatchShared>, ws_urls: &[String]) -> Self {
         let (stop, stop_rx) = watch::channel(false);
         let gate = Arc::new(Semaphore::new(32));
         let count = shared.latest.len();
@@ -324,9 +327,11 @@ impl Watchers {
             .as_ref()
             .map_or_else(Handle::current, |r| r.handle().clone());
         let mut tasks = Vec::with_capacity(count);
+        let urls: Arc<[String]> = Arc::from(ws_urls);
         for w in 0..count {
             let shared = shared.clone();
-            let url = ws_url.to_owned();
+            let urls = urls.clone();
+            let mut at = w % urls.len().max(1);
             let mut stop_rx = stop_rx.clone();
             let gate = gate.clone();
             let ready = ready_tx.clone();
@@ -338,7 +343,10 @@ impl Watchers {
                     let connected = {
                         let _permit = gate.acquire().await;
                         tokio::select! {
-                            c = tokio::time::timeout(Duration::from_secs(10), connect(&url)) => Some(c),
+                            c = tokio::time::timeout(
+                                Duration::from_secs(10),
+                                connect(urls.get(at).map_or("", String::as_str)),
+                            ) => Some(c),
                             _ = stop_rx.changed() => None,
                         }
                     };
@@ -353,6 +361,7 @@ impl Watchers {
                             if let Some(ready) = ready.take() {
                                 let _ = ready.send(()).await;
                             }
+                            at = (at + 1) % urls.len().max(1);
                             if pause(&mut stop_rx, &mut backoff).await {
                                 break;
                             }
@@ -379,6 +388,7 @@ impl Watchers {
                         break;
                     }
                     log.disconnects += 1;
+                    at = (at + 1) % urls.len().max(1);
                     if pause(&mut stop_rx, &mut backoff).await {
                         break;
                     }
@@ -437,28 +447,34 @@ mod tests {
         assert_eq!(shared.values_of(1), vec![UNLIMITED]);
         shared.apply(
             0,
-            &format!(r#"{{"type":"availability","offer_id":"{a}","available":"7.5"}}"#),
+            &format!(
+                r#"{{"type":"availability","offers":[{{"offer_id":"{a}","available":"7.5"}}]}}"#
+            ),
             arrival::NONE,
             &mut log,
         );
         assert_eq!(shared.values_of(0), vec![7_500]);
         shared.apply(
             0,
-            &format!(r#"{{"type":"availability","offer_id":"{a}","available":3}}"#),
+            &format!(r#"{{"type":"availability","offers":[{{"offer_id":"{a}","available":3}}]}}"#),
             arrival::NONE,
             &mut log,
         );
         assert_eq!(shared.values_of(0), vec![3_000], "a number is read too");
         shared.apply(
             0,
-            &format!(r#"{{"type":"availability","offer_id":"{a}","available":null}}"#),
+            &format!(
+                r#"{{"type":"availability","offers":[{{"offer_id":"{a}","available":null}}]}}"#
+            ),
             arrival::NONE,
             &mut log,
         );
         assert_eq!(shared.values_of(0), vec![UNLIMITED]);
         shared.apply(
             0,
-            &format!(r#"{{"type":"availability","offer_id":"{a}","available":"2"}}"#),
+            &format!(
+                r#"{{"type":"availability","offers":[{{"offer_id":"{a}","available":"2"}}]}}"#
+            ),
             arrival::NONE,
             &mut log,
         );
@@ -468,12 +484,29 @@ mod tests {
         assert_eq!(log.arrived[4], read_at, "no stamp: the read time stands in");
         shared.apply(
             0,
-            &format!(r#"{{"type":"availability","offer_id":"{a}","available":"1"}}"#),
+            &format!(
+                r#"{{"type":"availability","offers":[{{"offer_id":"{a}","available":"1"}}]}}"#
+            ),
             7,
             &mut log,
         );
         assert_eq!(log.frames_by_arrival().last(), Some(&(7, 0, 1_000)));
         assert_eq!(log.snapshots, 1);
+        shared.apply(
+            0,
+            &format!(
+                r#"{{"type":"availability","offers":[{{"offer_id":"{b}","available":"4"}},
+                    {{"offer_id":"{a}","available":"0.5"}}]}}"#
+            ),
+            arrival::NONE,
+            &mut log,
+        );
+        assert_eq!(
+            shared.values_of(0),
+            vec![500],
+            "every offer of a push is read"
+        );
+        assert_eq!(shared.values_of(1), vec![4_000]);
         assert!(shared.opened.borrow().is_none());
         shared.apply(
             0,
@@ -522,7 +555,7 @@ mod tests {
             drop(kept);
         });
         let shared = WatchShared::new(&[offer], &[0], 1);
-        let watchers = Watchers::connect(shared.clone(), &url).await;
+        let watchers = Watchers::connect(shared.clone(), &[url]).await;
         let mut seen = Vec::new();
         for _ in 0..500 {
             seen = shared.values_of(0);

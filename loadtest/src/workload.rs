@@ -241,6 +241,9 @@ impl Workload {
             &outcome,
             attempt.retries,
         );
+        if op == Op::Order && matches!(attempt.answer, Answer::Order(_)) {
+            rec.accepted_orders.push((attempt.last_sent_us, done_us));
+        }
         if let Some(room) = &self.room {
             let takes = matches!(op, Op::Order | Op::Change | Op::Hold);
             if takes && outcome == Outcome::Accepted {

@@ -25,7 +25,7 @@ use chrono::{DateTime, Duration, Utc};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// The waiting room's rules, from the configuration.
@@ -66,7 +66,7 @@ pub enum NotAdmitted {
 }
 
 /// The room at a glance (live pushes, the shop).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RoomStatus {
     /// Everyone needs an admitted ticket.
     pub active: bool,

@@ -4,10 +4,12 @@
 //! starts, turns each into the bytes every subscriber then shares.
 //!
 //! - Offer actors record each offer's latest figures (a map write) and mark
-//!   the offer dirty. The hub task ([`task`]) wakes every
-//!   `push_coalesce_ms`, builds each dirty offer's frame once from the
-//!   *latest* figures and broadcasts it to the storefronts selling it and to
-//!   its producer's feed: changes are coalesced per offer, the last value
+//!   the offer dirty. The hub task ([`task`]) wakes at the end of each push
+//!   window ([`pace`]: `push_coalesce_ms`, widening up to
+//!   `push_coalesce_max_ms` while storefront sessions fall behind), builds
+//!   from the *latest* figures one `availability` frame per storefront with
+//!   every offer of it that changed, and a `stock` frame per offer for its
+//!   producer's feed: changes are coalesced per offer, the last value
 //!   always goes out, and nothing older follows it.
 //! - Storefront snapshots are stamped by the same task, between two
 //!   flushes, so a session's first frames are never older than its snapshot.
@@ -18,13 +20,22 @@
 //! Channels are `tokio::sync::broadcast` of shared [`Push`]es with
 //! `ws_buffer_frames` slots: a subscriber that falls behind loses its
 //! backlog (`Lagged`) instead of slowing anyone, and resynchronises.
+//!
+//! In a cluster ([`LivePublisher`]) the active engine's hub also hands
+//! every change to the other nodes — each offer's latest figures at each
+//! flush, sale edges, resyncs, encoded order events — whatever its own
+//! sessions watch; the other nodes' hubs are fed those instead of actors
+//! ([`EventHub::remote_order_frame`], [`EventHub::offer_stock`], …) and
+//! serve their own sessions exactly as the active one does.
 
 pub mod live;
 pub mod orders;
+pub mod pace;
+pub mod remote;
 pub mod task;
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
@@ -36,7 +47,9 @@ use crate::domain::admission::RoomStatus;
 use crate::domain::stock::StockFigures;
 use crate::domain::window::SaleStatus;
 use crate::store::Store;
-pub use live::{EventEncoder, Frame, LiveEvent, Push};
+pub use live::{EventEncoder, Frame, FrameKeys, LiveEvent, OfferAvailability, Push};
+pub use pace::Pace;
+pub use remote::{Audience, LivePublisher};
 pub use task::{HubGone, Subscription};
 
 /// Shared, cheap to clone.
@@ -66,25 +79,58 @@ struct HubInner {
     epoch: AtomicU64,
     /// Open WebSocket sessions (all feeds).
     sessions: AtomicUsize,
+    /// How storefront sessions keep up with the pushes.
+    pace: Pace,
+    /// The current push window, in µs (for tests and metrics).
+    window_us: AtomicU64,
     config: OnceLock<LiveConfig>,
     commands: OnceLock<mpsc::Sender<task::Command>>,
+    /// Distributions other nodes' storefronts watch, with when they last said so.
+    remote_interest: DashMap<Uuid, Instant>,
+    /// Set while this hub is the active engine's in a cluster.
+    publisher: RwLock<Option<Arc<dyn LivePublisher>>>,
+    publishing: AtomicBool,
 }
 
 /// The tunables of live push (from `[engine]`).
 #[derive(Debug, Clone, Copy)]
-struct LiveConfig {
-    coalesce: Duration,
-    buffer: usize,
-    max_sessions: usize,
+pub struct LiveConfig {
+    /// The narrowest push window.
+    pub coalesce: Duration,
+    /// The widest push window.
+    pub coalesce_max: Duration,
+    /// Pushes a session may be behind before it loses its backlog.
+    pub buffer: usize,
+    pub max_sessions: usize,
 }
 
 impl Default for LiveConfig {
     fn default() -> Self {
         Self {
             coalesce: Duration::from_millis(100),
+            coalesce_max: Duration::from_millis(500),
             buffer: 256,
             max_sessions: 20_000,
         }
+    }
+}
+
+impl LiveConfig {
+    pub fn of(settings: &EngineSettings) -> Self {
+        Self {
+            coalesce: Duration::from_millis(settings.push_coalesce_ms.max(1)),
+            coalesce_max: Duration::from_millis(settings.push_coalesce_max_ms),
+            buffer: settings.ws_buffer_frames.max(1),
+            max_sessions: settings.ws_max_connections,
+        }
+    }
+}
+
+impl HubInner {
+    fn set_window(&self, window: Duration) {
+        let us = u64::try_from(window.as_micros()).unwrap_or(u64::MAX).max(1);
+        self.window_us.store(us, Ordering::Relaxed);
+        metrics::gauge!("ws_push_window_seconds").set(window.as_secs_f64());
     }
 }
 
@@ -116,8 +162,13 @@ impl EventHub {
                 statuses: DashMap::new(),
                 epoch: AtomicU64::new(0),
                 sessions: AtomicUsize::new(0),
+                pace: Pace::default(),
+                window_us: AtomicU64::new(0),
                 config: OnceLock::new(),
                 commands: OnceLock::new(),
+                remote_interest: DashMap::new(),
+                publisher: RwLock::new(None),
+                publishing: AtomicBool::new(false),
             }),
         }
     }
@@ -130,24 +181,36 @@ impl EventHub {
     /// Starts the hub task (flushes, snapshots, clean-up). Called once by
     /// `Engine::start`, inside the actix system.
     pub fn start(&self, store: Store, settings: &EngineSettings) {
-        let config = LiveConfig {
-            coalesce: Duration::from_millis(settings.push_coalesce_ms.max(1)),
-            buffer: settings.ws_buffer_frames.max(1),
-            max_sessions: settings.ws_max_connections,
-        };
-        if self.inner.config.set(config).is_err() {
-            return;
+        if let Some(task) = self.task(store, LiveConfig::of(settings)) {
+            actix::spawn(task);
         }
+    }
+
+    /// The hub task, configured, for the caller to spawn (`start` spawns
+    /// it on actix; unit tests on a runtime whose clock they drive);
+    /// `None` if the hub has one already.
+    pub fn task(
+        &self,
+        store: Store,
+        config: LiveConfig,
+    ) -> Option<impl std::future::Future<Output = ()> + 'static> {
+        self.inner.config.set(config).ok()?;
         let (sender, receiver) = mpsc::channel(1024);
-        if self.inner.commands.set(sender).is_err() {
-            return;
-        }
-        actix::spawn(task::run(
+        self.inner.commands.set(sender).ok()?;
+        Some(task::run(
             Arc::downgrade(&self.inner),
             store,
             receiver,
-            config.coalesce,
-        ));
+            config,
+        ))
+    }
+
+    /// The current push window (the narrowest until the first flush).
+    pub fn push_window(&self) -> Duration {
+        match self.inner.window_us.load(Ordering::Relaxed) {
+            0 => self.config().coalesce,
+            us => Duration::from_micros(us),
+        }
     }
 
     fn config(&self) -> LiveConfig {
@@ -166,24 +229,40 @@ impl EventHub {
         }
     }
 
+    /// Forgets every offer's figures (the engine's actors were dropped, or
+    /// the figures came from another node that is gone).
+    pub fn forget_stock(&self) {
+        self.inner.stocks.clear();
+        self.inner.dirty.clear();
+    }
+
     /// The latest figures an offer actor reported, if it is active.
     pub fn latest_stock(&self, offer_id: Uuid) -> Option<StockFigures> {
         self.inner.stocks.get(&offer_id).map(|s| *s)
     }
 
     /// Whether a live session shows this offer's stock (a storefront
-    /// selling it, or any producer feed).
+    /// selling it, or any producer feed), here or — for the active engine
+    /// of a cluster — on any node.
     pub fn wants_stock(&self, offer_id: Uuid) -> bool {
-        self.inner.watched_offers.contains_key(&offer_id) || !self.inner.producers.is_empty()
+        self.inner.watched_offers.contains_key(&offer_id)
+            || !self.inner.producers.is_empty()
+            || self.is_publishing()
     }
 
-    /// Whether a storefront session watches this distribution (its actor
-    /// stays active meanwhile, to keep ticking).
+    /// Whether a storefront session watches this distribution, here or on
+    /// another node (its actor stays active meanwhile, to keep ticking).
     pub fn is_watched(&self, distribution_id: Uuid) -> bool {
-        self.inner
+        let here = self
+            .inner
             .storefronts
             .get(&distribution_id)
-            .is_some_and(|tx| tx.receiver_count() > 0)
+            .is_some_and(|tx| tx.receiver_count() > 0);
+        here || self
+            .inner
+            .remote_interest
+            .get(&distribution_id)
+            .is_some_and(|at| at.elapsed() < remote::REMOTE_INTEREST_TTL)
     }
 
     /// The channel of a distribution's watchers, if any watch it.
@@ -207,9 +286,11 @@ impl EventHub {
         distribution_id: Uuid,
         statuses: impl IntoIterator<Item = (Uuid, SaleStatus)>,
     ) {
-        let Some(tx) = self.storefront(distribution_id) else {
+        let tx = self.storefront(distribution_id);
+        let publisher = self.publisher();
+        if tx.is_none() && publisher.is_none() {
             return;
-        };
+        }
         for (catalog_id, status) in statuses {
             let previous = self
                 .inner
@@ -221,9 +302,14 @@ impl EventHub {
                 (Some(_), SaleStatus::Open) => true,
                 (Some(_), SaleStatus::Closed) => false,
             };
+            if let Some(publisher) = &publisher {
+                publisher.sale_status(distribution_id, catalog_id, status);
+            }
             let edge = LiveEvent::SaleEdge { catalog_id, opened };
-            if let Some(frame) = self.frame(&edge, Some(Instant::now())) {
-                let _ = tx.send(Push::one(frame));
+            if let Some(tx) = &tx {
+                if let Some(frame) = self.frame(&edge, Some(Instant::now())) {
+                    let _ = tx.send(Push::one(frame));
+                }
             }
         }
     }
@@ -245,6 +331,9 @@ impl EventHub {
         self.inner.epoch.fetch_add(1, Ordering::AcqRel);
         if let Some(tx) = self.inner.storefronts.get(&distribution_id) {
             let _ = tx.send(Push::Resync);
+        }
+        if let Some(publisher) = self.publisher() {
+            publisher.resync(distribution_id);
         }
     }
 

@@ -6,6 +6,11 @@
 //! `Admission-Ticket` ([`Tickets`]). A 503 (nothing was done) and a request
 //! without answer are retried after a pause; the last 503 counts as a
 //! refusal, the last missing answer as a failure (outcome unknown).
+//!
+//! With several nodes (`--target`), customer `c` goes to node `c mod n`,
+//! and each retry to the next node: a customer whose node died (no answer)
+//! or cannot reach an engine (503) tries the others, with the same
+//! `Idempotency-Key`.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -58,10 +63,11 @@ enum Expect {
 /// etal as the target of a run.
 pub struct EtalTarget {
     client: Client,
-    base: String,
-    /// Parsed once: parsing a URL per request shows in the tester's profile.
-    orders_url: reqwest::Url,
-    cart_url: reqwest::Url,
+    /// Each node's base URL and its orders URL (parsed once: parsing a URL
+    /// per request shows in the tester's profile).
+    nodes: Vec<(String, reqwest::Url)>,
+    /// Each node's basket URL (`PUT`/`DELETE …/cart`).
+    cart_urls: Vec<reqwest::Url>,
     offer_ids: Arc<Vec<Uuid>>,
     index: Arc<HashMap<Uuid, u32>>,
     tokens: Arc<Vec<String>>,
@@ -106,7 +112,7 @@ pub fn milli(q: Decimal) -> Option<i64> {
 impl EtalTarget {
     pub fn new(
         client: Client,
-        base: &str,
+        bases: &[String],
         distribution_id: Uuid,
         offer_ids: Arc<Vec<Uuid>>,
         tokens: Arc<Vec<String>>,
@@ -117,13 +123,22 @@ impl EtalTarget {
             .enumerate()
             .map(|(i, id)| (*id, i as u32))
             .collect();
-        let base = base.trim_end_matches('/');
-        let distribution = format!("{base}/api/v1/distributions/{distribution_id}");
+        let mut nodes = Vec::with_capacity(bases.len());
+        let mut cart_urls = Vec::with_capacity(bases.len());
+        for base in bases {
+            let base = base.trim_end_matches('/').to_owned();
+            let distribution = format!("{base}/api/v1/distributions/{distribution_id}");
+            cart_urls.push(reqwest::Url::parse(&format!("{distribution}/cart"))?);
+            nodes.push((
+                base,
+                reqwest::Url::parse(&format!("{distribution}/orders"))?,
+            ));
+        }
+        anyhow::ensure!(!nodes.is_empty(), "no engine URL");
         Ok(Self {
             client,
-            base: base.to_owned(),
-            orders_url: reqwest::Url::parse(&format!("{distribution}/orders"))?,
-            cart_url: reqwest::Url::parse(&format!("{distribution}/cart"))?,
+            nodes,
+            cart_urls,
             offer_ids,
             index: Arc::new(index),
             tokens,
@@ -161,6 +176,11 @@ impl EtalTarget {
         s
     }
 
+    /// The node of `customer`'s try number `attempt`.
+    fn node(&self, customer: usize, attempt: usize) -> usize {
+        (customer + attempt) % self.nodes.len().max(1)
+    }
+
     fn token(&self, customer: usize) -> &str {
         self.tokens.get(customer).map(String::as_str).unwrap_or("")
     }
@@ -182,10 +202,11 @@ impl EtalTarget {
             .to_string();
         let token = self.token(customer);
         let keys = self.retry.idempotency_keys;
-        self.run(Expect::Order(201), || {
+        self.run(Expect::Order(201), |attempt| {
+            let (_, orders_url) = &self.nodes[self.node(customer, attempt)];
             let mut request = self
                 .client
-                .post(self.orders_url.clone())
+                .post(orders_url.clone())
                 .bearer_auth(token)
                 .header(CONTENT_TYPE, "application/json")
                 .body(body.clone());
@@ -203,12 +224,12 @@ impl EtalTarget {
 
     pub async fn change(&self, customer: usize, order: Uuid, basket: &[(usize, u32)]) -> Attempt {
         let body = self.body(basket);
-        let url = format!("{}/api/v1/orders/{order}", self.base);
         let token = self.token(customer);
-        self.run(Expect::Order(200), || {
+        self.run(Expect::Order(200), |attempt| {
+            let (base, _) = &self.nodes[self.node(customer, attempt)];
             let request = self
                 .client
-                .request(Method::PATCH, &url)
+                .request(Method::PATCH, format!("{base}/api/v1/orders/{order}"))
                 .bearer_auth(token)
                 .header(CONTENT_TYPE, "application/json")
                 .body(body.clone());
@@ -218,20 +239,25 @@ impl EtalTarget {
     }
 
     pub async fn cancel(&self, customer: usize, order: Uuid) -> Attempt {
-        let url = format!("{}/api/v1/orders/{order}", self.base);
         let token = self.token(customer);
-        self.run(Expect::Gone, || self.client.delete(&url).bearer_auth(token))
-            .await
+        self.run(Expect::Gone, |attempt| {
+            let (base, _) = &self.nodes[self.node(customer, attempt)];
+            self.client
+                .delete(format!("{base}/api/v1/orders/{order}"))
+                .bearer_auth(token)
+        })
+        .await
     }
 
     /// Holds the basket (`PUT …/cart`, the whole basket).
     pub async fn hold(&self, customer: usize, basket: &[(usize, u32)]) -> Attempt {
         let body = self.body(basket);
         let token = self.token(customer);
-        self.run(Expect::Held, || {
+        self.run(Expect::Held, |attempt| {
+            let cart_url = &self.cart_urls[self.node(customer, attempt)];
             let request = self
                 .client
-                .put(self.cart_url.clone())
+                .put(cart_url.clone())
                 .bearer_auth(token)
                 .header(CONTENT_TYPE, "application/json")
                 .body(body.clone());
@@ -243,19 +269,21 @@ impl EtalTarget {
     /// Empties the basket, releasing what it holds (`DELETE …/cart`).
     pub async fn release(&self, customer: usize) -> Attempt {
         let token = self.token(customer);
-        self.run(Expect::Gone, || {
-            self.client.delete(self.cart_url.clone()).bearer_auth(token)
+        self.run(Expect::Gone, |attempt| {
+            let cart_url = &self.cart_urls[self.node(customer, attempt)];
+            self.client.delete(cart_url.clone()).bearer_auth(token)
         })
         .await
     }
 
     /// Sends until an answer other than 503 (or the retries are used up).
-    async fn run(&self, success: Expect, make: impl Fn() -> RequestBuilder) -> Attempt {
+    async fn run(&self, success: Expect, make: impl Fn(usize) -> RequestBuilder) -> Attempt {
         let sent_us = now_us();
         let mut retries = 0;
         loop {
             let last = retries >= self.retry.retries;
-            let (answer, retry_after) = match make().send().await {
+            let last_sent_us = now_us();
+            let (answer, retry_after) = match make(retries as usize).send().await {
                 Ok(response) => {
                     let status = response.status().as_u16();
                     let retry_after = response
@@ -279,6 +307,7 @@ impl EtalTarget {
                             answer,
                             retries,
                             sent_us,
+                            last_sent_us,
                         };
                     }
                     if last {
@@ -290,6 +319,7 @@ impl EtalTarget {
                             answer: Answer::Refused(code),
                             retries,
                             sent_us,
+                            last_sent_us,
                         };
                     }
                 }
@@ -298,6 +328,7 @@ impl EtalTarget {
                         answer: Answer::Failed(reason),
                         retries,
                         sent_us,
+                        last_sent_us,
                     }
                 }
                 Err(_) => {}
@@ -377,7 +408,10 @@ mod tests {
         let offers = Arc::new(vec![Uuid::from_u128(1), Uuid::from_u128(2)]);
         EtalTarget::new(
             Client::new(),
-            "http://127.0.0.1:1/",
+            &[
+                "http://127.0.0.1:1/".to_owned(),
+                "http://127.0.0.1:2".to_owned(),
+            ],
             Uuid::from_u128(9),
             offers,
             Arc::new(vec!["t".into()]),
@@ -400,10 +434,22 @@ mod tests {
                 Uuid::from_u128(2)
             )
         );
-        assert!(t
-            .orders_url
+        assert!(t.nodes[0]
+            .1
             .as_str()
             .ends_with(&format!("/distributions/{}/orders", Uuid::from_u128(9))));
+    }
+
+    #[test]
+    fn customers_spread_over_nodes_and_retries_move_on() {
+        let t = target();
+        assert_eq!(t.nodes[0].0, "http://127.0.0.1:1");
+        assert_eq!((t.node(0, 0), t.node(1, 0), t.node(2, 0)), (0, 1, 0));
+        assert_eq!(
+            (t.node(0, 1), t.node(1, 1)),
+            (1, 0),
+            "a retry goes to the next node"
+        );
     }
 
     #[test]
@@ -423,8 +469,7 @@ mod tests {
             Some(Uuid::from_u128(42).to_string())
         );
         assert_eq!(header(1), None, "another customer's ticket is not sent");
-        assert!(t
-            .cart_url
+        assert!(t.cart_urls[0]
             .as_str()
             .ends_with(&format!("/distributions/{}/cart", Uuid::from_u128(9))));
     }

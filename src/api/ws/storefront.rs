@@ -1,6 +1,7 @@
 //! `GET /ws/distributions/{id}`: a storefront's live view, no account
 //! needed. First a `snapshot` (the shop document with `"type":"snapshot"`),
-//! then `availability` changes coalesced per offer, `sale_opened` /
+//! then per push one `availability` message with every offer that changed
+//! (coalesced over the hub's push window), `sale_opened` /
 //! `sale_closed` at the window edges, and a fresh `snapshot` after a
 //! forced catalog sync or a planning change, or when the session fell
 //! behind.
@@ -9,19 +10,20 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
 use super::session::{CatchUp, Live};
-use crate::api::auth::optional_caller;
+use crate::api::auth::{optional_caller, token_of};
 use crate::api::orders::order_problem;
 use crate::api::problem::ApiError;
 use crate::api::state::AppState;
+use crate::cluster::{Node, Viewer};
 use crate::engine::events::Subscription;
-use crate::engine::Engine;
 
-/// A storefront catches up with a fresh snapshot.
+/// A storefront catches up with a fresh snapshot (from this node's engine,
+/// or in a cluster from the active one's).
 struct Snapshot {
-    engine: Engine,
+    node: Node,
     distribution_id: Uuid,
     /// The signed-in customer watching, whose basket the snapshot shows.
-    customer: Option<Uuid>,
+    viewer: Option<Viewer>,
 }
 
 /// Attempts at a fresh snapshot before the session is closed: under a rush
@@ -32,8 +34,8 @@ impl CatchUp for Snapshot {
     async fn catch_up(&mut self) -> Option<Subscription> {
         for attempt in 1..=CATCH_UP_ATTEMPTS {
             let watched = self
-                .engine
-                .watch_storefront(self.distribution_id, self.customer)
+                .node
+                .watch_storefront(self.distribution_id, self.viewer.as_ref())
                 .await;
             match watched {
                 Ok(subscription) => return subscription,
@@ -51,9 +53,11 @@ impl CatchUp for Snapshot {
 /// Live availability of a distribution's shop.
 ///
 /// A WebSocket (answers 101): a `snapshot` (the shop document), then
-/// `availability`, `sale_opened`, `sale_closed` and fresh `snapshot`
-/// messages (API.md, "WebSocket"). Long messages may come as continuation
-/// frames. No account needed; a signed-in customer (`Authorization: Bearer`
+/// `{"type":"availability","offers":[{"offer_id","available"}, …]}` — one
+/// per push, with every offer of the shop that changed since the previous
+/// one (`available` a decimal string, `null` = unlimited) —, `sale_opened`,
+/// `sale_closed` and fresh `snapshot` messages (docs/api.md, "WebSocket").
+/// Long messages may come as continuation frames. No account needed; a signed-in customer (`Authorization: Bearer`
 /// or `?token=`) sees in the snapshots what their basket holds (`held`).
 #[utoipa::path(tag = "live",
     params(("token" = Option<String>, Query, description = "a bearer token, for browsers")),
@@ -71,11 +75,17 @@ pub async fn watch_distribution(
 ) -> Result<HttpResponse, ApiError> {
     let distribution_id = *path;
     let handshake = super::handshake(&req)?;
-    let customer = optional_caller(&state, &req).await?.map(|c| c.account_id);
+    let viewer = match optional_caller(&state, &req).await? {
+        Some(caller) => token_of(&req).map(|token| Viewer {
+            account_id: caller.account_id,
+            token,
+        }),
+        None => None,
+    };
     let permit = super::permit(&state, "storefront")?;
     let subscription = state
-        .engine
-        .watch_storefront(distribution_id, customer)
+        .node
+        .watch_storefront(distribution_id, viewer.as_ref())
         .await
         .map_err(order_problem)?
         .ok_or_else(|| ApiError::not_found("no distribution with this id"))?;
@@ -84,12 +94,13 @@ pub async fn watch_distribution(
         handshake,
         Live {
             feed: "storefront",
+            pace: Some(subscription.pace),
             first: Some(subscription.snapshot),
             receiver: subscription.receiver,
             catch_up: Snapshot {
-                engine: state.engine.clone(),
+                node: state.node.clone(),
                 distribution_id,
-                customer,
+                viewer,
             },
             still_allowed: None,
             limits: super::limits(&state),

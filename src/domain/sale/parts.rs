@@ -4,7 +4,7 @@
 //! once it opens).
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::domain::money::Money;
@@ -50,7 +50,7 @@ impl SaleParticipation {
 
 /// The product an offer sells, as the shop needs it (and shows it:
 /// the shop document's product).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SaleProduct {
     pub id: Uuid,
     pub name: String,
