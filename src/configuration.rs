@@ -155,7 +155,13 @@ pub struct EngineSettings {
     /// How often sale windows are checked (opening/closing events), in ms.
     pub tick_ms: u64,
     pub idle_passivate_secs: u64,
+    /// The narrowest push window (storefront and stock pushes are
+    /// coalesced this long), where it starts and returns to while every
+    /// session keeps up, in ms.
     pub push_coalesce_ms: u64,
+    /// The widest push window, in ms: it widens up to this while sessions
+    /// fall behind.
+    pub push_coalesce_max_ms: u64,
     pub ws_buffer_frames: usize,
     pub ws_max_connections: usize,
     pub ws_max_frame_bytes: usize,
@@ -277,7 +283,7 @@ impl Settings {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        let checks: [(&'static str, bool, &str); 12] = [
+        let checks: [(&'static str, bool, &str); 14] = [
             (
                 "database.acquire_timeout_ms",
                 self.database.acquire_timeout_ms >= 50,
@@ -322,6 +328,16 @@ impl Settings {
                 "engine.mailbox_capacity",
                 self.engine.mailbox_capacity >= 16,
                 "must be at least 16",
+            ),
+            (
+                "engine.push_coalesce_ms",
+                self.engine.push_coalesce_ms >= 1,
+                "must be at least 1",
+            ),
+            (
+                "engine.push_coalesce_max_ms",
+                self.engine.push_coalesce_max_ms >= self.engine.push_coalesce_ms,
+                "must be at least engine.push_coalesce_ms",
             ),
             (
                 "engine.ws_buffer_frames",

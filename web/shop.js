@@ -234,20 +234,10 @@ function onLive(message) {
       applyShop(message.shop || message);
       renderAll();
       break;
-    case "availability": {
-      const offer = state.offers.get(message.offer_id);
-      if (!offer) return;
-      const before = offer.available;
-      offer.available = toMilli(message.available);
-      if (before === offer.available) return;
-      updateOfferCard(offer);
-      if (state.basket.has(offer.offer_id)) refreshBasket();
-      const badge = availabilityBadge(offer);
-      if (badge && (badge[1] !== "ok" || state.basket.has(offer.offer_id))) {
-        announce(`${offerName(offer)} : ${badge[0]}.`);
-      }
+    case "availability":
+      // Every offer of this shop that changed since the previous push.
+      for (const change of message.offers || []) applyAvailability(change);
       break;
-    }
     case "sale_opened":
     case "sale_closed": {
       const status = message.type === "sale_opened" ? "open" : "closed";
@@ -261,6 +251,21 @@ function onLive(message) {
     }
     default:
       break;
+  }
+}
+
+/** One offer's new availability from a push: its card, the basket, a word for screen readers. */
+function applyAvailability(change) {
+  const offer = state.offers.get(change.offer_id);
+  if (!offer) return;
+  const before = offer.available;
+  offer.available = toMilli(change.available);
+  if (before === offer.available) return;
+  updateOfferCard(offer);
+  if (state.basket.has(offer.offer_id)) refreshBasket();
+  const badge = availabilityBadge(offer);
+  if (badge && (badge[1] !== "ok" || state.basket.has(offer.offer_id))) {
+    announce(`${offerName(offer)} : ${badge[0]}.`);
   }
 }
 

@@ -152,8 +152,9 @@ impl WatchShared {
         self.frames.fetch_add(1, Ordering::Relaxed);
         match frame.kind.as_ref() {
             "availability" => {
-                if let Some(id) = frame.offer_id {
-                    self.set(w, id, frame.available.0, (t, at), log);
+                // Every offer of the shop that changed in the push.
+                for offer in frame.offers.unwrap_or_default() {
+                    self.set(w, offer.offer_id, offer.available.0, (t, at), log);
                 }
             }
             "snapshot" => {
@@ -447,28 +448,34 @@ mod tests {
         assert_eq!(shared.values_of(1), vec![UNLIMITED]);
         shared.apply(
             0,
-            &format!(r#"{{"type":"availability","offer_id":"{a}","available":"7.5"}}"#),
+            &format!(
+                r#"{{"type":"availability","offers":[{{"offer_id":"{a}","available":"7.5"}}]}}"#
+            ),
             arrival::NONE,
             &mut log,
         );
         assert_eq!(shared.values_of(0), vec![7_500]);
         shared.apply(
             0,
-            &format!(r#"{{"type":"availability","offer_id":"{a}","available":3}}"#),
+            &format!(r#"{{"type":"availability","offers":[{{"offer_id":"{a}","available":3}}]}}"#),
             arrival::NONE,
             &mut log,
         );
         assert_eq!(shared.values_of(0), vec![3_000], "a number is read too");
         shared.apply(
             0,
-            &format!(r#"{{"type":"availability","offer_id":"{a}","available":null}}"#),
+            &format!(
+                r#"{{"type":"availability","offers":[{{"offer_id":"{a}","available":null}}]}}"#
+            ),
             arrival::NONE,
             &mut log,
         );
         assert_eq!(shared.values_of(0), vec![UNLIMITED]);
         shared.apply(
             0,
-            &format!(r#"{{"type":"availability","offer_id":"{a}","available":"2"}}"#),
+            &format!(
+                r#"{{"type":"availability","offers":[{{"offer_id":"{a}","available":"2"}}]}}"#
+            ),
             arrival::NONE,
             &mut log,
         );
@@ -478,12 +485,29 @@ mod tests {
         assert_eq!(log.arrived[4], read_at, "no stamp: the read time stands in");
         shared.apply(
             0,
-            &format!(r#"{{"type":"availability","offer_id":"{a}","available":"1"}}"#),
+            &format!(
+                r#"{{"type":"availability","offers":[{{"offer_id":"{a}","available":"1"}}]}}"#
+            ),
             7,
             &mut log,
         );
         assert_eq!(log.frames_by_arrival().last(), Some(&(7, 0, 1_000)));
         assert_eq!(log.snapshots, 1);
+        shared.apply(
+            0,
+            &format!(
+                r#"{{"type":"availability","offers":[{{"offer_id":"{b}","available":"4"}},
+                    {{"offer_id":"{a}","available":"0.5"}}]}}"#
+            ),
+            arrival::NONE,
+            &mut log,
+        );
+        assert_eq!(
+            shared.values_of(0),
+            vec![500],
+            "every offer of a push is read"
+        );
+        assert_eq!(shared.values_of(1), vec![4_000]);
         assert!(shared.opened.borrow().is_none());
         shared.apply(
             0,

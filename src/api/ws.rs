@@ -144,6 +144,7 @@ fn open_order_feed(
             still_allowed: Some(still_allowed(req, state, allowed)),
             limits: limits(state),
             permit,
+            pace: None,
         },
     ))
 }

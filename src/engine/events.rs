@@ -4,10 +4,12 @@
 //! starts, turns each into the bytes every subscriber then shares.
 //!
 //! - Offer actors record each offer's latest figures (a map write) and mark
-//!   the offer dirty. The hub task ([`task`]) wakes every
-//!   `push_coalesce_ms`, builds each dirty offer's frame once from the
-//!   *latest* figures and broadcasts it to the storefronts selling it and to
-//!   its producer's feed: changes are coalesced per offer, the last value
+//!   the offer dirty. The hub task ([`task`]) wakes at the end of each push
+//!   window ([`pace`]: `push_coalesce_ms`, widening up to
+//!   `push_coalesce_max_ms` while storefront sessions fall behind), builds
+//!   from the *latest* figures one `availability` frame per storefront with
+//!   every offer of it that changed, and a `stock` frame per offer for its
+//!   producer's feed: changes are coalesced per offer, the last value
 //!   always goes out, and nothing older follows it.
 //! - Storefront snapshots are stamped by the same task, between two
 //!   flushes, so a session's first frames are never older than its snapshot.
@@ -28,6 +30,7 @@
 
 pub mod live;
 pub mod orders;
+pub mod pace;
 pub mod remote;
 pub mod task;
 
@@ -43,7 +46,8 @@ use crate::configuration::EngineSettings;
 use crate::domain::stock::StockFigures;
 use crate::domain::window::SaleStatus;
 use crate::store::Store;
-pub use live::{EventEncoder, Frame, LiveEvent, Push};
+pub use live::{EventEncoder, Frame, FrameKeys, LiveEvent, OfferAvailability, Push};
+pub use pace::Pace;
 pub use remote::{Audience, LivePublisher};
 pub use task::{HubGone, Subscription};
 
@@ -74,6 +78,10 @@ struct HubInner {
     epoch: AtomicU64,
     /// Open WebSocket sessions (all feeds).
     sessions: AtomicUsize,
+    /// How storefront sessions keep up with the pushes.
+    pace: Pace,
+    /// The current push window, in µs (for tests and metrics).
+    window_us: AtomicU64,
     config: OnceLock<LiveConfig>,
     commands: OnceLock<mpsc::Sender<task::Command>>,
     /// Distributions other nodes' storefronts watch, with when they last said so.
@@ -85,19 +93,43 @@ struct HubInner {
 
 /// The tunables of live push (from `[engine]`).
 #[derive(Debug, Clone, Copy)]
-struct LiveConfig {
-    coalesce: Duration,
-    buffer: usize,
-    max_sessions: usize,
+pub struct LiveConfig {
+    /// The narrowest push window.
+    pub coalesce: Duration,
+    /// The widest push window.
+    pub coalesce_max: Duration,
+    /// Pushes a session may be behind before it loses its backlog.
+    pub buffer: usize,
+    pub max_sessions: usize,
 }
 
 impl Default for LiveConfig {
     fn default() -> Self {
         Self {
             coalesce: Duration::from_millis(100),
+            coalesce_max: Duration::from_millis(500),
             buffer: 256,
             max_sessions: 20_000,
         }
+    }
+}
+
+impl LiveConfig {
+    pub fn of(settings: &EngineSettings) -> Self {
+        Self {
+            coalesce: Duration::from_millis(settings.push_coalesce_ms.max(1)),
+            coalesce_max: Duration::from_millis(settings.push_coalesce_max_ms),
+            buffer: settings.ws_buffer_frames.max(1),
+            max_sessions: settings.ws_max_connections,
+        }
+    }
+}
+
+impl HubInner {
+    fn set_window(&self, window: Duration) {
+        let us = u64::try_from(window.as_micros()).unwrap_or(u64::MAX).max(1);
+        self.window_us.store(us, Ordering::Relaxed);
+        metrics::gauge!("ws_push_window_seconds").set(window.as_secs_f64());
     }
 }
 
@@ -129,6 +161,8 @@ impl EventHub {
                 statuses: DashMap::new(),
                 epoch: AtomicU64::new(0),
                 sessions: AtomicUsize::new(0),
+                pace: Pace::default(),
+                window_us: AtomicU64::new(0),
                 config: OnceLock::new(),
                 commands: OnceLock::new(),
                 remote_interest: DashMap::new(),
@@ -146,24 +180,36 @@ impl EventHub {
     /// Starts the hub task (flushes, snapshots, clean-up). Called once by
     /// `Engine::start`, inside the actix system.
     pub fn start(&self, store: Store, settings: &EngineSettings) {
-        let config = LiveConfig {
-            coalesce: Duration::from_millis(settings.push_coalesce_ms.max(1)),
-            buffer: settings.ws_buffer_frames.max(1),
-            max_sessions: settings.ws_max_connections,
-        };
-        if self.inner.config.set(config).is_err() {
-            return;
+        if let Some(task) = self.task(store, LiveConfig::of(settings)) {
+            actix::spawn(task);
         }
+    }
+
+    /// The hub task, configured, for the caller to spawn (`start` spawns
+    /// it on actix; unit tests on a runtime whose clock they drive);
+    /// `None` if the hub has one already.
+    pub fn task(
+        &self,
+        store: Store,
+        config: LiveConfig,
+    ) -> Option<impl std::future::Future<Output = ()> + 'static> {
+        self.inner.config.set(config).ok()?;
         let (sender, receiver) = mpsc::channel(1024);
-        if self.inner.commands.set(sender).is_err() {
-            return;
-        }
-        actix::spawn(task::run(
+        self.inner.commands.set(sender).ok()?;
+        Some(task::run(
             Arc::downgrade(&self.inner),
             store,
             receiver,
-            config.coalesce,
-        ));
+            config,
+        ))
+    }
+
+    /// The current push window (the narrowest until the first flush).
+    pub fn push_window(&self) -> Duration {
+        match self.inner.window_us.load(Ordering::Relaxed) {
+            0 => self.config().coalesce,
+            us => Duration::from_micros(us),
+        }
     }
 
     fn config(&self) -> LiveConfig {

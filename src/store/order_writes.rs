@@ -1,7 +1,11 @@
 //! Group commit of confirmed orders: many orders in one transaction, with
-//! their lines, stock movements and idempotency records, written with a few
+//! their lines, the stock audit and idempotency records, written with a few
 //! array (`UNNEST`) statements whatever the batch size. Orders are only
 //! acknowledged after this commit, so an acknowledged order is durable.
+//!
+//! The stock audit of a batch is one `orders` row per offer it moved (the
+//! moves summed, the orders named), not one per order: the order lines stay
+//! the per-customer truth.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -56,6 +60,41 @@ struct LineColumns {
     vat: Vec<Decimal>,
 }
 
+/// The writer's array statements, public so that the schema benchmark
+/// (`benches/schema.rs`) times exactly what the writer runs.
+pub mod sql {
+    /// New orders: `$1` ids, `$2` distributions, `$3` customers, `$4`
+    /// numbers, `$5` the instant.
+    pub const ORDERS_INSERT: &str =
+        "INSERT INTO orders (id, distribution_id, customer_id, number, status, created_at, updated_at)
+         SELECT id, d, c, n, 'confirmed', $5, $5
+           FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::int[]) AS t(id, d, c, n)";
+    /// Changed orders: `$1` ids, `$2` the instant.
+    pub const ORDERS_TOUCH: &str = "UPDATE orders SET updated_at = $2 WHERE id = ANY($1)";
+    /// Written lines: `$1`…`$7` ids, orders, offers, participations,
+    /// quantities, unit prices, VAT rates; `$8` the instant.
+    pub const LINES_UPSERT: &str =
+        "INSERT INTO order_lines (id, order_id, offer_id, participation_id, quantity,
+                unit_price, vat_rate, created_at)
+         SELECT i, o, f, p, q, u, v, $8 FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[],
+                $4::uuid[], $5::numeric[], $6::numeric[], $7::numeric[]) AS t(i, o, f, p, q, u, v)
+         ON CONFLICT (id) DO UPDATE SET quantity = EXCLUDED.quantity,
+                unit_price = EXCLUDED.unit_price, vat_rate = EXCLUDED.vat_rate";
+    /// The audit, one row per offer: `$1` offers, `$2` quantities, `$3`
+    /// orders (one of each per move), `$4` the instant.
+    pub const AUDIT_PER_BATCH: &str =
+        "INSERT INTO stock_movements (offer_id, kind, quantity, order_ids, created_at)
+         SELECT f, 'orders', sum(q), array_agg(DISTINCT o), $4
+           FROM UNNEST($1::uuid[], $2::numeric[], $3::uuid[]) AS t(f, q, o) GROUP BY f";
+    /// Idempotency answers: `$1`…`$5` accounts, keys, request hashes,
+    /// statuses, answers; `$6` the instant.
+    pub const IDEMPOTENCY_INSERT: &str =
+        "INSERT INTO idempotency_keys (account_id, key, request_hash, status_code, response_body, created_at)
+         SELECT a, k, h, s, b, $6 FROM UNNEST($1::uuid[], $2::text[], $3::bytea[],
+                $4::smallint[], $5::jsonb[]) AS t(a, k, h, s, b)
+         ON CONFLICT (account_id, key) DO NOTHING";
+}
+
 impl Store {
     /// Writes a batch of order changes in one transaction. With `epoch`
     /// (a cluster node), the transaction first checks that the ordering
@@ -76,24 +115,25 @@ impl Store {
             .filter(|w| w.kind == OrderChangeKind::Create)
             .collect();
         if !created.is_empty() {
-            sqlx::query(
-                "INSERT INTO orders (id, distribution_id, customer_id, number, status, created_at, updated_at)
-                 SELECT id, d, c, n, 'confirmed', $5, $5
-                   FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::int[]) AS t(id, d, c, n)",
-            )
-            .bind(created.iter().map(|w| w.order_id).collect::<Vec<_>>())
-            .bind(created.iter().map(|w| w.distribution_id).collect::<Vec<_>>())
-            .bind(created.iter().map(|w| w.customer_id).collect::<Vec<_>>())
-            .bind(created.iter().map(|w| w.number).collect::<Vec<_>>())
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query(sql::ORDERS_INSERT)
+                .bind(created.iter().map(|w| w.order_id).collect::<Vec<_>>())
+                .bind(
+                    created
+                        .iter()
+                        .map(|w| w.distribution_id)
+                        .collect::<Vec<_>>(),
+                )
+                .bind(created.iter().map(|w| w.customer_id).collect::<Vec<_>>())
+                .bind(created.iter().map(|w| w.number).collect::<Vec<_>>())
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
         }
 
         let replaced: Vec<Uuid> = ids_of(batch, OrderChangeKind::Replace);
         let cancelled: Vec<Uuid> = ids_of(batch, OrderChangeKind::Cancel);
         if !replaced.is_empty() {
-            sqlx::query("UPDATE orders SET updated_at = $2 WHERE id = ANY($1)")
+            sqlx::query(sql::ORDERS_TOUCH)
                 .bind(&replaced)
                 .bind(at)
                 .execute(&mut *tx)
@@ -132,49 +172,37 @@ impl Store {
             }
         }
         if !lines.id.is_empty() {
-            sqlx::query(
-                "INSERT INTO order_lines (id, order_id, offer_id, participation_id, quantity,
-                        unit_price, vat_rate, created_at)
-                 SELECT i, o, f, p, q, u, v, $8 FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[],
-                        $4::uuid[], $5::numeric[], $6::numeric[], $7::numeric[]) AS t(i, o, f, p, q, u, v)
-                 ON CONFLICT (id) DO UPDATE SET quantity = EXCLUDED.quantity,
-                        unit_price = EXCLUDED.unit_price, vat_rate = EXCLUDED.vat_rate",
-            )
-            .bind(&lines.id)
-            .bind(&lines.order)
-            .bind(&lines.offer)
-            .bind(&lines.participation)
-            .bind(&lines.quantity)
-            .bind(&lines.price)
-            .bind(&lines.vat)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query(sql::LINES_UPSERT)
+                .bind(&lines.id)
+                .bind(&lines.order)
+                .bind(&lines.offer)
+                .bind(&lines.participation)
+                .bind(&lines.quantity)
+                .bind(&lines.price)
+                .bind(&lines.vat)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
         }
 
-        let (mut m_offer, mut m_qty, mut m_order, mut m_account) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut m_offer, mut m_qty, mut m_order) = (Vec::new(), Vec::new(), Vec::new());
         for write in batch {
             for (offer, quantity) in &write.movements {
                 m_offer.push(*offer);
                 m_qty.push(*quantity);
                 m_order.push(write.order_id);
-                m_account.push(write.customer_id);
             }
         }
         if !m_offer.is_empty() {
-            sqlx::query(
-                "INSERT INTO stock_movements (offer_id, kind, quantity, order_id, account_id, created_at)
-                 SELECT f, CASE WHEN q > 0 THEN 'reserve' ELSE 'release' END, q, o, a, $5
-                   FROM UNNEST($1::uuid[], $2::numeric[], $3::uuid[], $4::uuid[]) AS t(f, q, o, a)",
-            )
-            .bind(&m_offer)
-            .bind(&m_qty)
-            .bind(&m_order)
-            .bind(&m_account)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
+            // The audit: one row per offer for the whole batch, its moves
+            // summed, naming the orders behind them.
+            sqlx::query(sql::AUDIT_PER_BATCH)
+                .bind(&m_offer)
+                .bind(&m_qty)
+                .bind(&m_order)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
         }
 
         let keys: Vec<&IdempotencyRecord> = batch
@@ -189,20 +217,19 @@ impl Store {
                         .map_err(|e| DbError::Other(format!("order answer not encoded: {e}")))?,
                 );
             }
-            sqlx::query(
-                "INSERT INTO idempotency_keys (account_id, key, request_hash, status_code, response_body, created_at)
-                 SELECT a, k, h, s, b, $6 FROM UNNEST($1::uuid[], $2::text[], $3::bytea[],
-                        $4::smallint[], $5::jsonb[]) AS t(a, k, h, s, b)
-                 ON CONFLICT (account_id, key) DO NOTHING",
-            )
-            .bind(keys.iter().map(|k| k.account_id).collect::<Vec<_>>())
-            .bind(keys.iter().map(|k| k.key.clone()).collect::<Vec<_>>())
-            .bind(keys.iter().map(|k| k.request_hash.clone()).collect::<Vec<_>>())
-            .bind(vec![ORDER_ANSWER_STATUS; keys.len()])
-            .bind(answers)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query(sql::IDEMPOTENCY_INSERT)
+                .bind(keys.iter().map(|k| k.account_id).collect::<Vec<_>>())
+                .bind(keys.iter().map(|k| k.key.clone()).collect::<Vec<_>>())
+                .bind(
+                    keys.iter()
+                        .map(|k| k.request_hash.clone())
+                        .collect::<Vec<_>>(),
+                )
+                .bind(vec![ORDER_ANSWER_STATUS; keys.len()])
+                .bind(answers)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
         }
 
         tx.commit().await?;

@@ -63,7 +63,11 @@ where
     tokio::time::timeout(WAIT, async {
         loop {
             let frame = next_of_type(ws, "availability").await;
-            if frame["offer_id"] == json!(offer) && frame["available"] == available {
+            let offers = frame["offers"].as_array().cloned().unwrap_or_default();
+            if offers
+                .iter()
+                .any(|o| o["offer_id"] == json!(offer) && o["available"] == available)
+            {
                 return;
             }
         }

@@ -298,6 +298,6 @@ async fn a_forced_sync_and_a_stock_change_are_pushed() {
     let pushed = next_of_type(&mut ws, "availability").await;
     assert_eq!(
         pushed,
-        json!({"type": "availability", "offer_id": apples, "available": "12"})
+        json!({"type": "availability", "offers": [{"offer_id": apples, "available": "12"}]})
     );
 }

@@ -189,7 +189,15 @@ impl View {
                     self.set(&offer["offer_id"], &offer["available"])?;
                 }
             }
-            Some("availability") => self.set(&frame["offer_id"], &frame["available"])?,
+            Some("availability") => {
+                let offers = frame["offers"]
+                    .as_array()
+                    .filter(|offers| !offers.is_empty())
+                    .ok_or_else(|| format!("an availability message without offers: {frame}"))?;
+                for offer in offers {
+                    self.set(&offer["offer_id"], &offer["available"])?;
+                }
+            }
             _ => {}
         }
         Ok(())

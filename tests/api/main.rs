@@ -7,6 +7,7 @@ mod live_client;
 
 mod accounts;
 mod after_sale;
+mod audit;
 mod carts;
 mod catalogs;
 mod concurrency;

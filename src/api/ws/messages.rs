@@ -20,13 +20,15 @@ pub struct JsonEvents;
 impl EventEncoder for JsonEvents {
     fn encode(&self, event: &LiveEvent) -> Option<ByteString> {
         let encoded = match event {
-            LiveEvent::Availability {
-                offer_id,
-                available,
-            } => serde_json::to_string(&Availability {
+            LiveEvent::Availability(offers) => serde_json::to_string(&Availability {
                 kind: "availability",
-                offer_id: *offer_id,
-                available: *available,
+                offers: offers
+                    .iter()
+                    .map(|o| OfferAvailable {
+                        offer_id: o.offer_id,
+                        available: o.available,
+                    })
+                    .collect(),
             }),
             LiveEvent::Stock { offer_id, figures } => serde_json::to_string(&Stock {
                 kind: "stock",
@@ -61,11 +63,18 @@ impl EventEncoder for JsonEvents {
     }
 }
 
-/// `{"type":"availability","offer_id","available"}` (`null` = unlimited).
+/// `{"type":"availability","offers":[{"offer_id","available"}, …]}`: every
+/// offer of the storefront that changed since the previous push.
 #[derive(Serialize)]
 struct Availability {
     #[serde(rename = "type")]
     kind: &'static str,
+    offers: Vec<OfferAvailable>,
+}
+
+/// `{"offer_id","available"}` (`null` = unlimited).
+#[derive(Serialize)]
+struct OfferAvailable {
     offer_id: Uuid,
     #[serde(with = "crate::domain::decimal::string_option")]
     available: Option<Decimal>,
@@ -183,6 +192,7 @@ impl<'a> OrderMessage<'a> {
 mod tests {
     use super::*;
     use crate::domain::stock::StockFigures;
+    use crate::engine::events::live::OfferAvailability;
     use rust_decimal_macros::dec;
 
     fn json(event: &LiveEvent) -> serde_json::Value {
@@ -191,20 +201,25 @@ mod tests {
     }
 
     #[test]
-    fn availability_is_a_string_or_null() {
-        let id = Uuid::new_v4();
-        let v = json(&LiveEvent::Availability {
-            offer_id: id,
-            available: Some(dec!(0)),
-        });
-        assert_eq!(v["type"], "availability");
-        assert_eq!(v["offer_id"], id.to_string());
-        assert_eq!(v["available"], "0");
-        let v = json(&LiveEvent::Availability {
-            offer_id: id,
-            available: None,
-        });
-        assert!(v["available"].is_null());
+    fn availability_carries_every_changed_offer_as_a_string_or_null() {
+        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        let v = json(&LiveEvent::Availability(vec![
+            OfferAvailability {
+                offer_id: a,
+                available: Some(dec!(0)),
+            },
+            OfferAvailability {
+                offer_id: b,
+                available: None,
+            },
+        ]));
+        assert_eq!(
+            v,
+            serde_json::json!({"type": "availability", "offers": [
+                {"offer_id": a.to_string(), "available": "0"},
+                {"offer_id": b.to_string(), "available": null},
+            ]})
+        );
     }
 
     #[test]

@@ -5,9 +5,12 @@
 //!
 //! Backpressure: the loop takes the next push from its broadcast receiver
 //! only when everything before it is written — with every push already
-//! queued behind it, dropping the values a later frame of the same offer
-//! supersedes — and writes them in one burst (as many as the socket takes
-//! at once, not one frame per turn of the loop). A client
+//! queued behind it, dropping a frame whose every offer a later frame
+//! carries again — and writes them in one burst (as many as the socket
+//! takes at once, not one frame per turn of the loop). A storefront
+//! reports each take to the hub's [`Pace`]: finding more than one push
+//! waiting, or having lost the backlog, is falling behind, and the hub
+//! widens its push window while too many sessions do. A client
 //! that does not read stalls its own writes, so the receiver falls more than
 //! `ws_buffer_frames` pushes behind and loses its backlog (`Lagged`) — the
 //! engine and the other sessions never wait. Then a storefront takes a
@@ -39,7 +42,7 @@ use tokio::sync::broadcast::{
 use tokio::time::{interval_at, sleep, sleep_until, Instant, MissedTickBehavior};
 
 use super::wire::{self, Out, Reader};
-use crate::engine::events::{Frame, Push, SessionPermit, Subscription};
+use crate::engine::events::{Frame, Pace, Push, SessionPermit, Subscription};
 
 /// Timing of a session.
 #[derive(Debug, Clone, Copy)]
@@ -80,6 +83,8 @@ pub(super) struct Live<C> {
     pub limits: Limits,
     /// Held for the session's life: frees the connection slot on drop.
     pub permit: SessionPermit,
+    /// Where a storefront reports how it keeps up with the pushes.
+    pub pace: Option<Pace>,
 }
 
 /// Whether the caller of a session may still watch it.
@@ -113,20 +118,21 @@ impl<C: CatchUp> Live<C> {
             mut still_allowed,
             limits,
             permit,
+            pace,
         } = self;
         let frames_sent = metrics::counter!("ws_frames_sent_total", "feed" => feed);
         let push_lag = metrics::histogram!("ws_push_lag_seconds", "feed" => feed);
         let written = |out: Out| {
-            if let Out::Text { frame, .. } = out {
+            if let Out::Text { at, .. } = out {
                 frames_sent.increment(1);
-                if let Some(at) = frame.at {
+                if let Some(at) = at {
                     push_lag.record(at.elapsed().as_secs_f64());
                 }
             }
         };
         let fragment = limits.fragment;
         let mut reader = Reader::new(early, limits.max_frame);
-        let mut outbox: VecDeque<Out> = first.into_iter().map(Out::text).collect();
+        let mut outbox: VecDeque<Out> = first.iter().map(Out::text).collect();
         // When a write that makes no progress is given up on.
         let mut give_up = Instant::now() + limits.idle;
         let mut heartbeat = interval_at(Instant::now() + limits.heartbeat, limits.heartbeat);
@@ -199,6 +205,9 @@ impl<C: CatchUp> Live<C> {
                             Err(TryRecvError::Closed) => take(Err(RecvError::Closed), &mut taken),
                         };
                     }
+                    if let Some(pace) = &pace {
+                        pace.took(taken.len() > 1 || matches!(stop, Some(Stop::Resync("lagged"))));
+                    }
                     // A burst of catch-up leaves no large buffer behind.
                     if outbox.capacity() > OUTBOX_KEPT {
                         outbox.shrink_to(OUTBOX_KEPT);
@@ -218,7 +227,7 @@ impl<C: CatchUp> Live<C> {
                                 // The backlog goes (none of it is written yet, so
                                 // no message is cut short); control frames stay.
                                 outbox.retain(|o| !matches!(o, Out::Text { .. }));
-                                outbox.push_back(Out::text(fresh.snapshot));
+                                outbox.push_back(Out::text(&fresh.snapshot));
                                 receiver = fresh.receiver;
                             }
                             None => break close(CloseCode::Again, "fell behind: reconnect"),
@@ -324,27 +333,34 @@ fn take(pushed: Result<Push, RecvError>, taken: &mut Vec<Arc<[Frame]>>) -> Optio
 /// Slots an empty outbox keeps (beyond, it is shrunk before refilling).
 const OUTBOX_KEPT: usize = 64;
 
-/// Queues the frames of the pushes taken, in order, except those that a
-/// later frame with the same key (the offer whose latest value they carry)
-/// supersedes. The client ends on the same values, sooner, and a session
-/// that was hundreds of pushes behind queues one frame per offer.
+/// Queues the frames of the pushes taken, in order, except those whose
+/// every offer (the keys whose latest values they carry) a later frame
+/// carries again. The client ends on the same values, sooner, and a session
+/// that was hundreds of pushes behind queues little more than the last.
 fn queue_latest(taken: &[Arc<[Frame]>], outbox: &mut VecDeque<Out>) {
     if let [frames] = taken {
-        // One flush holds one frame per offer.
-        outbox.extend(frames.iter().cloned().map(Out::text));
+        // One flush holds each offer once.
+        outbox.extend(frames.iter().map(Out::text));
         return;
     }
     let mut seen: HashSet<u128, BuildHasherDefault<KeyHasher>> = HashSet::default();
     let mut kept: Vec<&Frame> = Vec::new();
     for frame in taken.iter().rev().flat_map(|frames| frames.iter().rev()) {
-        if let Some(key) = frame.key {
-            if !seen.insert(key.as_u128()) {
-                continue;
-            }
+        let keys = frame.keys.as_slice();
+        if keys.is_empty() {
+            kept.push(frame);
+            continue;
         }
-        kept.push(frame);
+        // Every key is recorded as seen from here on, fresh or not.
+        let mut fresh = false;
+        for key in keys {
+            fresh |= seen.insert(key.as_u128());
+        }
+        if fresh {
+            kept.push(frame);
+        }
     }
-    outbox.extend(kept.into_iter().rev().cloned().map(Out::text));
+    outbox.extend(kept.into_iter().rev().map(Out::text));
 }
 
 /// Hashes the keys of [`queue_latest`] (random v4 ids: folding their halves
@@ -371,14 +387,20 @@ impl Hasher for KeyHasher {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::events::FrameKeys;
     use bytestring::ByteString;
     use uuid::Uuid;
 
-    fn frame(text: &str, key: Option<Uuid>) -> Frame {
+    fn frame(text: &str, keys: &[u128]) -> Frame {
+        let keys = match keys {
+            [] => FrameKeys::None,
+            [one] => FrameKeys::One(Uuid::from_u128(*one)),
+            many => FrameKeys::Many(many.iter().map(|k| Uuid::from_u128(*k)).collect()),
+        };
         Frame {
             text: ByteString::from(text.to_owned()),
             at: None,
-            key,
+            keys,
         }
     }
 
@@ -386,7 +408,7 @@ mod tests {
         outbox
             .iter()
             .map(|o| match o {
-                Out::Text { frame, .. } => frame.text.to_string(),
+                Out::Text { text, .. } => text.to_string(),
                 Out::Control { .. } => "control".into(),
             })
             .collect()
@@ -394,12 +416,11 @@ mod tests {
 
     #[test]
     fn a_later_value_of_the_same_offer_supersedes_an_earlier_push() {
-        let (a, b) = (Some(Uuid::from_u128(1)), Some(Uuid::from_u128(2)));
         let taken: Vec<Arc<[Frame]>> = vec![
-            Arc::from(vec![frame("a1", a), frame("b1", b)]),
-            Arc::from(vec![frame("opened", None)]),
-            Arc::from(vec![frame("a2", a)]),
-            Arc::from(vec![frame("opened again", None), frame("a3", a)]),
+            Arc::from(vec![frame("a1", &[1]), frame("b1", &[2])]),
+            Arc::from(vec![frame("opened", &[])]),
+            Arc::from(vec![frame("a2", &[1])]),
+            Arc::from(vec![frame("opened again", &[]), frame("a3", &[1])]),
         ];
         let mut outbox = VecDeque::from([Out::ping()]);
         queue_latest(&taken, &mut outbox);
@@ -410,9 +431,30 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_is_dropped_only_once_later_frames_carry_all_its_offers() {
+        let taken: Vec<Arc<[Frame]>> = vec![
+            Arc::from(vec![frame("abc1", &[1, 2, 3])]),
+            Arc::from(vec![frame("ab2", &[1, 2])]),
+            Arc::from(vec![frame("bc3", &[2, 3])]),
+            Arc::from(vec![frame("a4", &[1])]),
+        ];
+        let mut outbox = VecDeque::new();
+        queue_latest(&taken, &mut outbox);
+        // Every offer of abc1 and of ab2 comes again later.
+        assert_eq!(texts(&outbox), ["bc3", "a4"]);
+
+        let taken: Vec<Arc<[Frame]>> = vec![
+            Arc::from(vec![frame("abc1", &[1, 2, 3])]),
+            Arc::from(vec![frame("ab2", &[1, 2])]),
+        ];
+        let mut outbox = VecDeque::new();
+        queue_latest(&taken, &mut outbox);
+        assert_eq!(texts(&outbox), ["abc1", "ab2"], "c is only in the first");
+    }
+
+    #[test]
     fn a_single_push_is_queued_whole() {
-        let a = Some(Uuid::from_u128(1));
-        let taken: Vec<Arc<[Frame]>> = vec![Arc::from(vec![frame("a1", a), frame("x", None)])];
+        let taken: Vec<Arc<[Frame]>> = vec![Arc::from(vec![frame("a1", &[1]), frame("x", &[])])];
         let mut outbox = VecDeque::new();
         queue_latest(&taken, &mut outbox);
         assert_eq!(texts(&outbox), ["a1", "x"]);

@@ -1,6 +1,7 @@
 //! `GET /ws/distributions/{id}`: a storefront's live view, no account
 //! needed. First a `snapshot` (the shop document with `"type":"snapshot"`),
-//! then `availability` changes coalesced per offer, `sale_opened` /
+//! then per push one `availability` message with every offer that changed
+//! (coalesced over the hub's push window), `sale_opened` /
 //! `sale_closed` at the window edges, and a fresh `snapshot` after a
 //! forced catalog sync or a planning change, or when the session fell
 //! behind.
@@ -52,9 +53,11 @@ impl CatchUp for Snapshot {
 /// Live availability of a distribution's shop.
 ///
 /// A WebSocket (answers 101): a `snapshot` (the shop document), then
-/// `availability`, `sale_opened`, `sale_closed` and fresh `snapshot`
-/// messages (API.md, "WebSocket"). Long messages may come as continuation
-/// frames. No account needed; a signed-in customer (`Authorization: Bearer`
+/// `{"type":"availability","offers":[{"offer_id","available"}, …]}` — one
+/// per push, with every offer of the shop that changed since the previous
+/// one (`available` a decimal string, `null` = unlimited) —, `sale_opened`,
+/// `sale_closed` and fresh `snapshot` messages (docs/api.md, "WebSocket").
+/// Long messages may come as continuation frames. No account needed; a signed-in customer (`Authorization: Bearer`
 /// or `?token=`) sees in the snapshots what their basket holds (`held`).
 #[utoipa::path(tag = "live",
     params(("token" = Option<String>, Query, description = "a bearer token, for browsers")),
@@ -91,6 +94,7 @@ pub async fn watch_distribution(
         handshake,
         Live {
             feed: "storefront",
+            pace: Some(subscription.pace),
             first: Some(subscription.snapshot),
             receiver: subscription.receiver,
             catch_up: Snapshot {

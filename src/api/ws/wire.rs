@@ -16,6 +16,8 @@ use std::io::{self, IoSlice};
 use actix_codec::Decoder;
 use actix_http::ws::{CloseReason, Codec, Frame as ClientFrame, ProtocolError};
 use actix_web::web::{BufMut, Bytes, BytesMut};
+use bytestring::ByteString;
+use std::time::Instant;
 use tokio::net::TcpStream;
 
 use crate::engine::events::Frame;
@@ -33,9 +35,14 @@ const OPCODE_PONG: u8 = 0xA;
 
 /// What waits to be written, and how much of it is on the wire.
 pub enum Out {
-    /// A message; longer than the fragment size, it goes out as a text
+    /// A message (a frame's shared text, and when the change it reports
+    /// happened); longer than the fragment size, it goes out as a text
     /// frame and continuation frames.
-    Text { frame: Frame, sent: usize },
+    Text {
+        text: ByteString,
+        at: Option<Instant>,
+        sent: usize,
+    },
     /// A ping, pong or close frame.
     Control {
         opcode: u8,
@@ -45,8 +52,12 @@ pub enum Out {
 }
 
 impl Out {
-    pub fn text(frame: Frame) -> Self {
-        Self::Text { frame, sent: 0 }
+    pub fn text(frame: &Frame) -> Self {
+        Self::Text {
+            text: frame.text.clone(),
+            at: frame.at,
+            sent: 0,
+        }
     }
 
     pub fn ping() -> Self {
@@ -95,7 +106,7 @@ impl Out {
 
     fn piece_count(&self, fragment: usize) -> usize {
         match self {
-            Self::Text { frame, .. } => frame.text.len().div_ceil(fragment).max(1),
+            Self::Text { text, .. } => text.len().div_ceil(fragment).max(1),
             Self::Control { .. } => 1,
         }
     }
@@ -103,8 +114,8 @@ impl Out {
     /// The `i`-th frame of it on the wire: header and payload.
     fn piece(&self, i: usize, fragment: usize) -> (Header, &[u8]) {
         match self {
-            Self::Text { frame, .. } => {
-                let text = frame.text.as_bytes();
+            Self::Text { text, .. } => {
+                let text = text.as_bytes();
                 let start = (i * fragment).min(text.len());
                 let end = (start + fragment).min(text.len());
                 let opcode = if i == 0 {
@@ -301,13 +312,13 @@ impl Reader {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytestring::ByteString;
+    use crate::engine::events::FrameKeys;
 
     fn text(s: &str) -> Out {
-        Out::text(Frame {
+        Out::text(&Frame {
             text: ByteString::from(s.to_owned()),
             at: None,
-            key: None,
+            keys: FrameKeys::None,
         })
     }
 

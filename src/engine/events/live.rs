@@ -4,9 +4,10 @@
 //! starts), once per push: a [`Frame`] carries the encoded text in a
 //! [`ByteString`], so every subscriber shares the same bytes (cloning it is
 //! a reference count). A frame also carries the instant of the change it
-//! reports, for the push-lag histogram, and for `availability` / `stock`
-//! the offer, so a session that is behind can drop a value a later frame
-//! supersedes.
+//! reports, for the push-lag histogram, and the offers whose latest values
+//! it carries (`availability`: every offer of the storefront that changed
+//! in the flush; `stock`: one), so a session that is behind can drop a
+//! frame whose every value a later frame supersedes.
 //!
 //! A [`Push`] is what travels on a broadcast channel: the frames of one
 //! flush (or one order event) for one audience, or an order to resynchronise.
@@ -26,11 +27,8 @@ use crate::domain::stock::StockFigures;
 /// One live message, before encoding.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LiveEvent {
-    /// A storefront's view of an offer: `None` = unlimited, never negative.
-    Availability {
-        offer_id: Uuid,
-        available: Option<Decimal>,
-    },
+    /// A storefront's view of the offers that changed in one flush.
+    Availability(Vec<OfferAvailability>),
     /// A producer's view of an offer's figures.
     Stock {
         offer_id: Uuid,
@@ -42,6 +40,14 @@ pub enum LiveEvent {
     Snapshot(ShopView),
     /// A committed order change, for producers and market admins.
     Order(OrderEvent),
+}
+
+/// An offer's availability as storefronts see it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OfferAvailability {
+    pub offer_id: Uuid,
+    /// `None` = unlimited; never negative.
+    pub available: Option<Decimal>,
 }
 
 /// What happened to an order.
@@ -90,10 +96,31 @@ pub struct Frame {
     pub text: ByteString,
     /// When the change it reports happened (`None` for snapshots).
     pub at: Option<Instant>,
-    /// The offer whose latest value it carries (`availability`, `stock`):
-    /// a later frame with the same key makes it useless to a session that
-    /// has not written it yet.
-    pub key: Option<Uuid>,
+    /// The offers whose latest values it carries (`availability`,
+    /// `stock`): once later frames carry all of them, it is useless to a
+    /// session that has not written it yet.
+    pub keys: FrameKeys,
+}
+
+/// The offers a [`Frame`] carries the latest values of.
+#[derive(Debug, Clone, Default)]
+pub enum FrameKeys {
+    /// Not a value of offers (snapshots, sale edges, orders): always kept.
+    #[default]
+    None,
+    One(Uuid),
+    Many(Arc<[Uuid]>),
+}
+
+impl FrameKeys {
+    /// The offers, in no particular order.
+    pub fn as_slice(&self) -> &[Uuid] {
+        match self {
+            Self::None => &[],
+            Self::One(id) => std::slice::from_ref(id),
+            Self::Many(ids) => ids,
+        }
+    }
 }
 
 impl Frame {
@@ -103,16 +130,19 @@ impl Frame {
         event: &LiveEvent,
         at: Option<Instant>,
     ) -> Option<Frame> {
-        let key = match event {
-            LiveEvent::Availability { offer_id, .. } | LiveEvent::Stock { offer_id, .. } => {
-                Some(*offer_id)
-            }
-            _ => None,
+        let keys = match event {
+            LiveEvent::Availability(offers) => match offers.as_slice() {
+                [] => FrameKeys::None,
+                [one] => FrameKeys::One(one.offer_id),
+                many => FrameKeys::Many(many.iter().map(|o| o.offer_id).collect()),
+            },
+            LiveEvent::Stock { offer_id, .. } => FrameKeys::One(*offer_id),
+            _ => FrameKeys::None,
         };
         Some(Frame {
             text: encoder.encode(event)?,
             at,
-            key,
+            keys,
         })
     }
 }

@@ -110,7 +110,7 @@ impl EventHub {
             let frame = Frame {
                 text,
                 at: Some(Instant::now()),
-                key: None,
+                keys: super::live::FrameKeys::None,
             };
             let _ = tx.send(Push::one(frame));
         }

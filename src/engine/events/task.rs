@@ -1,6 +1,9 @@
-//! The hub task: one per engine. Every `push_coalesce_ms` it flushes the
-//! dirty offers (one frame per offer, from the latest stock, shared by every
-//! storefront selling it and its producer's feed); between flushes it
+//! The hub task: one per engine. At the end of each push window
+//! ([`super::pace`]: `push_coalesce_ms`, wider while sessions fall behind)
+//! it flushes the dirty offers, from their latest stock: each storefront
+//! gets one `availability` frame with every offer it sells that changed,
+//! each producer feed a `stock` frame per offer; every frame is encoded
+//! once and shared by all the subscribers of its feed. Between flushes it
 //! stamps storefront snapshots; every second it drops channels nobody
 //! listens to any more.
 //!
@@ -17,8 +20,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use uuid::Uuid;
 
-use super::live::{Frame, LiveEvent, Push};
-use super::{EventHub, HubInner};
+use super::live::{Frame, LiveEvent, OfferAvailability, Push};
+use super::pace::{Pace, PushWindow};
+use super::{EventHub, HubInner, LiveConfig};
 use crate::domain::shop::ShopView;
 use crate::store::Store;
 
@@ -39,6 +43,8 @@ pub(crate) enum Command {
 pub struct Subscription {
     pub snapshot: Frame,
     pub receiver: broadcast::Receiver<Push>,
+    /// Where the session reports how it keeps up with the pushes.
+    pub pace: Pace,
 }
 
 /// State only the task touches.
@@ -54,11 +60,13 @@ pub(super) async fn run(
     hub: Weak<HubInner>,
     store: Store,
     mut commands: mpsc::Receiver<Command>,
-    every: Duration,
+    config: LiveConfig,
 ) {
     let mut state = TaskState::default();
-    let mut flush = tokio::time::interval(every);
-    flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut window = PushWindow::new(config.coalesce, config.coalesce_max);
+    let mut next_flush = tokio::time::Instant::now() + window.current();
+    // Whether the last flush reached storefront sessions (takes are due).
+    let mut awaited = false;
     let mut last_clean = Instant::now();
     loop {
         tokio::select! {
@@ -70,9 +78,14 @@ pub(super) async fn run(
                     }
                 }
             }
-            _ = flush.tick() => {
+            () = tokio::time::sleep_until(next_flush) => {
                 let Some(inner) = hub.upgrade() else { break };
-                flush_dirty(&inner, &mut state, &store).await;
+                let (took, behind) = inner.pace.drain();
+                let next = window.after_flush(took, behind, awaited);
+                awaited = flush_dirty(&inner, &mut state, &store).await > 0;
+                inner.set_window(next);
+                // From the end of this flush: a slow flush delays the next.
+                next_flush = tokio::time::Instant::now() + next;
                 if last_clean.elapsed() >= CLEAN_EVERY {
                     clean(&inner, &mut state);
                     last_clean = Instant::now();
@@ -126,19 +139,25 @@ fn subscribe(
         }
     }
     let snapshot = Frame::encode(inner.encoder.as_ref(), &LiveEvent::Snapshot(shop), None)?;
-    Some(Subscription { snapshot, receiver })
+    Some(Subscription {
+        snapshot,
+        receiver,
+        pace: inner.pace.clone(),
+    })
 }
 
-/// One coalescing window: each dirty offer's frame, built once, to every
-/// storefront selling it and to its producer's feed.
-async fn flush_dirty(inner: &HubInner, state: &mut TaskState, store: &Store) {
+/// One push window: to every storefront one frame with each of its offers
+/// that changed, to each producer's feed a frame per changed offer — every
+/// frame built once, from the latest figures. Returns how many storefront
+/// sessions the flush reached.
+async fn flush_dirty(inner: &HubInner, state: &mut TaskState, store: &Store) -> usize {
     let mut dirty: Vec<(Uuid, Instant)> = Vec::new();
     inner.dirty.retain(|offer, at| {
         dirty.push((*offer, *at));
         false
     });
     if dirty.is_empty() {
-        return;
+        return 0;
     }
     let producer_feeds = !inner.producers.is_empty();
     let publisher = inner
@@ -149,23 +168,23 @@ async fn flush_dirty(inner: &HubInner, state: &mut TaskState, store: &Store) {
     if producer_feeds || publisher.is_some() {
         resolve_producers(state, store, &dirty).await;
     }
-    let mut storefronts: HashMap<Uuid, Vec<Frame>> = HashMap::new();
+    // Per storefront: its changed offers and the oldest change among them.
+    let mut storefronts: HashMap<Uuid, (Vec<OfferAvailability>, Instant)> = HashMap::new();
     let mut producers: HashMap<Uuid, Vec<Frame>> = HashMap::new();
     for (offer_id, at) in dirty {
         // Read after the dirty mark was taken: the latest value.
         let stock = inner.stocks.get(&offer_id).map(|s| *s);
         if let Some(distributions) = inner.watched_offers.get(&offer_id) {
-            let event = LiveEvent::Availability {
+            let change = OfferAvailability {
                 offer_id,
                 available: stock.and_then(|s| s.shown_available()),
             };
-            if let Some(frame) = Frame::encode(inner.encoder.as_ref(), &event, Some(at)) {
-                for distribution_id in distributions.iter() {
-                    storefronts
-                        .entry(*distribution_id)
-                        .or_default()
-                        .push(frame.clone());
-                }
+            for distribution_id in distributions.iter() {
+                let (offers, oldest) = storefronts
+                    .entry(*distribution_id)
+                    .or_insert_with(|| (Vec::new(), at));
+                offers.push(change);
+                *oldest = (*oldest).min(at);
             }
         }
         let producer = state.producer_of.get(&offer_id).copied();
@@ -184,19 +203,30 @@ async fn flush_dirty(inner: &HubInner, state: &mut TaskState, store: &Store) {
             }
         }
     }
-    broadcast_all(&inner.storefronts, storefronts);
+    let storefronts = storefronts
+        .into_iter()
+        .filter_map(|(distribution_id, (offers, oldest))| {
+            let event = LiveEvent::Availability(offers);
+            let frame = Frame::encode(inner.encoder.as_ref(), &event, Some(oldest))?;
+            Some((distribution_id, vec![frame]))
+        })
+        .collect();
     broadcast_all(&inner.producers, producers);
+    broadcast_all(&inner.storefronts, storefronts)
 }
 
+/// Sends each push on its channel; how many receivers they reached.
 fn broadcast_all(
     channels: &dashmap::DashMap<Uuid, broadcast::Sender<Push>>,
     pushes: HashMap<Uuid, Vec<Frame>>,
-) {
+) -> usize {
+    let mut reached = 0;
     for (id, frames) in pushes {
         if let Some(tx) = channels.get(&id) {
-            let _ = tx.send(Push::Frames(frames.into()));
+            reached += tx.send(Push::Frames(frames.into())).unwrap_or(0);
         }
     }
+    reached
 }
 
 /// Learns the producer of offers not seen before (one query per flush).
@@ -279,3 +309,6 @@ impl EventHub {
         answer.await.map_err(|_| HubGone)
     }
 }
+
+#[cfg(test)]
+mod tests;
