@@ -64,19 +64,14 @@ pub async fn follow_until(
             frame = ws.next() => match frame {
                 Some(Ok(Message::Text(text))) => {
                     let frame: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-                    match frame["type"].as_str() {
-                        Some("snapshot") => {
-                            snapshots += 1;
-                            for offer in frame["offers"].as_array().into_iter().flatten() {
-                                let id = offer["offer_id"].as_str().unwrap_or_default().to_owned();
-                                shown.insert(id, offer["available"].clone());
-                            }
+                    // A snapshot and an availability message both list
+                    // offers with what is available.
+                    if let Some(kind @ ("snapshot" | "availability")) = frame["type"].as_str() {
+                        snapshots += usize::from(kind == "snapshot");
+                        for offer in frame["offers"].as_array().into_iter().flatten() {
+                            let id = offer["offer_id"].as_str().unwrap_or_default().to_owned();
+                            shown.insert(id, offer["available"].clone());
                         }
-                        Some("availability") => {
-                            let id = frame["offer_id"].as_str().unwrap_or_default().to_owned();
-                            shown.insert(id, frame["available"].clone());
-                        }
-                        _ => {}
                     }
                 }
                 Some(Ok(Message::Close(frame))) => return Err(format!("closed: {frame:?}")),
