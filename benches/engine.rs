@@ -78,6 +78,7 @@ async fn memory_per_offer_actor() {
         Arc::new(SystemClock),
         &settings(&f.url).engine,
         Arc::new(JsonEvents),
+        etal::engine::fence::Fence::single(),
     );
     // Warm up allocator and pools with a first batch.
     for (id,) in ids.iter().take(500) {
@@ -175,6 +176,7 @@ fn benches(c: &mut Criterion) {
             Arc::new(SystemClock),
             &settings(&f.url).engine,
             Arc::new(JsonEvents),
+            etal::engine::fence::Fence::single(),
         );
         (store, engine)
     });
@@ -240,7 +242,9 @@ fn benches(c: &mut Criterion) {
                     .collect();
                 // Cancel them (untimed) so the next batch's customers may order again.
                 let start = Instant::now();
-                system.block_on(store.write_orders(&batch)).expect("commit");
+                system
+                    .block_on(store.write_orders(&batch, None))
+                    .expect("commit");
                 total += start.elapsed();
                 let cancel: Vec<OrderWrite> = batch
                     .into_iter()
@@ -251,7 +255,7 @@ fn benches(c: &mut Criterion) {
                     })
                     .collect();
                 system
-                    .block_on(store.write_orders(&cancel))
+                    .block_on(store.write_orders(&cancel, None))
                     .expect("cancel");
             }
             total

@@ -75,7 +75,10 @@ async fn run(quick: bool) {
             };
             // One batch to warm the connection's statement cache.
             let warm = make(&mut batches);
-            store.write_orders(&warm).await.expect("warm-up batch");
+            store
+                .write_orders(&warm, None)
+                .await
+                .expect("warm-up batch");
             let mut times = Vec::new();
             let mut orders = 0;
             let started = Instant::now();
@@ -85,7 +88,10 @@ async fn run(quick: bool) {
                     break;
                 }
                 let t = Instant::now();
-                store.write_orders(&batch).await.expect("batch commits");
+                store
+                    .write_orders(&batch, None)
+                    .await
+                    .expect("batch commits");
                 times.push(t.elapsed());
                 orders += batch.len();
             }

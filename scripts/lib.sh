@@ -33,6 +33,17 @@ ensure_postgres() {
     fi
 }
 
+have_nats_server() {
+    command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || [ -x /usr/bin/nats-server ]
+}
+
+# The message bus of a cluster of etal nodes (scripts/cluster, the
+# three-node tests).
+ensure_nats() {
+    have_nats_server || apt_install nats-server
+    have_nats_server || { echo "nats-server still missing after install" >&2; exit 1; }
+}
+
 have_chromium() {
     { command -v chromium >/dev/null 2>&1 || [ -x /usr/lib/chromium/chromium ]; } &&
         { command -v chromedriver >/dev/null 2>&1 || [ -x /usr/lib/chromium/chromedriver ]; }

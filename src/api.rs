@@ -19,6 +19,7 @@ pub mod catalogs;
 pub mod credentials;
 pub mod dashboard;
 pub mod distributions;
+pub mod forwarding;
 pub mod json;
 pub mod markets;
 pub mod methods;

@@ -31,6 +31,7 @@ pub struct Settings {
     pub engine: EngineSettings,
     pub notify: NotifySettings,
     pub web: WebSettings,
+    pub cluster: ClusterSettings,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -96,6 +97,33 @@ pub struct WebSettings {
     /// Map tiles for the page vitrine (`{z}/{x}/{y}`); empty: the markets
     /// are drawn on the bundled outline of France.
     pub map_tile_url: String,
+}
+
+/// Several etal nodes on one database (`crate::cluster`). Off by default:
+/// one engine, no NATS, exactly as a single process.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSettings {
+    /// Run as a node of a cluster: the node holding the ordering lease is
+    /// the active engine, the others forward to it and mirror its feeds.
+    pub enabled: bool,
+    /// The NATS server the nodes share (`nats://host:port`). Empty: a
+    /// private `nats-server` under `database.data_dir` (started if needed).
+    pub nats_url: String,
+    /// This node's id (a UUID); empty: a fresh one at every start.
+    pub node_id: String,
+    /// The URL other nodes and clients reach this node at (shown by
+    /// `/ready`); empty: `http://` + the listen address.
+    pub advertise_url: String,
+    /// Lifetime of the ordering lease: a standby takes over at most this
+    /// long after the active node stopped renewing it.
+    pub lease_seconds: u64,
+    /// Longest wait for the active engine's answer to a forwarded request,
+    /// in ms (then 503 + `Retry-After`).
+    pub forward_timeout_ms: u64,
+    /// How often a node tells the active engine which distributions its
+    /// storefronts watch (their actors stay active to tick), in ms.
+    pub interest_every_ms: u64,
 }
 
 /// Where an offer's actor is activated (a distribution's actor always
@@ -334,6 +362,19 @@ impl Settings {
                     reason: reason.to_owned(),
                 });
             }
+        }
+        if self.cluster.lease_seconds < 1 {
+            return Err(ConfigError::Invalid {
+                key: "cluster.lease_seconds",
+                reason: "must be at least 1".into(),
+            });
+        }
+        if !self.cluster.node_id.is_empty() && uuid::Uuid::parse_str(&self.cluster.node_id).is_err()
+        {
+            return Err(ConfigError::Invalid {
+                key: "cluster.node_id",
+                reason: "must be a UUID (or empty for a fresh one)".into(),
+            });
         }
         if self.log.level.trim().is_empty() {
             return Err(ConfigError::Invalid {

@@ -133,6 +133,7 @@ async fn seed_in(settings: &Settings, url: &str, clock: SharedClock) -> Result<D
         clock,
         &settings.engine,
         Arc::new(crate::api::ws::messages::JsonEvents),
+        crate::engine::fence::Fence::single(),
     );
     let outcome = ensure(&engine).await;
     engine.stop();

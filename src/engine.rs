@@ -22,6 +22,7 @@ pub mod clock;
 pub mod distribution_actor;
 pub mod error;
 pub mod events;
+pub mod fence;
 pub mod idempotency;
 pub mod jobs;
 pub mod notifier;
@@ -48,6 +49,7 @@ use clock::SharedClock;
 use distribution_actor::DistributionActor;
 use error::OrderError;
 use events::{EventEncoder, EventHub};
+use fence::Fence;
 use idempotency::Idempotency;
 use offer_actor::{Holding, OfferActor};
 use writer::{OrderWriter, WriterLimits};
@@ -75,19 +77,23 @@ struct EngineInner {
     placement: ActorPlacement,
     mailbox_capacity: usize,
     actor_timeout: Duration,
+    /// The right to write orders (always, or while holding the lease).
+    fence: Fence,
 }
 
 impl Engine {
     /// Starts the engine: the actor threads, the order writer (on its own
     /// `writer_store` connections), the window ticker and the event hub,
     /// whose live events `encoder` turns into bytes. Must run inside an
-    /// actix system.
+    /// actix system. `fence` says when it may write orders: always
+    /// ([`Fence::single`]) or while its node holds the cluster's lease.
     pub fn start(
         store: Store,
         writer_store: Store,
         clock: SharedClock,
         settings: &EngineSettings,
         encoder: Arc<dyn EventEncoder>,
+        fence: Fence,
     ) -> Self {
         let threads = match settings.actor_threads {
             0 => std::thread::available_parallelism().map_or(2, usize::from),
@@ -102,6 +108,7 @@ impl Engine {
                 queue_capacity: settings.writer_queue_capacity,
                 committers: settings.writer_connections as usize,
             },
+            fence.clone(),
         );
         let engine = Self {
             inner: Arc::new(EngineInner {
@@ -121,6 +128,7 @@ impl Engine {
                 placement: settings.actor_placement,
                 mailbox_capacity: settings.mailbox_capacity,
                 actor_timeout: Duration::from_millis(settings.actor_timeout_ms),
+                fence,
             }),
         };
         engine.start_ticker(Duration::from_millis(settings.tick_ms.max(10)));
@@ -184,6 +192,29 @@ impl Engine {
 
     pub fn hub(&self) -> &EventHub {
         &self.inner.hub
+    }
+
+    /// The right to write orders this engine works under.
+    pub fn fence(&self) -> &Fence {
+        &self.inner.fence
+    }
+
+    /// Whether this engine is the one taking orders now (a single engine
+    /// always; a cluster node while it holds the lease).
+    pub fn is_active(&self) -> bool {
+        self.inner.fence.is_held()
+    }
+
+    /// Drops every actor and what the engine remembers of used idempotency
+    /// keys and stock figures: called when a cluster node takes the lease
+    /// (another engine changed the database meanwhile) and when it loses
+    /// it. Actors are activated again from the database on their next use,
+    /// exactly as after a crash.
+    pub fn forget_state(&self) {
+        self.inner.offers.clear();
+        self.inner.distributions.clear();
+        self.inner.idempotency.forget_all();
+        self.inner.hub.forget_stock();
     }
 
     /// Sends to an actor with the configured timeout: a full or slow mailbox

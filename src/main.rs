@@ -1,8 +1,9 @@
 //! The `etal` command line: a thin layer over the library. `serve` runs the
 //! engine (`--demo`: with the French demo, see `etal::demo`), `migrate`
 //! applies the schema, `seed demo` loads the demo without serving, `db`
-//! drives the private PostgreSQL cluster, `config` prints the effective
-//! configuration (secrets redacted).
+//! drives the private PostgreSQL cluster, `nats` the private NATS server
+//! of a cluster of nodes, `config` prints the effective configuration
+//! (secrets redacted).
 //!
 //! The engine allocates with mimalloc: glibc's allocator raises its mmap
 //! threshold after the first large free, so the 19 MiB of each concurrent
@@ -15,6 +16,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use etal::cluster::nats_server::PrivateNats;
 use etal::configuration::Settings;
 use etal::startup::{resolve_database, Application};
 use etal::store::cluster::{ClusterStatus, PrivateCluster};
@@ -47,6 +49,10 @@ enum Command {
         /// Seed the French demo if missing (renewing its open sale) and print logins and URLs.
         #[arg(long)]
         demo: bool,
+        /// Run as a node of a cluster (sets cluster.enabled): the node that
+        /// holds the ordering lease runs the engine, the others forward to it.
+        #[arg(long)]
+        cluster: bool,
     },
     /// Apply pending database migrations and exit.
     Migrate,
@@ -59,6 +65,11 @@ enum Command {
     Db {
         #[command(subcommand)]
         action: DbAction,
+    },
+    /// Manage the private NATS server of a cluster of nodes.
+    Nats {
+        #[command(subcommand)]
+        action: NatsAction,
     },
     /// Platform admins: the accounts that change producers' legal information.
     Admin {
@@ -97,6 +108,18 @@ enum DbAction {
     Url,
 }
 
+#[derive(Subcommand)]
+enum NatsAction {
+    /// Start the private NATS server (under the data directory) unless it runs.
+    Start,
+    /// Stop it.
+    Stop,
+    /// Say whether it runs.
+    Status,
+    /// Print its URL (for `ETAL__CLUSTER__NATS_URL`).
+    Url,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut settings = match Settings::load() {
@@ -111,9 +134,18 @@ fn main() -> ExitCode {
     }
     etal::telemetry::init(&settings.log);
     let outcome = match cli.command {
-        Command::Serve { listen, demo } => {
+        Command::Serve {
+            listen,
+            demo,
+            cluster,
+        } => {
             if let Some(listen) = listen {
                 settings.server.listen = listen;
+            }
+            settings.cluster.enabled |= cluster;
+            if demo && settings.cluster.enabled {
+                eprintln!("etal: --demo seeds through a single engine; run `etal seed demo` before starting the cluster's nodes");
+                return ExitCode::from(2);
             }
             run_async(serve(settings, demo))
         }
@@ -122,6 +154,7 @@ fn main() -> ExitCode {
             what: SeedWhat::Demo,
         } => run_async(seed_demo(settings)),
         Command::Db { action } => db(&settings, action),
+        Command::Nats { action } => nats(&settings, action),
         Command::Admin { action } => run_async(admin(settings, action)),
         Command::Config => {
             print!("{}", settings.redacted_toml());
@@ -146,7 +179,7 @@ async fn serve(settings: Settings, demo: bool) -> Result<(), String> {
     let app = Application::build(settings)
         .await
         .map_err(|e| e.to_string())?;
-    let base = base_url(listen, app.port());
+    let base = etal::startup::local_url(listen, app.port());
     // Seeded before serving, so no client ever sees half a demo.
     let demo = if demo {
         match etal::demo::ensure(&app.state().engine).await {
@@ -175,19 +208,8 @@ async fn serve(settings: Settings, demo: bool) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-/// The URL to reach the engine (loopback when listening on every address).
-fn base_url(listen: std::net::SocketAddr, port: u16) -> String {
-    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-    let ip = match listen.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-        ip => ip,
-    };
-    format!("http://{}", std::net::SocketAddr::new(ip, port))
-}
-
 async fn seed_demo(settings: Settings) -> Result<(), String> {
-    let base = base_url(settings.server.listen, settings.server.listen.port());
+    let base = etal::startup::local_url(settings.server.listen, settings.server.listen.port());
     let demo = etal::demo::seed(&settings)
         .await
         .map_err(|e| e.to_string())?;
@@ -273,6 +295,29 @@ fn db(settings: &Settings, action: DbAction) -> Result<(), String> {
             ClusterStatus::NotInitialised => println!("not initialised"),
         },
         DbAction::Url => println!("{}", cluster.url(&settings.database.name)),
+    }
+    Ok(())
+}
+
+fn nats(settings: &Settings, action: NatsAction) -> Result<(), String> {
+    let server = PrivateNats::new(&settings.database.data_dir);
+    match action {
+        NatsAction::Start => {
+            let (url, outcome) = server.ensure_started().map_err(|e| e.to_string())?;
+            println!("{outcome:?}: {url}");
+        }
+        NatsAction::Stop => {
+            server.stop().map_err(|e| e.to_string())?;
+            println!("stopped");
+        }
+        NatsAction::Status => match server.running() {
+            Some((pid, url)) => println!("running (pid {pid}) at {url}"),
+            None => println!("stopped"),
+        },
+        NatsAction::Url => match server.running() {
+            Some((_, url)) => println!("{url}"),
+            None => return Err("the private NATS server is not running (`etal nats start`)".into()),
+        },
     }
     Ok(())
 }

@@ -3,6 +3,11 @@
 //! configured), take the one-engine-per-database lock, migrate, bind the
 //! listener, and serve until SIGINT/SIGTERM — then finish in-flight
 //! requests, free the lock and stop the private cluster if we started it.
+//!
+//! With `cluster.enabled`, the node also connects to NATS (a private
+//! `nats-server` when no URL is given), holds the lock shared with the
+//! other nodes, and joins the cluster as a standby ([`crate::cluster`]);
+//! at shutdown an active node gives its lease up.
 
 use secrecy::{ExposeSecret, SecretString};
 use std::net::TcpListener;
@@ -20,8 +25,12 @@ use utoipa_actix_web::{scope, AppExt};
 
 use crate::api::ws::threads::LiveThreads;
 use crate::api::{self, metrics, state::AppState, system};
+use crate::cluster::bus::{self, BusError};
+use crate::cluster::nats_server::PrivateNats;
+use crate::cluster::{Membership, Node};
 use crate::configuration::Settings;
 use crate::engine::clock::{SharedClock, SystemClock};
+use crate::engine::fence::Fence;
 use crate::engine::Engine;
 use crate::store::cluster::{PrivateCluster, StartOutcome};
 use crate::store::engine_lock::{EngineLock, LockError};
@@ -36,6 +45,8 @@ pub enum StartError {
     Lock(#[from] LockError),
     #[error("database: {0}")]
     Db(#[from] DbError),
+    #[error(transparent)]
+    Bus(#[from] BusError),
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: String,
@@ -92,6 +103,7 @@ pub struct Application {
     state: AppState,
     lock: EngineLock,
     started_cluster: Option<PrivateCluster>,
+    started_nats: Option<PrivateNats>,
 }
 
 impl Application {
@@ -106,7 +118,12 @@ impl Application {
         clock: SharedClock,
     ) -> Result<Self, StartError> {
         let database = resolve_database(&settings).await?;
-        let lock = EngineLock::acquire(database.url.expose_secret()).await?;
+        let clustered = settings.cluster.enabled;
+        let lock = if clustered {
+            EngineLock::acquire_shared(database.url.expose_secret()).await?
+        } else {
+            EngineLock::acquire(database.url.expose_secret()).await?
+        };
         // Migrations may wait for a database that is still starting; serving
         // never waits longer than `acquire_timeout_ms` for a connection.
         let migrations = Store::connect_lazy(
@@ -150,9 +167,49 @@ impl Application {
             clock.clone(),
             &settings.engine,
             Arc::new(crate::api::ws::messages::JsonEvents),
+            if clustered {
+                Fence::lease()
+            } else {
+                Fence::single()
+            },
         );
         crate::engine::jobs::Jobs::new(engine.clone(), &settings).spawn();
+        let local = local_url(settings.server.listen, port);
+        let url = match settings.cluster.advertise_url.trim() {
+            "" => local.clone(),
+            advertised => advertised.trim_end_matches('/').to_owned(),
+        };
+        let mut started_nats = None;
+        let node = if clustered {
+            let node_id = match settings.cluster.node_id.trim() {
+                "" => uuid::Uuid::new_v4(),
+                id => uuid::Uuid::parse_str(id).map_err(|e| DbError::Other(e.to_string()))?,
+            };
+            let (nats_url, started) = bus::resolve(&settings).await?;
+            started_nats = started;
+            let (client, events) = bus::connect(&nats_url, node_id).await?;
+            Node::join(
+                engine.clone(),
+                store.clone(),
+                client,
+                Membership {
+                    node_id,
+                    url,
+                    local,
+                    lease: Duration::from_secs(settings.cluster.lease_seconds),
+                    forward_timeout: Duration::from_millis(settings.cluster.forward_timeout_ms),
+                    interest_every: Duration::from_millis(
+                        settings.cluster.interest_every_ms.max(50),
+                    ),
+                },
+                events,
+            )
+            .await
+        } else {
+            Node::single(engine.clone(), url)
+        };
         let state = AppState {
+            node,
             live: LiveThreads::start(settings.server.live_threads),
             store,
             settings: Arc::new(settings),
@@ -169,6 +226,7 @@ impl Application {
             state,
             lock,
             started_cluster: database.started_cluster,
+            started_nats,
         })
     }
 
@@ -231,6 +289,7 @@ impl Application {
             state,
             lock,
             started_cluster,
+            started_nats,
             ..
         } = self;
         let result = server.await;
@@ -241,10 +300,17 @@ impl Application {
             .live
             .stop(LIVE_SESSIONS_GRACE, || hub.open_sessions())
             .await;
+        state.node.leave().await;
         tracing::info!("releasing the engine lock");
         state.engine.stop();
         lock.release().await;
         state.store.close().await;
+        if let Some(nats) = started_nats {
+            tracing::info!("stopping the private NATS server");
+            if let Err(e) = tokio::task::spawn_blocking(move || nats.stop()).await {
+                tracing::warn!(error = %e, "stopping the private NATS server failed");
+            }
+        }
         if let Some(cluster) = started_cluster {
             tracing::info!("stopping the private PostgreSQL cluster");
             if let Err(e) = tokio::task::spawn_blocking(move || cluster.stop()).await {
@@ -253,6 +319,19 @@ impl Application {
         }
         result
     }
+}
+
+/// The URL to reach an engine listening on `listen` at `port` (loopback
+/// when listening on every address): what it prints, and the address a
+/// cluster node sends forwarded requests to itself at.
+pub fn local_url(listen: std::net::SocketAddr, port: u16) -> String {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    let ip = match listen.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", std::net::SocketAddr::new(ip, port))
 }
 
 /// The HTTP server: actix-web's `HttpServer`, assembled by hand for one
@@ -313,6 +392,7 @@ fn application(
     >,
 > {
     App::new()
+        .wrap(from_fn(api::forwarding::to_active_engine))
         .wrap(from_fn(metrics::record))
         .wrap(TracingLogger::<api::request_span::PathOnlySpan>::new())
         .wrap(NormalizePath::new(TrailingSlash::Trim))

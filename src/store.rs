@@ -17,6 +17,7 @@ pub mod demo;
 pub mod distributions;
 pub mod engine_lock;
 pub mod images;
+pub mod lease;
 pub mod live;
 pub mod market_admin;
 pub mod markets;
@@ -56,6 +57,10 @@ pub enum DbError {
     Conflict(String),
     #[error("database error: {0}")]
     Other(String),
+    /// This node's ordering lease was taken over (epoch `held` is gone,
+    /// the lease is at `current`): it must write nothing.
+    #[error("this node lost the ordering lease (epoch {held}, now {current})")]
+    Fenced { held: i64, current: i64 },
 }
 
 impl DbError {

@@ -58,7 +58,10 @@ impl Batches {
         };
         let first = batches.new_batch(pool.len());
         for chunk in first.chunks(256) {
-            store.write_orders(chunk).await.expect("standing orders");
+            store
+                .write_orders(chunk, None)
+                .await
+                .expect("standing orders");
         }
         batches.standing = first
             .iter()

@@ -44,12 +44,14 @@ impl Answer {
 }
 
 /// An operation's answer, how many retries it took, and when it was first
-/// sent (µs since epoch).
+/// and last sent (µs since epoch).
 #[derive(Debug, Clone)]
 pub struct Attempt {
     pub answer: Answer,
     pub retries: u32,
     pub sent_us: u64,
+    /// When the try that got this answer was sent (= `sent_us` without retries).
+    pub last_sent_us: u64,
 }
 
 /// Retries of answers that say "nothing was done, try again" (503) and of

@@ -76,6 +76,16 @@ pub struct EngineArgs {
     /// The engine's base URL (loopback only), e.g. http://127.0.0.1:8080.
     #[arg(long, value_name = "URL", conflicts_with = "spawn")]
     pub url: Option<String>,
+    /// Another node of the same cluster (repeatable; loopback only):
+    /// customers and watchers are spread over `--url` and every `--target`
+    /// (the first one alone is `--url` when `--url` is not given).
+    #[arg(long = "target", value_name = "URL", conflicts_with = "spawn")]
+    pub targets: Vec<String>,
+    /// Fault: this long after the load starts, SIGKILL the process of the
+    /// active node (found through each node's `/ready`), and report how
+    /// long ordering was unavailable (needs several nodes).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub kill_active_after: Option<Duration>,
     /// Start the engine (and its private PostgreSQL cluster) for this run.
     #[arg(long)]
     pub spawn: bool,

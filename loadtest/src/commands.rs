@@ -25,6 +25,9 @@ use crate::threshold::Threshold;
 /// The engine and database a command works with.
 struct Site {
     url: Option<String>,
+    /// Every node: `url` first, then the other `--target`s.
+    targets: Vec<String>,
+    kill_active_after: Option<Duration>,
     database_url: String,
     spawned: Option<SpawnedEngine>,
 }
@@ -46,6 +49,8 @@ impl Site {
             );
             return Ok(Self {
                 url: Some(engine.url()),
+                targets: vec![engine.url()],
+                kill_active_after: None,
                 database_url,
                 spawned: Some(engine),
             });
@@ -58,20 +63,22 @@ impl Site {
                 anyhow!("the checks read the database: pass --database-url (or set DATABASE_URL), or use --spawn")
             })?;
         safety::check_database_url(&database_url, args.allow_remote)?;
-        if need_engine {
-            let url = args
-                .url
-                .clone()
-                .ok_or_else(|| anyhow!("--url or --spawn is required"))?;
-            safety::check_engine_url(&url, args.allow_remote)?;
-            return Ok(Self {
-                url: Some(url),
-                database_url,
-                spawned: None,
-            });
+        let mut targets: Vec<String> = args.url.iter().chain(&args.targets).cloned().collect();
+        targets.dedup();
+        for url in &targets {
+            safety::check_engine_url(url, args.allow_remote)?;
+        }
+        if args.kill_active_after.is_some() && targets.len() < 2 {
+            bail!("--kill-active-after needs the cluster's nodes: give each with --target");
+        }
+        let url = targets.first().cloned();
+        if need_engine && url.is_none() {
+            bail!("--url, --target or --spawn is required");
         }
         Ok(Self {
-            url: args.url.clone(),
+            url,
+            targets,
+            kill_active_after: args.kill_active_after,
             database_url,
             spawned: None,
         })
@@ -307,8 +314,15 @@ async fn etal_env(site: &Site, url: &str, client: Client) -> anyhow::Result<Etal
         .connect(&site.database_url)
         .await
         .context("connecting to the engine's database for the checks")?;
+    let targets = if site.targets.is_empty() {
+        vec![url.to_owned()]
+    } else {
+        site.targets.clone()
+    };
     Ok(EtalEnv {
         base_url: url.to_owned(),
+        targets,
+        kill_active_after: site.kill_active_after,
         db,
         client,
         groups: site.groups(),

@@ -25,6 +25,7 @@ mod checks;
 mod cli;
 mod commands;
 mod dbview;
+mod failover;
 mod layout;
 mod model;
 mod procstat;

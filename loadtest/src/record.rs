@@ -170,6 +170,9 @@ pub struct Recorder {
     pub dropped: u64,
     /// Iterations started.
     pub iterations: u64,
+    /// Accepted orders: when the try that got the 201 was sent, and when
+    /// it came back (µs since epoch). For `--kill-active-after`.
+    pub accepted_orders: Vec<(u64, u64)>,
 }
 
 impl Recorder {
@@ -182,7 +185,18 @@ impl Recorder {
             orders: HashMap::new(),
             dropped: 0,
             iterations: 0,
+            accepted_orders: Vec::new(),
         }
+    }
+
+    /// The first order accepted from a try sent at or after `from_us`:
+    /// how long after `from_us` its answer came (µs).
+    pub fn first_accepted_sent_after(&self, from_us: u64) -> Option<u64> {
+        self.accepted_orders
+            .iter()
+            .filter(|(sent, _)| *sent >= from_us)
+            .map(|(_, done)| done.saturating_sub(from_us))
+            .min()
     }
 
     pub fn op(&self, op: Op) -> &OpStats {

@@ -184,6 +184,9 @@ pub struct RunReport {
     /// `[percentile, ms]` of order latency.
     pub latency_spectrum_ms: Vec<[f64; 2]>,
     pub push_lag_spectrum_ms: Vec<[f64; 2]>,
+    /// `--kill-active-after`: what was killed and how long ordering stopped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failover: Option<crate::failover::FailoverReport>,
 }
 
 /// One case of `compare`.

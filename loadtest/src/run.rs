@@ -299,6 +299,7 @@ pub fn base_report(system: System, opts: &RunOptions, rec: &Recorder, m: &Measur
         availability: None,
         latency_spectrum_ms: spectrum(&rec.op(Op::Order).latency),
         push_lag_spectrum_ms: Vec::new(),
+        failover: None,
     }
 }
 

@@ -1,7 +1,8 @@
 //! Storefront watchers: WebSocket sessions on `/ws/distributions/{id}`
 //! reading the frames of API.md ("WebSocket"): a `snapshot` (the shop
-//! document), then `availability` (`offer_id`, `available`), `sale_opened`
-//! / `sale_closed` and fresh snapshots.
+//! document), then `availability` (`offers`: every offer that changed in
+//! the push, each `{offer_id, available}`), `sale_opened` / `sale_closed`
+//! and fresh snapshots.
 //!
 //! Each watcher keeps its latest value of every offer in shared atomics
 //! (read live by the availability chart and by the settle phase) and logs
@@ -312,12 +313,14 @@ async fn read(
 }
 
 impl Watchers {
-    /// Connects `shared.latest.len()` watchers to `ws_url` (a few at a
-    /// time) and returns once every one is connected or has failed once.
-    /// Until the run stops, a watcher whose connection fails or ends (an
-    /// engine restart) connects again, waiting 0.1 s, then twice as long
-    /// each time up to 2 s; each new connection starts with a snapshot.
-    pub async fn connect(shared: Arc<WatchShared>, ws_url: &str) -> Self {
+    /// Connects `shared.latest.len()` watchers, watcher `w` to
+    /// `ws_urls[w mod n]` (a few at a time), and returns once every one is
+    /// connected or has failed once. Until the run stops, a watcher whose
+    /// connection fails or ends (an engine restart, a killed node) connects
+    /// again — to the next URL, so a cluster's watchers leave a dead node
+    /// for a live one —, waiting 0.1 s, then twice as long each time up to
+    /// 2 s; each new connection starts with a snapshot.
+    pub async fn connect(shared: Arc<WatchShared>, ws_urls: &[String]) -> Self {
         let (stop, stop_rx) = watch::channel(false);
         let gate = Arc::new(Semaphore::new(32));
         let count = shared.latest.len();
@@ -327,9 +330,11 @@ impl Watchers {
             .as_ref()
             .map_or_else(Handle::current, |r| r.handle().clone());
         let mut tasks = Vec::with_capacity(count);
+        let urls: Arc<[String]> = Arc::from(ws_urls);
         for w in 0..count {
             let shared = shared.clone();
-            let url = ws_url.to_owned();
+            let urls = urls.clone();
+            let mut at = w % urls.len().max(1);
             let mut stop_rx = stop_rx.clone();
             let gate = gate.clone();
             let ready = ready_tx.clone();
@@ -341,7 +346,10 @@ impl Watchers {
                     let connected = {
                         let _permit = gate.acquire().await;
                         tokio::select! {
-                            c = tokio::time::timeout(Duration::from_secs(10), connect(&url)) => Some(c),
+                            c = tokio::time::timeout(
+                                Duration::from_secs(10),
+                                connect(urls.get(at).map_or("", String::as_str)),
+                            ) => Some(c),
                             _ = stop_rx.changed() => None,
                         }
                     };
@@ -356,6 +364,7 @@ impl Watchers {
                             if let Some(ready) = ready.take() {
                                 let _ = ready.send(()).await;
                             }
+                            at = (at + 1) % urls.len().max(1);
                             if pause(&mut stop_rx, &mut backoff).await {
                                 break;
                             }
@@ -382,6 +391,7 @@ impl Watchers {
                         break;
                     }
                     log.disconnects += 1;
+                    at = (at + 1) % urls.len().max(1);
                     if pause(&mut stop_rx, &mut backoff).await {
                         break;
                     }
@@ -536,7 +546,7 @@ mod tests {
                 let mut ws = tokio_tungstenite::accept_async(socket)
                     .await
                     .expect("handshake");
-                ws.send(Message::Text(text.into())).await.expect("snapshot");
+                ws.send(Message::Text(text)).await.expect("snapshot");
                 kept.push(ws);
                 if kept.len() == 1 {
                     let _ = kept[0].close(None).await;
@@ -547,7 +557,7 @@ mod tests {
             drop(kept);
         });
         let shared = WatchShared::new(&[offer], &[0], 1);
-        let watchers = Watchers::connect(shared.clone(), &url).await;
+        let watchers = Watchers::connect(shared.clone(), &[url]).await;
         let mut seen = Vec::new();
         for _ in 0..500 {
             seen = shared.values_of(0);

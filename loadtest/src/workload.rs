@@ -145,6 +145,9 @@ impl Workload {
             &attempt.answer.outcome(),
             attempt.retries,
         );
+        if op == Op::Order && matches!(attempt.answer, Answer::Order(_)) {
+            rec.accepted_orders.push((attempt.last_sent_us, done_us));
+        }
         match &attempt.answer {
             Answer::Order(new) => {
                 // etal adds to the customer's order; the baseline creates a

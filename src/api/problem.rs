@@ -246,6 +246,10 @@ impl From<DbError> for ApiError {
                 tracing::error!(%reason, "database error");
                 Self::internal()
             }
+            fenced @ DbError::Fenced { .. } => {
+                tracing::warn!(error = %fenced, "write refused: not the active engine any more");
+                Self::unavailable("this node is no longer the ordering engine; try again shortly")
+            }
         }
     }
 }

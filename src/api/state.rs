@@ -1,11 +1,12 @@
 //! What every handler can reach: the store, the configuration, the clock,
-//! the metrics handle and the rendered OpenAPI document.
+//! the engine and this node's role, the metrics handle and the rendered OpenAPI document.
 
 use std::sync::Arc;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::api::ws::threads::LiveThreads;
+use crate::cluster::Node;
 use crate::configuration::Settings;
 use crate::engine::clock::SharedClock;
 use crate::engine::Engine;
@@ -19,6 +20,8 @@ pub struct AppState {
     pub clock: SharedClock,
     /// The ordering engine (actors, writer, event hub).
     pub engine: Engine,
+    /// This node: its role, and in a cluster the way to the active engine.
+    pub node: Node,
     pub metrics: PrometheusHandle,
     /// The threads live sessions run on.
     pub live: LiveThreads,

@@ -20,7 +20,12 @@ const READY_WITHIN: std::time::Duration = std::time::Duration::from_millis(800);
 
 /// Ready: the database answers; 503 + `Retry-After` when it does not
 /// (within a second: a load balancer asks often).
-#[utoipa::path(tag = "system", responses((status = 200, description = "ready"), (status = 503)))]
+/// Says this node's role (`active`: it runs the ordering engine;
+/// `standby`: it forwards to the active node), its id, and the active
+/// node's id and address (`null` while none holds the lease); in a cluster
+/// also whether NATS is connected; and the process id (for the operator's
+/// tools on the same machine, e.g. `loadtest --kill-active-after`).
+#[utoipa::path(tag = "system", responses((status = 200, description = "ready: status, role, node_id, active {node_id, url}, cluster, nats"), (status = 503)))]
 #[get("/ready")]
 #[tracing::instrument(name = "ready", skip_all)]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -32,7 +37,23 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
             ))
         }
     }
-    Ok(HttpResponse::Ok().json(json!({"status": "ready"})))
+    let node = &state.node;
+    let active = node
+        .active_node()
+        .map(|a| json!({"node_id": a.node_id, "url": a.url, "epoch": a.epoch}));
+    let nats = node
+        .nats_connected()
+        .map(|up| if up { "connected" } else { "disconnected" });
+    Ok(HttpResponse::Ok().json(json!({
+        "status": "ready",
+        "role": node.role().as_str(),
+        "node_id": node.id(),
+        "url": node.url(),
+        "active": active,
+        "cluster": node.is_cluster(),
+        "nats": nats,
+        "pid": std::process::id(),
+    })))
 }
 
 /// Prometheus text exposition of the engine's metrics.

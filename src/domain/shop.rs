@@ -1,11 +1,13 @@
 //! The shop document of a distribution: what is on sale, at which price, in
 //! which windows, and how much is left. The sale builds it
 //! ([`ShopView::of_sale`]); availability is then filled in from the stock
-//! ledgers, whose figures are the ones orders are checked against.
+//! ledgers, whose figures are the ones orders are checked against. It reads
+//! back from its JSON too: a cluster node that is not the active engine
+//! gets it from the active one (`crate::cluster`).
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::money::Money;
@@ -14,14 +16,14 @@ use super::sale::Sale;
 use super::stock::StockFigures;
 use super::window::SaleStatus;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShopView {
     pub distribution: ShopDistribution,
     pub catalogs: Vec<ShopCatalog>,
     pub offers: Vec<ShopOffer>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShopDistribution {
     pub id: Uuid,
     pub market_id: Uuid,
@@ -30,7 +32,7 @@ pub struct ShopDistribution {
     pub cancelled: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShopCatalog {
     pub catalog_id: Uuid,
     pub name: String,
@@ -40,13 +42,13 @@ pub struct ShopCatalog {
     pub status: SaleStatus,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Named {
     pub id: Uuid,
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShopProduct {
     pub id: Uuid,
     pub name: String,
@@ -56,7 +58,7 @@ pub struct ShopProduct {
     pub fractional: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShopOffer {
     pub offer_id: Uuid,
     pub catalog_id: Uuid,
@@ -71,7 +73,8 @@ pub struct ShopOffer {
     /// What the caller's basket holds of it (only when the caller is known).
     #[serde(
         with = "crate::domain::decimal::string_option",
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        default
     )]
     pub held: Option<Decimal>,
 }
@@ -146,6 +149,41 @@ impl ShopView {
     pub fn fill_held(&mut self, held: impl Fn(Uuid) -> Decimal) {
         for offer in &mut self.offers {
             offer.held = Some(held(offer.offer_id));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A cluster node reads the active engine's shop back from its JSON,
+    /// with or without the caller's basket.
+    #[test]
+    fn the_shop_document_reads_back_what_it_wrote() {
+        let offer = |held: &str| {
+            format!(
+                r#"{{"offer_id":"{o}","catalog_id":"{c}","product":{{"id":"{p}","name":"Poulet",
+                "unit":"pièce","variable_price":false,"multi_weight":false,"fractional":false}},
+                "label":"Entier","quantity":"1","unit":"pièce","price":"12.50","available":"3"{held}}}"#,
+                o = Uuid::nil(),
+                c = Uuid::nil(),
+                p = Uuid::nil(),
+            )
+        };
+        for held in ["", r#","held":"2""#] {
+            let text = format!(
+                r#"{{"distribution":{{"id":"{id}","market_id":"{id}","starts_at":"2026-12-10T16:00:00Z",
+                "ends_at":"2026-12-10T18:00:00Z","cancelled":false}},"catalogs":[],"offers":[{offer}]}}"#,
+                id = Uuid::nil(),
+                offer = offer(held),
+            );
+            let shop: ShopView = serde_json::from_str(&text).expect("reads");
+            let again: ShopView =
+                serde_json::from_str(&serde_json::to_string(&shop).expect("writes"))
+                    .expect("reads");
+            assert_eq!(again, shop);
+            assert_eq!(shop.offers[0].held.is_some(), !held.is_empty());
         }
     }
 }

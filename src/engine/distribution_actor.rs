@@ -242,10 +242,15 @@ impl Actor for DistributionActor {
         });
     }
 
-    fn stopped(&mut self, _: &mut Context<Self>) {
+    fn stopped(&mut self, ctx: &mut Context<Self>) {
         metrics::gauge!("engine_active_distribution_actors").decrement(1.0);
         if !self.passivated {
-            self.wiring.registry.remove(&self.id);
+            // Only this actor's entry (a newer one may be registered after
+            // `Engine::forget_state`).
+            let me = ctx.address();
+            self.wiring
+                .registry
+                .remove_if(&self.id, |_, addr| *addr == me);
         }
     }
 }

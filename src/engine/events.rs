@@ -20,14 +20,22 @@
 //! Channels are `tokio::sync::broadcast` of shared [`Push`]es with
 //! `ws_buffer_frames` slots: a subscriber that falls behind loses its
 //! backlog (`Lagged`) instead of slowing anyone, and resynchronises.
+//!
+//! In a cluster ([`LivePublisher`]) the active engine's hub also hands
+//! every change to the other nodes — each offer's latest figures at each
+//! flush, sale edges, resyncs, encoded order events — whatever its own
+//! sessions watch; the other nodes' hubs are fed those instead of actors
+//! ([`EventHub::remote_order_frame`], [`EventHub::offer_stock`], …) and
+//! serve their own sessions exactly as the active one does.
 
 pub mod live;
 pub mod orders;
 pub mod pace;
+pub mod remote;
 pub mod task;
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
@@ -40,6 +48,7 @@ use crate::domain::window::SaleStatus;
 use crate::store::Store;
 pub use live::{EventEncoder, Frame, FrameKeys, LiveEvent, OfferAvailability, Push};
 pub use pace::Pace;
+pub use remote::{Audience, LivePublisher};
 pub use task::{HubGone, Subscription};
 
 /// Shared, cheap to clone.
@@ -75,6 +84,11 @@ struct HubInner {
     window_us: AtomicU64,
     config: OnceLock<LiveConfig>,
     commands: OnceLock<mpsc::Sender<task::Command>>,
+    /// Distributions other nodes' storefronts watch, with when they last said so.
+    remote_interest: DashMap<Uuid, Instant>,
+    /// Set while this hub is the active engine's in a cluster.
+    publisher: RwLock<Option<Arc<dyn LivePublisher>>>,
+    publishing: AtomicBool,
 }
 
 /// The tunables of live push (from `[engine]`).
@@ -151,6 +165,9 @@ impl EventHub {
                 window_us: AtomicU64::new(0),
                 config: OnceLock::new(),
                 commands: OnceLock::new(),
+                remote_interest: DashMap::new(),
+                publisher: RwLock::new(None),
+                publishing: AtomicBool::new(false),
             }),
         }
     }
@@ -211,24 +228,40 @@ impl EventHub {
         }
     }
 
+    /// Forgets every offer's figures (the engine's actors were dropped, or
+    /// the figures came from another node that is gone).
+    pub fn forget_stock(&self) {
+        self.inner.stocks.clear();
+        self.inner.dirty.clear();
+    }
+
     /// The latest figures an offer actor reported, if it is active.
     pub fn latest_stock(&self, offer_id: Uuid) -> Option<StockFigures> {
         self.inner.stocks.get(&offer_id).map(|s| *s)
     }
 
     /// Whether a live session shows this offer's stock (a storefront
-    /// selling it, or any producer feed).
+    /// selling it, or any producer feed), here or — for the active engine
+    /// of a cluster — on any node.
     pub fn wants_stock(&self, offer_id: Uuid) -> bool {
-        self.inner.watched_offers.contains_key(&offer_id) || !self.inner.producers.is_empty()
+        self.inner.watched_offers.contains_key(&offer_id)
+            || !self.inner.producers.is_empty()
+            || self.is_publishing()
     }
 
-    /// Whether a storefront session watches this distribution (its actor
-    /// stays active meanwhile, to keep ticking).
+    /// Whether a storefront session watches this distribution, here or on
+    /// another node (its actor stays active meanwhile, to keep ticking).
     pub fn is_watched(&self, distribution_id: Uuid) -> bool {
-        self.inner
+        let here = self
+            .inner
             .storefronts
             .get(&distribution_id)
-            .is_some_and(|tx| tx.receiver_count() > 0)
+            .is_some_and(|tx| tx.receiver_count() > 0);
+        here || self
+            .inner
+            .remote_interest
+            .get(&distribution_id)
+            .is_some_and(|at| at.elapsed() < remote::REMOTE_INTEREST_TTL)
     }
 
     /// The current resync epoch: read it *before* building a snapshot.
@@ -244,14 +277,15 @@ impl EventHub {
         distribution_id: Uuid,
         statuses: impl IntoIterator<Item = (Uuid, SaleStatus)>,
     ) {
-        let Some(tx) = self
+        let tx = self
             .inner
             .storefronts
             .get(&distribution_id)
-            .map(|tx| tx.clone())
-        else {
+            .map(|tx| tx.clone());
+        let publisher = self.publisher();
+        if tx.is_none() && publisher.is_none() {
             return;
-        };
+        }
         for (catalog_id, status) in statuses {
             let previous = self
                 .inner
@@ -263,9 +297,14 @@ impl EventHub {
                 (Some(_), SaleStatus::Open) => true,
                 (Some(_), SaleStatus::Closed) => false,
             };
+            if let Some(publisher) = &publisher {
+                publisher.sale_status(distribution_id, catalog_id, status);
+            }
             let edge = LiveEvent::SaleEdge { catalog_id, opened };
-            if let Some(frame) = self.frame(&edge, Some(Instant::now())) {
-                let _ = tx.send(Push::one(frame));
+            if let Some(tx) = &tx {
+                if let Some(frame) = self.frame(&edge, Some(Instant::now())) {
+                    let _ = tx.send(Push::one(frame));
+                }
             }
         }
     }
@@ -276,6 +315,9 @@ impl EventHub {
         self.inner.epoch.fetch_add(1, Ordering::AcqRel);
         if let Some(tx) = self.inner.storefronts.get(&distribution_id) {
             let _ = tx.send(Push::Resync);
+        }
+        if let Some(publisher) = self.publisher() {
+            publisher.resync(distribution_id);
         }
     }
 

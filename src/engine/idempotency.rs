@@ -287,6 +287,13 @@ impl Idempotency {
         }
     }
 
+    /// Forgets every account (this engine just took over or lost the
+    /// ordering lease: another engine may have used keys meanwhile, so
+    /// they are loaded again from the database on their next use).
+    pub fn forget_all(&self) {
+        self.accounts.clear();
+    }
+
     /// Forgets the accounts that sent no key for `idle` (nothing in flight).
     pub fn forget_idle(&self, idle: Duration) {
         self.accounts

@@ -101,7 +101,10 @@ impl Jobs {
                 if engine.store().pool().is_closed() {
                     break;
                 }
-                run_pass(&engine, &notifier, delivery_delay).await;
+                // In a cluster only the active engine runs the jobs.
+                if engine.is_active() {
+                    run_pass(&engine, &notifier, delivery_delay).await;
+                }
             }
         });
     }

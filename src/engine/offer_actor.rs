@@ -234,7 +234,11 @@ impl Actor for OfferActor {
     fn stopped(&mut self, ctx: &mut Context<Self>) {
         metrics::gauge!("engine_active_offer_actors").decrement(1.0);
         if !self.passivated {
-            self.registry.remove(&self.id);
+            // Only this actor's entry: after `Engine::forget_state` (a
+            // cluster node took or lost the lease) a newer actor of the
+            // same offer may be registered, and must stay the only one.
+            let me = ctx.address();
+            self.registry.remove_if(&self.id, |_, addr| *addr == me);
         }
         let me = ctx.address();
         self.holding.remove_if(&self.id, |_, addr| *addr == me);

@@ -52,6 +52,9 @@ impl Engine {
         change: OrderChange,
         key: Option<IdempotencyKey>,
     ) -> Result<OrderView, OrderError> {
+        if !self.is_active() {
+            return Err(OrderError::Unavailable);
+        }
         let engine = self.clone();
         let started = std::time::Instant::now();
         let task = actix::spawn(async move {
@@ -83,6 +86,9 @@ impl Engine {
         change: OrderChange,
         key: Option<&IdempotencyKey>,
     ) -> Result<OrderView, OrderError> {
+        // The right this change is prepared under; the writer commits it
+        // only while it is still the one in force.
+        let right = self.fence().right();
         let distribution = self.distribution(distribution_id);
         let plan = self
             .prepare(&distribution, customer, change)
@@ -140,7 +146,7 @@ impl Engine {
         );
         let now = self.clock().now();
         let write = order_write(distribution_id, customer.id, &plan, &view, key, now);
-        match self.inner.writer.write(write).await {
+        match self.inner.writer.write(write, right).await {
             Ok(()) => {
                 finish(true);
                 moves.commit();
@@ -152,7 +158,9 @@ impl Engine {
                 tracing::warn!(%error, "order not committed; reservations released");
                 Err(match error {
                     WriteError::QueueFull => OrderError::Overloaded,
-                    WriteError::Stopped | WriteError::Db(DbError::Unavailable(_)) => {
+                    WriteError::Stopped
+                    | WriteError::NotActive
+                    | WriteError::Db(DbError::Unavailable(_) | DbError::Fenced { .. }) => {
                         OrderError::Unavailable
                     }
                     WriteError::Db(e) => {

@@ -172,6 +172,9 @@ impl Engine {
     where
         F: Future<Output = Result<T, E>>,
     {
+        if !self.is_active() {
+            return Err(MoveError::Stock(OrderError::Unavailable));
+        }
         let begun = self
             .begin_moves(moves, None)
             .await

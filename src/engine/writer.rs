@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot, Mutex};
 
+use super::fence::{Fence, WriteRight};
 use crate::store::order_writes::OrderWrite;
 use crate::store::{DbError, Store};
 
@@ -36,12 +37,18 @@ pub enum WriteError {
     QueueFull,
     #[error("the order writer stopped")]
     Stopped,
+    #[error("this node is not the ordering engine (it does not hold the lease)")]
+    NotActive,
     #[error(transparent)]
     Db(#[from] DbError),
 }
 
 struct Job {
     write: OrderWrite,
+    /// The right the order was prepared under: committed only if it is
+    /// still the one in force (a node that lost and took the lease again
+    /// meanwhile must not commit what its old actors reserved).
+    right: WriteRight,
     done: oneshot::Sender<Result<(), DbError>>,
 }
 
@@ -87,32 +94,45 @@ pub struct WriterLimits {
 }
 
 impl OrderWriter {
-    /// Starts the writer task on the current runtime.
-    pub fn start(store: Store, limits: WriterLimits) -> Self {
+    /// Starts the writer task on the current runtime. Every transaction
+    /// checks `fence` (a cluster node's lease epoch) before committing.
+    pub fn start(store: Store, limits: WriterLimits, fence: Fence) -> Self {
         let (queue, jobs) = mpsc::channel(limits.queue_capacity);
         let jobs = Arc::new(Mutex::new(jobs));
         let pending = Pending::default();
         pending.add(0);
         for _ in 0..limits.committers.max(1) {
-            actix::spawn(run(store.clone(), jobs.clone(), limits, pending.clone()));
+            actix::spawn(run(
+                store.clone(),
+                jobs.clone(),
+                limits,
+                fence.clone(),
+                pending.clone(),
+            ));
         }
         Self { queue, pending }
     }
 
-    /// Queues an order and waits for its commit. Refuses at once when full.
-    pub async fn write(&self, write: OrderWrite) -> Result<(), WriteError> {
+    /// Queues an order prepared under `right` and waits for its commit.
+    /// Refuses at once when full.
+    pub async fn write(&self, write: OrderWrite, right: WriteRight) -> Result<(), WriteError> {
         let (done, outcome) = oneshot::channel();
         // Counted before it is queued, so a quick commit never makes it negative.
         self.pending.add(1);
-        self.queue.try_send(Job { write, done }).map_err(|e| {
-            self.pending.add(-1);
-            match e {
-                mpsc::error::TrySendError::Full(_) => WriteError::QueueFull,
-                mpsc::error::TrySendError::Closed(_) => WriteError::Stopped,
-            }
-        })?;
-        outcome.await.map_err(|_| WriteError::Stopped)??;
-        Ok(())
+        self.queue
+            .try_send(Job { write, right, done })
+            .map_err(|e| {
+                self.pending.add(-1);
+                match e {
+                    mpsc::error::TrySendError::Full(_) => WriteError::QueueFull,
+                    mpsc::error::TrySendError::Closed(_) => WriteError::Stopped,
+                }
+            })?;
+        match outcome.await.map_err(|_| WriteError::Stopped)? {
+            Ok(()) => Ok(()),
+            Err(DbError::Fenced { held: 0, .. }) => Err(WriteError::NotActive),
+            Err(e) => Err(WriteError::Db(e)),
+        }
     }
 }
 
@@ -120,6 +140,7 @@ async fn run(
     store: Store,
     jobs: Arc<Mutex<mpsc::Receiver<Job>>>,
     limits: WriterLimits,
+    fence: Fence,
     pending: Pending,
 ) {
     let mut batch: Vec<Job> = Vec::with_capacity(limits.batch_max);
@@ -127,7 +148,7 @@ async fn run(
         if !gather(&jobs, &mut batch, limits).await {
             break;
         }
-        commit(&store, &mut batch, &pending).await;
+        commit(&store, &mut batch, &fence, &pending).await;
     }
 }
 
@@ -162,15 +183,45 @@ async fn gather(
 
 /// Commits a batch and tells each order its outcome. Each order leaves the
 /// pending count before its caller hears back, so a client that got its
-/// answer never reads a queue depth that still counts its order.
-async fn commit(store: &Store, batch: &mut Vec<Job>, pending: &Pending) {
+/// answer never reads a queue depth that still counts its order. Orders
+/// prepared under another right than the one in force, or while the node
+/// holds none, are refused without touching the database.
+async fn commit(store: &Store, batch: &mut Vec<Job>, fence: &Fence, pending: &Pending) {
     let started = Instant::now();
-    let size = batch.len();
-    let (writes, done): (Vec<OrderWrite>, Vec<_>) = batch
-        .drain(..)
-        .map(|job| (job.write, Outcome(job.done, pending.clone())))
-        .unzip();
-    let outcome = store.write_orders(&writes).await;
+    let right = fence.right();
+    let mut writes = Vec::with_capacity(batch.len());
+    let mut done = Vec::with_capacity(batch.len());
+    for job in batch.drain(..) {
+        let outcome = Outcome(job.done, pending.clone());
+        if job.right == right {
+            writes.push(job.write);
+            done.push(outcome);
+        } else {
+            // Prepared under an epoch that is gone.
+            outcome.send(Err(DbError::Fenced {
+                held: 0,
+                current: 0,
+            }));
+        }
+    }
+    if writes.is_empty() {
+        return;
+    }
+    let size = writes.len();
+    let epoch = match right {
+        WriteRight::Unchecked => None,
+        WriteRight::Epoch(epoch) => Some(epoch),
+        WriteRight::NotHeld => {
+            for done in done {
+                done.send(Err(DbError::Fenced {
+                    held: 0,
+                    current: 0,
+                }));
+            }
+            return;
+        }
+    };
+    let outcome = store.write_orders(&writes, epoch).await;
     metrics::histogram!("engine_commit_seconds").record(started.elapsed().as_secs_f64());
     metrics::histogram!("engine_commit_batch_size").record(size as f64);
     match outcome {
@@ -185,10 +236,22 @@ async fn commit(store: &Store, batch: &mut Vec<Job>, pending: &Pending) {
                 done.send(Err(DbError::Unavailable(reason.clone())));
             }
         }
+        Err(DbError::Fenced { held, current }) => {
+            tracing::warn!(
+                held,
+                current,
+                size,
+                "order batch refused: the ordering lease was taken over"
+            );
+            metrics::counter!("engine_fenced_batches_total").increment(1);
+            for done in done {
+                done.send(Err(DbError::Fenced { held, current }));
+            }
+        }
         Err(e) if size > 1 => {
             tracing::warn!(error = %e, size, "order batch failed; retrying order by order");
             for (write, done) in writes.iter().zip(done) {
-                let result = store.write_orders(std::slice::from_ref(write)).await;
+                let result = store.write_orders(std::slice::from_ref(write), epoch).await;
                 done.send(result);
             }
         }

@@ -96,13 +96,19 @@ pub mod sql {
 }
 
 impl Store {
-    /// Writes a batch of order changes in one transaction.
-    pub async fn write_orders(&self, batch: &[OrderWrite]) -> DbResult<()> {
+    /// Writes a batch of order changes in one transaction. With `epoch`
+    /// (a cluster node), the transaction first checks that the ordering
+    /// lease still carries it and writes nothing otherwise
+    /// ([`DbError::Fenced`]).
+    pub async fn write_orders(&self, batch: &[OrderWrite], epoch: Option<i64>) -> DbResult<()> {
         let Some(first) = batch.first() else {
             return Ok(());
         };
         let at = first.at;
         let mut tx = self.pool().begin().await?;
+        if let Some(epoch) = epoch {
+            super::lease::check_epoch(&mut tx, epoch).await?;
+        }
 
         let created: Vec<&OrderWrite> = batch
             .iter()

@@ -361,7 +361,10 @@ async fn a_batch_writes_one_audit_row_per_offer_naming_its_orders() {
     ];
     let store =
         Store::connect_lazy(&app.database_url, 1, StdDuration::from_secs(10)).expect("store");
-    store.write_orders(&batch).await.expect("the batch commits");
+    store
+        .write_orders(&batch, None)
+        .await
+        .expect("the batch commits");
 
     let rows: Vec<BatchRow> = sqlx::query_as(
         "SELECT offer_id, kind, quantity, order_ids, order_id IS NULL AND account_id IS NULL

@@ -18,6 +18,7 @@ mod live;
 mod live_feeds;
 mod live_limits;
 mod markets;
+mod nodes;
 mod ordering;
 mod outage;
 mod participations;

@@ -277,6 +277,8 @@ impl BaselineTarget {
             answer,
             retries,
             sent_us,
+            // The baseline retries inside one call; its last try is not timed.
+            last_sent_us: sent_us,
         }
     }
 }

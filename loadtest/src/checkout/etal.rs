@@ -4,6 +4,11 @@
 //! done) and a request without answer are retried after a pause; the last
 //! 503 counts as a refusal, the last missing answer as a failure (outcome
 //! unknown).
+//!
+//! With several nodes (`--target`), customer `c` goes to node `c mod n`,
+//! and each retry to the next node: a customer whose node died (no answer)
+//! or cannot reach an engine (503) tries the others, with the same
+//! `Idempotency-Key`.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -23,9 +28,9 @@ use crate::record::now_us;
 /// etal as the target of a run.
 pub struct EtalTarget {
     client: Client,
-    base: String,
-    /// Parsed once: parsing a URL per request shows in the tester's profile.
-    orders_url: reqwest::Url,
+    /// Each node's base URL and its orders URL (parsed once: parsing a URL
+    /// per request shows in the tester's profile).
+    nodes: Vec<(String, reqwest::Url)>,
     offer_ids: Arc<Vec<Uuid>>,
     index: Arc<HashMap<Uuid, u32>>,
     tokens: Arc<Vec<String>>,
@@ -57,7 +62,7 @@ pub fn milli(q: Decimal) -> Option<i64> {
 impl EtalTarget {
     pub fn new(
         client: Client,
-        base: &str,
+        bases: &[String],
         distribution_id: Uuid,
         offer_ids: Arc<Vec<Uuid>>,
         tokens: Arc<Vec<String>>,
@@ -68,14 +73,16 @@ impl EtalTarget {
             .enumerate()
             .map(|(i, id)| (*id, i as u32))
             .collect();
-        let orders_url = format!(
-            "{}/api/v1/distributions/{distribution_id}/orders",
-            base.trim_end_matches('/')
-        );
+        let mut nodes = Vec::with_capacity(bases.len());
+        for base in bases {
+            let base = base.trim_end_matches('/').to_owned();
+            let orders = format!("{base}/api/v1/distributions/{distribution_id}/orders");
+            nodes.push((base, reqwest::Url::parse(&orders)?));
+        }
+        anyhow::ensure!(!nodes.is_empty(), "no engine URL");
         Ok(Self {
             client,
-            base: base.trim_end_matches('/').to_owned(),
-            orders_url: reqwest::Url::parse(&orders_url)?,
+            nodes,
             offer_ids,
             index: Arc::new(index),
             tokens,
@@ -97,6 +104,11 @@ impl EtalTarget {
         s
     }
 
+    /// The node of `customer`'s try number `attempt`.
+    fn node(&self, customer: usize, attempt: usize) -> usize {
+        (customer + attempt) % self.nodes.len().max(1)
+    }
+
     fn token(&self, customer: usize) -> &str {
         self.tokens.get(customer).map(String::as_str).unwrap_or("")
     }
@@ -109,10 +121,11 @@ impl EtalTarget {
             .to_string();
         let token = self.token(customer);
         let keys = self.retry.idempotency_keys;
-        self.run(201, || {
+        self.run(201, |attempt| {
+            let (_, orders_url) = &self.nodes[self.node(customer, attempt)];
             let request = self
                 .client
-                .post(self.orders_url.clone())
+                .post(orders_url.clone())
                 .bearer_auth(token)
                 .header(CONTENT_TYPE, "application/json")
                 .body(body.clone());
@@ -127,11 +140,11 @@ impl EtalTarget {
 
     pub async fn change(&self, customer: usize, order: Uuid, basket: &[(usize, u32)]) -> Attempt {
         let body = self.body(basket);
-        let url = format!("{}/api/v1/orders/{order}", self.base);
         let token = self.token(customer);
-        self.run(200, || {
+        self.run(200, |attempt| {
+            let (base, _) = &self.nodes[self.node(customer, attempt)];
             self.client
-                .request(Method::PATCH, &url)
+                .request(Method::PATCH, format!("{base}/api/v1/orders/{order}"))
                 .bearer_auth(token)
                 .header(CONTENT_TYPE, "application/json")
                 .body(body.clone())
@@ -140,19 +153,24 @@ impl EtalTarget {
     }
 
     pub async fn cancel(&self, customer: usize, order: Uuid) -> Attempt {
-        let url = format!("{}/api/v1/orders/{order}", self.base);
         let token = self.token(customer);
-        self.run(204, || self.client.delete(&url).bearer_auth(token))
-            .await
+        self.run(204, |attempt| {
+            let (base, _) = &self.nodes[self.node(customer, attempt)];
+            self.client
+                .delete(format!("{base}/api/v1/orders/{order}"))
+                .bearer_auth(token)
+        })
+        .await
     }
 
     /// Sends until an answer other than 503 (or the retries are used up).
-    async fn run(&self, success: u16, make: impl Fn() -> RequestBuilder) -> Attempt {
+    async fn run(&self, success: u16, make: impl Fn(usize) -> RequestBuilder) -> Attempt {
         let sent_us = now_us();
         let mut retries = 0;
         loop {
             let last = retries >= self.retry.retries;
-            let (answer, retry_after) = match make().send().await {
+            let last_sent_us = now_us();
+            let (answer, retry_after) = match make(retries as usize).send().await {
                 Ok(response) => {
                     let status = response.status().as_u16();
                     let retry_after = response
@@ -176,6 +194,7 @@ impl EtalTarget {
                             answer,
                             retries,
                             sent_us,
+                            last_sent_us,
                         };
                     }
                     if last {
@@ -187,6 +206,7 @@ impl EtalTarget {
                             answer: Answer::Refused(code),
                             retries,
                             sent_us,
+                            last_sent_us,
                         };
                     }
                 }
@@ -195,6 +215,7 @@ impl EtalTarget {
                         answer: Answer::Failed(reason),
                         retries,
                         sent_us,
+                        last_sent_us,
                     }
                 }
                 Err(_) => {}
@@ -258,7 +279,10 @@ mod tests {
         let offers = Arc::new(vec![Uuid::from_u128(1), Uuid::from_u128(2)]);
         EtalTarget::new(
             Client::new(),
-            "http://127.0.0.1:1/",
+            &[
+                "http://127.0.0.1:1/".to_owned(),
+                "http://127.0.0.1:2".to_owned(),
+            ],
             Uuid::from_u128(9),
             offers,
             Arc::new(vec!["t".into()]),
@@ -281,10 +305,22 @@ mod tests {
                 Uuid::from_u128(2)
             )
         );
-        assert!(t
-            .orders_url
+        assert!(t.nodes[0]
+            .1
             .as_str()
             .ends_with(&format!("/distributions/{}/orders", Uuid::from_u128(9))));
+    }
+
+    #[test]
+    fn customers_spread_over_nodes_and_retries_move_on() {
+        let t = target();
+        assert_eq!(t.nodes[0].0, "http://127.0.0.1:1");
+        assert_eq!((t.node(0, 0), t.node(1, 0), t.node(2, 0)), (0, 1, 0));
+        assert_eq!(
+            (t.node(0, 1), t.node(1, 1)),
+            (1, 0),
+            "a retry goes to the next node"
+        );
     }
 
     #[test]

@@ -118,6 +118,23 @@ pub fn run(r: &RunReport) -> String {
             u.cpu_avg_pct, u.cpu_max_pct, u.mem_max_mb, u.mem_last_mb
         );
     }
+    if let Some(f) = &r.failover {
+        let unavailable = f
+            .unavailable_ms
+            .map_or("no order accepted after it".to_owned(), |ms| {
+                format!("{ms:.0} ms")
+            });
+        let _ = writeln!(
+            s,
+            "  failover: killed {} (pid {}) at {:.1} s; ordering unavailable {unavailable}{}",
+            f.killed_url.as_deref().unwrap_or("nothing"),
+            f.killed_pid.map_or("-".to_owned(), |p| p.to_string()),
+            f.killed_at_s,
+            f.error
+                .as_ref()
+                .map_or(String::new(), |e| format!(" ({e})")),
+        );
+    }
     for c in &r.checks {
         let mark = match (c.passed, c.gating) {
             (true, _) => "ok  ",

@@ -27,7 +27,12 @@ use crate::workload::Workload;
 
 /// The engine under test.
 pub struct EtalEnv {
+    /// Where the scenario is set up (the first node).
     pub base_url: String,
+    /// Every node: customers and watchers are spread over them.
+    pub targets: Vec<String>,
+    /// `--kill-active-after`.
+    pub kill_active_after: Option<Duration>,
     pub db: PgPool,
     pub client: Client,
     /// Processes to sample (engine, PostgreSQL, the tester).
@@ -50,12 +55,19 @@ pub async fn run(
         .context("setting the scenario up through the API")?;
     let observed = layout.observed();
     let shared = WatchShared::new(&deployed.offer_ids, &observed, opts.watchers);
-    let ws_url = format!(
-        "{}/ws/distributions/{}",
-        env.base_url.replacen("http", "ws", 1).trim_end_matches('/'),
-        deployed.distribution_id
-    );
-    let watchers = Watchers::connect(shared.clone(), &ws_url).await;
+    let ws_urls: Vec<String> = env
+        .targets
+        .iter()
+        .map(|base| {
+            format!(
+                "{}/ws/distributions/{}",
+                base.replacen("http", "ws", 1).trim_end_matches('/'),
+                deployed.distribution_id
+            )
+        })
+        .collect();
+    let ws_url = ws_urls.join(" ");
+    let watchers = Watchers::connect(shared.clone(), &ws_urls).await;
     let connected = shared.alive_count();
     if opts.watchers > 0 && connected < opts.watchers {
         eprintln!(
@@ -97,7 +109,7 @@ pub async fn run(
     let offer_ids = Arc::new(deployed.offer_ids.clone());
     let target = EtalTarget::new(
         env.client.clone(),
-        &env.base_url,
+        &env.targets,
         deployed.distribution_id,
         offer_ids.clone(),
         tokens,
@@ -121,7 +133,19 @@ pub async fn run(
         offer,
         watchers: Some(shared.clone()),
     });
+    let fault = env.kill_active_after.map(|after| {
+        tokio::spawn(crate::failover::kill_active(
+            env.client.clone(),
+            env.targets.clone(),
+            after,
+            now_us(),
+        ))
+    });
     let measured = measure(workload, opts, probe, env.groups.clone()).await;
+    let failover = match fault {
+        Some(task) => Some(task.await.context("the fault task")?),
+        None => None,
+    };
 
     // Let the watchers catch up with the database (bounded).
     let settle_deadline = tokio::time::Instant::now() + opts.settle;
@@ -154,6 +178,12 @@ pub async fn run(
         .map_err(|_| anyhow::anyhow!("recorder poisoned"))?;
     let mut report = base_report(System::Etal, opts, &rec, &measured);
     report.open_signal = open_signal.to_owned();
+    report.failover = failover.map(|(mut failover, killed_us)| {
+        failover.unavailable_ms = killed_us
+            .and_then(|at| rec.first_accepted_sent_after(at))
+            .map(|us| us as f64 / 1000.0);
+        failover
+    });
     report.sale_opened_delay_ms = opened_delay.map(|at| (at as f64 - open_us as f64) / 1000.0);
     report.checks = vec![
         checks::oversold(&db.offers),

@@ -28,6 +28,7 @@ pub async fn watch_market(
 ) -> Result<HttpResponse, ApiError> {
     let market_id = *path;
     caller.require_market_admin(market_id)?;
+    state.node.follow_market(market_id).await;
     super::open_order_feed(
         &req,
         &state,

@@ -30,6 +30,7 @@ pub async fn watch_producer(
 ) -> Result<HttpResponse, ApiError> {
     let producer_id = *path;
     caller.require_producer_member(producer_id)?;
+    state.node.follow_producer(producer_id).await;
     super::open_order_feed(
         &req,
         &state,

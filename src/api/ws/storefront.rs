@@ -10,19 +10,20 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
 use super::session::{CatchUp, Live};
-use crate::api::auth::optional_caller;
+use crate::api::auth::{optional_caller, token_of};
 use crate::api::orders::order_problem;
 use crate::api::problem::ApiError;
 use crate::api::state::AppState;
+use crate::cluster::{Node, Viewer};
 use crate::engine::events::Subscription;
-use crate::engine::Engine;
 
-/// A storefront catches up with a fresh snapshot.
+/// A storefront catches up with a fresh snapshot (from this node's engine,
+/// or in a cluster from the active one's).
 struct Snapshot {
-    engine: Engine,
+    node: Node,
     distribution_id: Uuid,
     /// The signed-in customer watching, whose basket the snapshot shows.
-    customer: Option<Uuid>,
+    viewer: Option<Viewer>,
 }
 
 /// Attempts at a fresh snapshot before the session is closed: under a rush
@@ -33,8 +34,8 @@ impl CatchUp for Snapshot {
     async fn catch_up(&mut self) -> Option<Subscription> {
         for attempt in 1..=CATCH_UP_ATTEMPTS {
             let watched = self
-                .engine
-                .watch_storefront(self.distribution_id, self.customer)
+                .node
+                .watch_storefront(self.distribution_id, self.viewer.as_ref())
                 .await;
             match watched {
                 Ok(subscription) => return subscription,
@@ -74,11 +75,17 @@ pub async fn watch_distribution(
 ) -> Result<HttpResponse, ApiError> {
     let distribution_id = *path;
     let handshake = super::handshake(&req)?;
-    let customer = optional_caller(&state, &req).await?.map(|c| c.account_id);
+    let viewer = match optional_caller(&state, &req).await? {
+        Some(caller) => token_of(&req).map(|token| Viewer {
+            account_id: caller.account_id,
+            token,
+        }),
+        None => None,
+    };
     let permit = super::permit(&state, "storefront")?;
     let subscription = state
-        .engine
-        .watch_storefront(distribution_id, customer)
+        .node
+        .watch_storefront(distribution_id, viewer.as_ref())
         .await
         .map_err(order_problem)?
         .ok_or_else(|| ApiError::not_found("no distribution with this id"))?;
@@ -91,9 +98,9 @@ pub async fn watch_distribution(
             first: Some(subscription.snapshot),
             receiver: subscription.receiver,
             catch_up: Snapshot {
-                engine: state.engine.clone(),
+                node: state.node.clone(),
                 distribution_id,
-                customer,
+                viewer,
             },
             still_allowed: None,
             limits: super::limits(&state),

@@ -14,7 +14,7 @@ use std::time::Instant;
 use uuid::Uuid;
 
 use super::live::{LiveEvent, OrderEvent, OrderEventKind, OrderEventLine, Push};
-use super::EventHub;
+use super::{Audience, EventHub};
 use crate::domain::money::Money;
 use crate::domain::order::{OrderChangeKind, OrderLine};
 use crate::domain::quantity::Quantity;
@@ -68,7 +68,8 @@ impl EventHub {
     pub fn order_committed(&self, sale: &Sale, customer_id: Uuid) {
         let market_id = sale.distribution.market_id;
         let market = self.inner.markets.get(&market_id).map(|tx| tx.clone());
-        if market.is_none() && self.inner.producers.is_empty() {
+        let publisher = self.publisher();
+        if market.is_none() && self.inner.producers.is_empty() && publisher.is_none() {
             return;
         }
         let Some((name, plan)) = sale.in_flight.get(&customer_id) else {
@@ -116,9 +117,10 @@ impl EventHub {
             .map(|l| l.producer_id)
             .collect();
         for producer_id in producers {
-            let Some(tx) = self.inner.producers.get(&producer_id).map(|tx| tx.clone()) else {
+            let tx = self.inner.producers.get(&producer_id).map(|tx| tx.clone());
+            if tx.is_none() && publisher.is_none() {
                 continue;
-            };
+            }
             let touched = plan.kind != OrderChangeKind::Replace
                 || fingerprint(&before, producer_id) != fingerprint(&after, producer_id);
             if !touched {
@@ -129,11 +131,22 @@ impl EventHub {
                 .filter(|l| l.producer_id == producer_id)
                 .collect();
             if let Some(frame) = self.frame(&event(own), Some(at)) {
-                let _ = tx.send(Push::one(frame));
+                if let Some(publisher) = &publisher {
+                    publisher.order_frame(Audience::Producer(producer_id), frame.text.clone());
+                }
+                if let Some(tx) = tx {
+                    let _ = tx.send(Push::one(frame));
+                }
             }
         }
-        if let Some(tx) = market {
-            if let Some(frame) = self.frame(&event(after.iter().collect()), Some(at)) {
+        if market.is_none() && publisher.is_none() {
+            return;
+        }
+        if let Some(frame) = self.frame(&event(after.iter().collect()), Some(at)) {
+            if let Some(publisher) = &publisher {
+                publisher.order_frame(Audience::Market(market_id), frame.text.clone());
+            }
+            if let Some(tx) = market {
                 let _ = tx.send(Push::one(frame));
             }
         }

@@ -160,7 +160,12 @@ async fn flush_dirty(inner: &HubInner, state: &mut TaskState, store: &Store) -> 
         return 0;
     }
     let producer_feeds = !inner.producers.is_empty();
-    if producer_feeds {
+    let publisher = inner
+        .publishing
+        .load(Ordering::Acquire)
+        .then(|| inner.publisher.read().ok().and_then(|p| p.clone()))
+        .flatten();
+    if producer_feeds || publisher.is_some() {
         resolve_producers(state, store, &dirty).await;
     }
     // Per storefront: its changed offers and the oldest change among them.
@@ -183,6 +188,9 @@ async fn flush_dirty(inner: &HubInner, state: &mut TaskState, store: &Store) -> 
             }
         }
         let producer = state.producer_of.get(&offer_id).copied();
+        if let (Some(publisher), Some(producer_id), Some(stock)) = (&publisher, producer, stock) {
+            publisher.stock(producer_id, offer_id, stock);
+        }
         if let (true, Some(producer_id), Some(stock)) = (producer_feeds, producer, stock) {
             if inner.producers.contains_key(&producer_id) {
                 let event = LiveEvent::Stock {
@@ -264,7 +272,11 @@ fn clean(inner: &HubInner, state: &mut TaskState) {
                     distributions.is_empty()
                 });
         }
-        inner.statuses.retain(|(d, _), _| *d != distribution_id);
+        // The active engine of a cluster tells other nodes of every edge,
+        // so it keeps every distribution's last status.
+        if !inner.publishing.load(Ordering::Acquire) {
+            inner.statuses.retain(|(d, _), _| *d != distribution_id);
+        }
     }
     inner.producers.retain(|_, tx| tx.receiver_count() > 0);
     inner.markets.retain(|_, tx| tx.receiver_count() > 0);

@@ -54,6 +54,10 @@ impl From<DbError> for PageError {
                 tracing::warn!(%reason, "database unavailable");
                 PageError::Unavailable
             }
+            fenced @ DbError::Fenced { .. } => {
+                tracing::warn!(error = %fenced, "write refused: not the active engine any more");
+                PageError::Unavailable
+            }
             DbError::Conflict(reason) | DbError::Other(reason) => {
                 tracing::error!(%reason, "database error on a page");
                 PageError::Internal
