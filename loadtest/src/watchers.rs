@@ -1,7 +1,8 @@
 //! Storefront watchers: WebSocket sessions on `/ws/distributions/{id}`
 //! reading the frames of API.md ("WebSocket"): a `snapshot` (the shop
-//! document), then `availability` (`offer_id`, `available`), `sale_opened`
-//! / `sale_closed` and fresh snapshots.
+//! document), then `availability` (`offers`: every offer that changed in
+//! the push, each `{offer_id, available}`), `sale_opened` / `sale_closed`
+//! and fresh snapshots.
 //!
 //! Each watcher keeps its latest value of every offer in shared atomics
 //! (read live by the availability chart and by the settle phase) and logs

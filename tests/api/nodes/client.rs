@@ -64,10 +64,13 @@ pub async fn follow_until(
             frame = ws.next() => match frame {
                 Some(Ok(Message::Text(text))) => {
                     let frame: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-                    // A snapshot and an availability message both list
-                    // offers with what is available.
-                    if let Some(kind @ ("snapshot" | "availability")) = frame["type"].as_str() {
-                        snapshots += usize::from(kind == "snapshot");
+                    // A snapshot and an availability message both carry
+                    // `offers: [{offer_id, available}, …]`.
+                    let kind = frame["type"].as_str();
+                    if kind == Some("snapshot") {
+                        snapshots += 1;
+                    }
+                    if matches!(kind, Some("snapshot" | "availability")) {
                         for offer in frame["offers"].as_array().into_iter().flatten() {
                             let id = offer["offer_id"].as_str().unwrap_or_default().to_owned();
                             shown.insert(id, offer["available"].clone());
