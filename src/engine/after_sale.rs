@@ -257,8 +257,9 @@ impl Engine {
             .into_iter()
             .collect();
         let store = self.store().clone();
+        let epoch = self.fence().epoch_to_check()?;
         let write = async move {
-            match store.edit_line(&edit).await {
+            match store.edit_line(&edit, epoch).await {
                 Ok(Ok(())) => Ok(()),
                 Ok(Err(refusal)) => Err(AfterSaleError::from(refusal)),
                 Err(e) => Err(AfterSaleError::Db(e)),
@@ -331,7 +332,8 @@ impl Engine {
         if !errors.is_empty() {
             return Err(AfterSaleError::Invalid(errors));
         }
-        self.store().edit_lines(&edits).await??;
+        let epoch = self.fence().epoch_to_check()?;
+        self.store().edit_lines(&edits, epoch).await??;
         self.reload_distribution(distribution_id);
         Ok(edits.len())
     }

@@ -6,7 +6,8 @@
 //! took and clears it when the lease is lost; the order writer reads it for
 //! every transaction and has the database check it inside that
 //! transaction (`store::lease::check_epoch`), so a node that was paused or
-//! cut off while another took over can never commit an order.
+//! cut off while another took over can never commit an order. Line
+//! changes and weighing after the sale check it the same way.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -68,6 +69,21 @@ impl Fence {
         self.right() != WriteRight::NotHeld
     }
 
+    /// The epoch a transaction that writes orders outside the writer (a
+    /// line changed or weighed after the sale) must find in the lease:
+    /// `None` for a single engine (nothing to check), `Fenced` when this
+    /// node does not hold the lease (write nothing).
+    pub fn epoch_to_check(&self) -> Result<Option<i64>, crate::store::DbError> {
+        match self.right() {
+            WriteRight::Unchecked => Ok(None),
+            WriteRight::Epoch(epoch) => Ok(Some(epoch)),
+            WriteRight::NotHeld => Err(crate::store::DbError::Fenced {
+                held: 0,
+                current: 0,
+            }),
+        }
+    }
+
     /// What a transaction of the writer must check.
     pub fn right(&self) -> WriteRight {
         match &self.kind {
@@ -100,7 +116,10 @@ mod tests {
         fence.hold(7);
         assert_eq!(writer_side.right(), WriteRight::Epoch(7));
         assert!(writer_side.is_held());
+        assert_eq!(writer_side.epoch_to_check().ok(), Some(Some(7)));
         fence.release();
         assert_eq!(writer_side.right(), WriteRight::NotHeld);
+        assert!(writer_side.epoch_to_check().is_err());
+        assert_eq!(Fence::single().epoch_to_check().ok(), Some(None));
     }
 }

@@ -213,16 +213,30 @@ impl Store {
 
     /// Applies one producer change to a line, with its audit rows, stock
     /// movement and customer notice, in one transaction.
-    pub async fn edit_line(&self, edit: &LineEdit) -> DbResult<Result<(), EditRefusal>> {
-        self.edit_lines(std::slice::from_ref(edit)).await
+    pub async fn edit_line(
+        &self,
+        edit: &LineEdit,
+        epoch: Option<i64>,
+    ) -> DbResult<Result<(), EditRefusal>> {
+        self.edit_lines(std::slice::from_ref(edit), epoch).await
     }
 
     /// Applies changes to several lines of one distribution, all or none.
-    pub async fn edit_lines(&self, edits: &[LineEdit]) -> DbResult<Result<(), EditRefusal>> {
+    /// With `epoch` (a cluster node), the transaction first checks the
+    /// ordering lease still carries it (`DbError::Fenced` otherwise, nothing
+    /// written), as the order writer does.
+    pub async fn edit_lines(
+        &self,
+        edits: &[LineEdit],
+        epoch: Option<i64>,
+    ) -> DbResult<Result<(), EditRefusal>> {
         let Some(first) = edits.first() else {
             return Ok(Ok(()));
         };
         let mut tx = self.pool().begin().await?;
+        if let Some(epoch) = epoch {
+            super::lease::check_epoch(&mut tx, epoch).await?;
+        }
         let quantities = edits.iter().any(|e| e.quantity.is_some());
         if let Err(refusal) = lock_distribution(&mut tx, first.distribution_id, quantities).await? {
             return Ok(Err(refusal));

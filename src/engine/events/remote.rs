@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
-use super::live::{Frame, Push};
+use super::live::{Frame, FrameKeys, Push};
 use super::EventHub;
 use crate::domain::stock::StockFigures;
 use crate::domain::window::SaleStatus;
@@ -110,7 +110,7 @@ impl EventHub {
             let frame = Frame {
                 text,
                 at: Some(Instant::now()),
-                keys: super::live::FrameKeys::None,
+                keys: FrameKeys::None,
             };
             let _ = tx.send(Push::one(frame));
         }

@@ -1,12 +1,14 @@
 //! The ordering lease against the database, on its own: taken when free,
 //! refused while held, taken over once expired with the next epoch, lost
 //! by the old holder — and the order writer's transaction refuses a batch
-//! of the old epoch before writing anything.
+//! of the old epoch before writing anything, as does a line change or
+//! weighing after the sale.
 
 use std::time::Duration;
 
 use chrono::Utc;
 use etal::domain::order::OrderChangeKind;
+use etal::store::after_sale::LineEdit;
 use etal::store::order_writes::OrderWrite;
 use etal::store::{DbError, Store};
 use uuid::Uuid;
@@ -25,6 +27,22 @@ fn a_new_order() -> OrderWrite {
         movements: Vec::new(),
         idempotency: None,
         at: Utc::now(),
+    }
+}
+
+/// A line change of a line that does not exist.
+fn a_line_change() -> LineEdit {
+    LineEdit {
+        line_id: Uuid::new_v4(),
+        distribution_id: Uuid::new_v4(),
+        by: Uuid::new_v4(),
+        at: Utc::now(),
+        reason: None,
+        expected_quantity: rust_decimal::Decimal::ONE,
+        expected_weight: None,
+        quantity: Some(rust_decimal::Decimal::TWO),
+        weight: None,
+        notice: None,
     }
 }
 
@@ -72,6 +90,17 @@ async fn the_lease_passes_on_with_a_new_epoch_and_the_old_epoch_writes_nothing()
         Err(DbError::Fenced { .. }) => panic!("the holder's epoch was refused"),
         Err(_) => {}
         Ok(()) => panic!("an order of no distribution was written"),
+    }
+
+    // Line changes and weighing after the sale: the same fence.
+    match store.edit_lines(&[a_line_change()], Some(first)).await {
+        Err(DbError::Fenced { held, current }) => assert_eq!((held, current), (first, second)),
+        other => panic!("the old epoch changed a line: {other:?}"),
+    }
+    match store.edit_lines(&[a_line_change()], Some(second)).await {
+        Err(DbError::Fenced { .. }) => panic!("the holder's epoch was refused"),
+        Err(_) | Ok(Err(_)) => {}
+        Ok(Ok(())) => panic!("a line of no distribution was changed"),
     }
 
     // Released at shutdown: taken at once, no expiry to wait for.
