@@ -24,6 +24,7 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::wire::{self, DistributionMessage, StockMessage};
+use crate::domain::admission::RoomStatus;
 use crate::domain::stock::StockFigures;
 use crate::domain::window::SaleStatus;
 use crate::engine::events::{Audience, EventHub, LivePublisher};
@@ -81,6 +82,12 @@ impl LivePublisher for NatsPublisher {
 
     fn resync(&self, distribution_id: Uuid) {
         if let Ok(payload) = serde_json::to_vec(&DistributionMessage::Resync) {
+            self.send(wire::distribution(distribution_id), payload);
+        }
+    }
+
+    fn admission(&self, distribution_id: Uuid, room: RoomStatus) {
+        if let Ok(payload) = serde_json::to_vec(&DistributionMessage::Admission { room }) {
             self.send(wire::distribution(distribution_id), payload);
         }
     }
@@ -316,6 +323,9 @@ fn apply(hub: &EventHub, kind: Kind, message: &async_nats::Message) {
                     hub.sale_statuses(distribution_id, [(catalog_id, status)]);
                 }
                 Ok(DistributionMessage::Resync) => hub.resync(distribution_id),
+                Ok(DistributionMessage::Admission { room }) => {
+                    hub.admission(distribution_id, room);
+                }
                 Err(error) => tracing::warn!(%error, "unreadable distribution message"),
             }
         }

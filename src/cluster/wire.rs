@@ -6,13 +6,16 @@
 //! feed to `etal.live.stock.<producer>.*`.
 //!
 //! Order events travel already encoded (the JSON the WebSocket sends),
-//! figures and sale statuses as small JSON documents each node turns into
-//! its own frames.
+//! figures, sale statuses and waiting rooms as small JSON documents each
+//! node turns into its own frames. A distribution's waiting room travels
+//! on the distribution's subject: its audience is exactly that
+//! distribution's storefronts, in order with its resyncs and sale edges.
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::domain::admission::RoomStatus;
 use crate::domain::stock::StockFigures;
 use crate::domain::window::SaleStatus;
 
@@ -99,9 +102,12 @@ impl From<StockMessage> for StockFigures {
     }
 }
 
-/// What a distribution's subject carries.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+/// What a distribution's subject carries: `{"kind", "body"}`. Adjacently
+/// tagged, not internally: serde reads an internally tagged body through a
+/// buffer, where serde_json's `arbitrary_precision` (on for the money
+/// types) leaves a float such as a room's `rate_per_s` unreadable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "body", rename_all = "snake_case")]
 pub enum DistributionMessage {
     /// A catalog's sale reached this status.
     Status {
@@ -110,6 +116,8 @@ pub enum DistributionMessage {
     },
     /// Storefronts take a fresh snapshot.
     Resync,
+    /// The waiting room moved: storefronts get an `admission` message.
+    Admission { room: RoomStatus },
 }
 
 /// A node took the ordering lease.
@@ -166,6 +174,22 @@ mod tests {
         assert_eq!(
             serde_json::from_str::<DistributionMessage>(r#"{"kind":"resync"}"#).expect("decode"),
             DistributionMessage::Resync
+        );
+
+        let room = DistributionMessage::Admission {
+            room: RoomStatus {
+                active: true,
+                drawn: true,
+                admitted: 12,
+                waiting: 30,
+                rate_per_s: 2.5,
+            },
+        };
+        let text = serde_json::to_string(&room).expect("encode");
+        assert!(text.contains(r#""kind":"admission""#), "{text}");
+        assert_eq!(
+            serde_json::from_str::<DistributionMessage>(&text).expect("decode"),
+            room
         );
     }
 }

@@ -23,9 +23,10 @@
 //!
 //! In a cluster ([`LivePublisher`]) the active engine's hub also hands
 //! every change to the other nodes — each offer's latest figures at each
-//! flush, sale edges, resyncs, encoded order events — whatever its own
-//! sessions watch; the other nodes' hubs are fed those instead of actors
-//! ([`EventHub::remote_order_frame`], [`EventHub::offer_stock`], …) and
+//! flush, sale edges, resyncs, waiting rooms, encoded order events —
+//! whatever its own sessions watch; the other nodes' hubs are fed those
+//! instead of actors ([`EventHub::remote_order_frame`],
+//! [`EventHub::offer_stock`], [`EventHub::admission`], …) and
 //! serve their own sessions exactly as the active one does.
 
 pub mod live;
@@ -315,8 +316,13 @@ impl EventHub {
     }
 
     /// Where a distribution's waiting room stands now: pushed to its
-    /// watchers (nothing when nobody watches).
+    /// watchers here (nothing when nobody watches) and, on the active
+    /// engine of a cluster, to the other nodes' (their mirrors call this
+    /// with what arrives).
     pub fn admission(&self, distribution_id: Uuid, status: RoomStatus) {
+        if let Some(publisher) = self.publisher() {
+            publisher.admission(distribution_id, status);
+        }
         let Some(tx) = self.storefront(distribution_id) else {
             return;
         };

@@ -8,11 +8,13 @@
 //! node restarted comes back as a standby; a paused (SIGSTOP) active node
 //! that wakes after losing its lease commits nothing. What a standby does
 //! on its own (a NATS outage, a customer's basket) is in `standby`, the
-//! lease's fence against the database alone in `lease`.
+//! waiting room seen from a standby's storefront in `room`, the lease's
+//! fence against the database alone in `lease`.
 
 mod client;
 mod harness;
 mod lease;
+mod room;
 mod standby;
 
 use std::collections::HashMap;

@@ -1,5 +1,6 @@
-//! The hub in a cluster: on the active node it hands every live change to
-//! a [`LivePublisher`] (`crate::cluster::live` puts them on NATS); on the
+//! The hub in a cluster: on the active node it hands every live change —
+//! figures, sale edges, resyncs, waiting rooms, order events — to a
+//! [`LivePublisher`] (`crate::cluster::live` puts them on NATS); on the
 //! other nodes it is fed what the active node published, and says what
 //! its own sessions watch so the node follows just that. Nothing here
 //! knows about NATS.
@@ -12,6 +13,7 @@ use uuid::Uuid;
 
 use super::live::{Frame, FrameKeys, Push};
 use super::EventHub;
+use crate::domain::admission::RoomStatus;
 use crate::domain::stock::StockFigures;
 use crate::domain::window::SaleStatus;
 
@@ -29,6 +31,8 @@ pub trait LivePublisher: Send + Sync {
     fn sale_status(&self, distribution_id: Uuid, catalog_id: Uuid, status: SaleStatus);
     /// A distribution's storefronts must take a fresh snapshot.
     fn resync(&self, distribution_id: Uuid);
+    /// A distribution's waiting room moved (its storefronts' `admission`).
+    fn admission(&self, distribution_id: Uuid, status: RoomStatus);
     /// An order event, encoded, for one audience.
     fn order_frame(&self, audience: Audience, text: bytestring::ByteString);
 }
