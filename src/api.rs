@@ -28,6 +28,7 @@ pub mod metrics;
 pub mod my_orders;
 pub mod offers;
 pub mod openapi;
+pub mod order_problem;
 pub mod orders;
 pub mod pages;
 pub mod participations;

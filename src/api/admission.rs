@@ -12,7 +12,7 @@
 //! lines, `POST …/orders`, `PATCH /orders/{id}`) carry the ticket in an
 //! `Admission-Ticket` header; without an admitted one they get `409
 //! not_admitted` with the ticket's position ([`admission_ticket`], and the
-//! problem in `orders::order_problem`).
+//! problem in `order_problem`).
 
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -22,7 +22,7 @@ use uuid::Uuid;
 use super::auth::Caller;
 use super::distributions::existing_distribution;
 use super::json::Json;
-use super::orders::order_problem;
+use super::order_problem::order_problem;
 use super::problem::ApiError;
 use super::state::AppState;
 use crate::domain::admission::{RoomStatus, TicketStatus};

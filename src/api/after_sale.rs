@@ -20,7 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::auth::Caller;
-use super::orders::order_problem;
+use super::order_problem::order_problem;
 use super::problem::ApiError;
 use super::state::AppState;
 use crate::api::json::Json;

@@ -4,7 +4,7 @@
 //! for `engine.cart_hold_seconds` after the last change, and everyone else
 //! sees held units as taken. Placing an order consumes the basket's holds.
 //! The rules are the engine's (`engine::carts`); refusals are the order
-//! refusals (`orders::order_problem`).
+//! refusals (`order_problem`).
 
 use actix_web::{delete, get, put, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -14,7 +14,8 @@ use uuid::Uuid;
 
 use super::admission::admission_ticket;
 use super::auth::Caller;
-use super::orders::{order_problem, parse_lines, LineInput};
+use super::order_problem::order_problem;
+use super::orders::{parse_lines, LineInput};
 use super::problem::ApiError;
 use super::state::AppState;
 use crate::api::json::Json;

@@ -6,7 +6,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::auth::{optional_caller, Caller};
-use super::orders::order_problem;
+use super::order_problem::order_problem;
 use super::problem::ApiError;
 use super::state::AppState;
 use crate::domain::shop::ShopView;

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::session::{CatchUp, Live};
 use crate::api::auth::{optional_caller, token_of};
-use crate::api::orders::order_problem;
+use crate::api::order_problem::order_problem;
 use crate::api::problem::ApiError;
 use crate::api::state::AppState;
 use crate::cluster::{Node, Viewer};
