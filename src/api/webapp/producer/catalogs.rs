@@ -10,12 +10,13 @@ use std::collections::HashMap;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use serde::Deserialize;
 use uuid::Uuid;
 
 use super::catalog_form::{choices, own_entries, parse, CatalogForm, OfferChoice};
 use crate::api::state::AppState;
-use crate::api::webapp::kit::{Chrome, FormState, InProducer, PageError, Posted, ProducerTab};
+use crate::api::webapp::kit::{
+    Chrome, FormState, InProducer, NoFields, PageError, Posted, ProducerTab,
+};
 use crate::domain::market::share_link;
 use crate::store::catalogs::CatalogRecord;
 use crate::store::DbError;
@@ -58,9 +59,6 @@ struct CatalogHead {
     code: String,
     share: String,
 }
-
-#[derive(Deserialize)]
-struct Nothing {}
 
 fn base(space: &InProducer) -> String {
     ProducerTab::Catalogs.href(space.producer.id)
@@ -272,7 +270,7 @@ async fn force_sync(
     state: web::Data<AppState>,
     space: InProducer,
     path: web::Path<(Uuid, Uuid)>,
-    Posted(_): Posted<Nothing>,
+    Posted(_): Posted<NoFields>,
 ) -> Result<HttpResponse, PageError> {
     let catalog = own_catalog(&state, &space, path.1).await?;
     let synced = state
@@ -297,7 +295,7 @@ async fn unlink(
     state: web::Data<AppState>,
     space: InProducer,
     path: web::Path<(Uuid, Uuid, Uuid)>,
-    Posted(_): Posted<Nothing>,
+    Posted(_): Posted<NoFields>,
 ) -> Result<HttpResponse, PageError> {
     let (_, catalog_id, market_id) = path.into_inner();
     let catalog = own_catalog(&state, &space, catalog_id).await?;
