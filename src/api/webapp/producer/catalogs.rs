@@ -18,7 +18,8 @@ use crate::api::webapp::kit::{
     Chrome, FormState, InProducer, NoFields, PageError, Posted, ProducerTab,
 };
 use crate::domain::market::share_link;
-use crate::store::catalogs::CatalogRecord;
+use crate::domain::text::Name;
+use crate::store::catalogs::{CatalogRecord, NewEntry};
 use crate::store::DbError;
 
 struct CatalogLine {
@@ -199,26 +200,43 @@ async fn edit_page(
     .await
 }
 
-async fn create(
-    state: web::Data<AppState>,
-    space: InProducer,
-    Posted(input): Posted<CatalogForm>,
-) -> Result<HttpResponse, PageError> {
-    let parsed = parse(&input);
-    let (Some(name), true) = (&parsed.name, parsed.form.is_valid()) else {
+/// What a posted catalog form asks for once checked, the same for a new
+/// catalog and an edited one (`catalog`): its name and its entries (the
+/// producer's own active offers only), or `Err` with the page again (422)
+/// showing each error next to its field.
+async fn checked(
+    state: &AppState,
+    space: &InProducer,
+    catalog: Option<&CatalogRecord>,
+    input: &CatalogForm,
+) -> Result<Result<(Name, Vec<NewEntry>), HttpResponse>, PageError> {
+    let parsed = parse(input);
+    let (Some(name), true) = (parsed.name, parsed.form.is_valid()) else {
         let status = StatusCode::UNPROCESSABLE_ENTITY;
         return render(
-            &state,
-            &space,
-            None,
+            state,
+            space,
+            catalog,
             &parsed.form,
             &parsed.selected,
             &parsed.errors,
             status,
         )
-        .await;
+        .await
+        .map(Err);
     };
-    let entries = own_entries(&state, &space, parsed.entries).await?;
+    Ok(Ok((name, own_entries(state, space, parsed.entries).await?)))
+}
+
+async fn create(
+    state: web::Data<AppState>,
+    space: InProducer,
+    Posted(input): Posted<CatalogForm>,
+) -> Result<HttpResponse, PageError> {
+    let (name, entries) = match checked(&state, &space, None, &input).await? {
+        Ok(asked) => asked,
+        Err(page_again) => return Ok(page_again),
+    };
     let catalog = state
         .store
         .create_catalog(space.producer.id, name.as_str(), &entries)
@@ -239,21 +257,10 @@ async fn update(
     Posted(input): Posted<CatalogForm>,
 ) -> Result<HttpResponse, PageError> {
     let catalog = own_catalog(&state, &space, path.1).await?;
-    let parsed = parse(&input);
-    let (Some(name), true) = (&parsed.name, parsed.form.is_valid()) else {
-        let status = StatusCode::UNPROCESSABLE_ENTITY;
-        return render(
-            &state,
-            &space,
-            Some(&catalog),
-            &parsed.form,
-            &parsed.selected,
-            &parsed.errors,
-            status,
-        )
-        .await;
+    let (name, entries) = match checked(&state, &space, Some(&catalog), &input).await? {
+        Ok(asked) => asked,
+        Err(page_again) => return Ok(page_again),
     };
-    let entries = own_entries(&state, &space, parsed.entries).await?;
     state
         .store
         .replace_catalog(catalog.id, name.as_str(), &entries)
