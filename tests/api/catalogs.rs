@@ -8,6 +8,7 @@ pub mod fixtures;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use crate::fixtures::parts::api_link;
 use crate::helpers::{parse_id, spawn_app};
 use fixtures::{
     count, create_catalog, create_market, fields, fixture_offer, fixture_order,
@@ -308,13 +309,7 @@ async fn put_replaces_and_delete_is_refused_once_ordered() {
 
     // Orders placed through it forbid deleting it.
     let market = create_market(&app, &owner, "Jeudi", 48.85, 2.35, json!(4)).await;
-    app.post(
-        &format!("/api/v1/markets/{market}/catalogs"),
-        &json!({"code": catalog["code"]}),
-        Some(&owner.token),
-    )
-    .await
-    .expect(201);
+    api_link(&app, &owner, market, &catalog).await;
     let distribution = fixture_participation(&app, &owner, &owner, market, id).await;
     let customer = app.user("Client").await;
     fixture_order(&app, distribution, b, &customer).await;
@@ -376,13 +371,7 @@ async fn only_the_producers_members_touch_its_catalogs() {
     // The admin of a market (even one this catalog is linked to).
     let admin = app.user("Admin").await;
     let market = create_market(&app, &admin, "Jeudi", 48.85, 2.35, json!(4)).await;
-    app.post(
-        &format!("/api/v1/markets/{market}/catalogs"),
-        &json!({"code": catalog["code"]}),
-        Some(&admin.token),
-    )
-    .await
-    .expect(201);
+    api_link(&app, &admin, market, &catalog).await;
 
     let body = json!({"name": "Pirate", "entries": []});
     for user in [&stranger, &collaborator, &admin] {

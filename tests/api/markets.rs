@@ -8,6 +8,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::catalogs::fixtures::{count, create_catalog, create_market, fields};
+use crate::fixtures::parts::api_link;
 use crate::helpers::{parse_id, spawn_app};
 
 #[actix_web::test]
@@ -291,13 +292,7 @@ async fn outsiders_are_forbidden_on_every_market_write() {
     let producer = app.producer(&farmer, "Ferme").await;
     let catalog = create_catalog(&app, &farmer, producer, json!([])).await;
     let catalog_id = parse_id(&catalog["id"]);
-    app.post(
-        &format!("/api/v1/markets/{market}/catalogs"),
-        &json!({"code": catalog["code"]}),
-        Some(&admin.token),
-    )
-    .await
-    .expect(201);
+    api_link(&app, &admin, market, &catalog).await;
     let spare = create_catalog(&app, &farmer, producer, json!([])).await;
 
     let stranger = app.user("Inconnu").await;
