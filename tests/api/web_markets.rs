@@ -10,11 +10,10 @@ mod admin;
 mod messages;
 
 use serde_json::json;
-use sqlx::Row;
 use uuid::Uuid;
 
 use crate::fixtures::{market, market_of, MarketSetup};
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{count, spawn_app, TestApp};
 use crate::web_client::WebClient;
 
 /// A market (its admin a new account) at a place, on a usual weekday.
@@ -25,15 +24,6 @@ pub async fn market_at(app: &TestApp, name: &str, lat: f64, lng: f64, day: i64) 
                 "online_payment": true, "usual_weekday": day}),
     )
     .await
-}
-
-pub async fn count(app: &TestApp, sql: &str, id: Uuid) -> i64 {
-    sqlx::query(sql)
-        .bind(id)
-        .fetch_one(&app.db)
-        .await
-        .expect("count")
-        .get(0)
 }
 
 /// The order of the market names on a directory page.
