@@ -34,7 +34,7 @@ async fn directory_lists_nearest_first_with_producers_and_customers() {
         (paris, &bread),
         (lyon, &veg),
     ] {
-        api_link(&app, &admin, market, &catalog).await;
+        api_link(&app, &admin, market, catalog).await;
     }
 
     // Two customers ordered in Paris (one of them twice, in two distributions), a cancelled order
