@@ -32,6 +32,21 @@ impl std::fmt::Display for ApiError {
     }
 }
 
+/// The fields a 422 or a 409 names: the `detail` line ("field: reason;
+/// …") and the `errors` array (`{field, reason}` each).
+fn named_fields(errors: &[FieldError]) -> (String, Value) {
+    let detail = errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.reason))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let list = errors
+        .iter()
+        .map(|e| json!({"field": e.field, "reason": e.reason}))
+        .collect();
+    (detail, Value::Array(list))
+}
+
 impl ApiError {
     pub fn new(
         status: StatusCode,
@@ -72,22 +87,14 @@ impl ApiError {
 
     /// 422 naming every invalid field.
     pub fn invalid_fields(errors: Vec<FieldError>) -> Self {
-        let detail = errors
-            .iter()
-            .map(|e| format!("{}: {}", e.field, e.reason))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let list: Vec<Value> = errors
-            .iter()
-            .map(|e| json!({"field": e.field, "reason": e.reason}))
-            .collect();
+        let (detail, list) = named_fields(&errors);
         Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_field",
             "Invalid field",
             detail,
         )
-        .with("errors", Value::Array(list))
+        .with("errors", list)
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
@@ -118,16 +125,8 @@ impl ApiError {
 
     /// [`ApiError::names_nothing`] for several fields.
     pub fn names_nothing_all(errors: Vec<FieldError>) -> Self {
-        let detail = errors
-            .iter()
-            .map(|e| format!("{}: {}", e.field, e.reason))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let list: Vec<Value> = errors
-            .iter()
-            .map(|e| json!({"field": e.field, "reason": e.reason}))
-            .collect();
-        Self::conflict_with("unknown_reference", detail).with("errors", Value::Array(list))
+        let (detail, list) = named_fields(&errors);
+        Self::conflict_with("unknown_reference", detail).with("errors", list)
     }
 
     /// 409 for a business refusal with its own stable code.

@@ -14,17 +14,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::fixtures::{customers, offer, order, producer_with_catalog, sold};
-use crate::helpers::TestApp;
+use crate::helpers::{count, TestApp};
 use setup::{farm, line_ids, link_all, market_with_fee, sale, start};
-
-async fn count(app: &TestApp, sql: &str, id: Uuid) -> i64 {
-    let (n,): (i64,) = sqlx::query_as(sql)
-        .bind(id)
-        .fetch_one(&app.db)
-        .await
-        .expect("count");
-    n
-}
 
 async fn stock(
     app: &TestApp,

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::after_sale::setup::{ends_at, line_ids, sale, start};
 use crate::fixtures::{customers, link, market, offer, order, producer_with_catalog};
-use crate::helpers::{parse_id, TestApp};
+use crate::helpers::{count, parse_id, TestApp};
 use etal::domain::money::Money;
 use etal::domain::order::{OrderChangeKind, OrderLine};
 use etal::domain::quantity::Quantity;
@@ -69,15 +69,6 @@ async fn audit(app: &TestApp, offer: Uuid) -> Audit {
         real,
         tracked,
     }
-}
-
-async fn count(app: &TestApp, sql: &str, offer: Uuid) -> i64 {
-    let (n,): (i64,) = sqlx::query_as(sql)
-        .bind(offer)
-        .fetch_one(&app.db)
-        .await
-        .expect("count");
-    n
 }
 
 /// Every unit of every offer is accounted for, and traced.

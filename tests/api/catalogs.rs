@@ -8,10 +8,10 @@ pub mod fixtures;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{parse_id, spawn_app};
+use crate::fixtures::parts::api_link;
+use crate::helpers::{count_rows, parse_id, spawn_app};
 use fixtures::{
-    count, create_catalog, create_market, fields, fixture_offer, fixture_order,
-    fixture_participation,
+    create_catalog, create_market, fields, fixture_offer, fixture_order, fixture_participation,
 };
 
 #[actix_web::test]
@@ -125,7 +125,7 @@ async fn codes_are_unique_six_digit_numbers() {
         );
         assert!(codes.insert(code), "codes are unique");
     }
-    let stored = count(&app.db, "SELECT count(DISTINCT code) FROM catalogs").await;
+    let stored = count_rows(&app.db, "SELECT count(DISTINCT code) FROM catalogs").await;
     assert_eq!(stored, 25);
 }
 
@@ -174,7 +174,10 @@ async fn bad_entries_are_named_and_nothing_changes() {
             .contains("another producer"),
         "{problem}"
     );
-    assert_eq!(count(&app.db, "SELECT count(*) FROM catalogs").await, 0);
+    assert_eq!(
+        count_rows(&app.db, "SELECT count(*) FROM catalogs").await,
+        0
+    );
 
     // One mistake at a time, each named; an offer that is not the
     // producer's is a reference to nothing (409), not an invalid field.
@@ -214,7 +217,10 @@ async fn bad_entries_are_named_and_nothing_changes() {
             .expect_problem(status, code);
         assert_eq!(fields(&problem), vec![field]);
     }
-    assert_eq!(count(&app.db, "SELECT count(*) FROM catalogs").await, 0);
+    assert_eq!(
+        count_rows(&app.db, "SELECT count(*) FROM catalogs").await,
+        0
+    );
 
     // A PUT with a bad entry leaves the catalog as it was.
     let catalog = create_catalog(
@@ -308,13 +314,7 @@ async fn put_replaces_and_delete_is_refused_once_ordered() {
 
     // Orders placed through it forbid deleting it.
     let market = create_market(&app, &owner, "Jeudi", 48.85, 2.35, json!(4)).await;
-    app.post(
-        &format!("/api/v1/markets/{market}/catalogs"),
-        &json!({"code": catalog["code"]}),
-        Some(&owner.token),
-    )
-    .await
-    .expect(201);
+    api_link(&app, &owner, market, &catalog).await;
     let distribution = fixture_participation(&app, &owner, &owner, market, id).await;
     let customer = app.user("Client").await;
     fixture_order(&app, distribution, b, &customer).await;
@@ -323,7 +323,10 @@ async fn put_replaces_and_delete_is_refused_once_ordered() {
         .await
         .expect_problem(409, "catalog_has_orders");
     assert_eq!(problem["orders"], 1);
-    assert_eq!(count(&app.db, "SELECT count(*) FROM catalogs").await, 1);
+    assert_eq!(
+        count_rows(&app.db, "SELECT count(*) FROM catalogs").await,
+        1
+    );
 
     // Without orders it goes, with its links.
     let spare = create_catalog(&app, &owner, producer, json!([{"offer_id": a}])).await;
@@ -342,11 +345,11 @@ async fn put_replaces_and_delete_is_refused_once_ordered() {
         .await
         .expect_problem(404, "not_found");
     assert_eq!(
-        count(&app.db, "SELECT count(*) FROM market_catalogs").await,
+        count_rows(&app.db, "SELECT count(*) FROM market_catalogs").await,
         1
     );
     assert_eq!(
-        count(&app.db, "SELECT count(*) FROM offers").await,
+        count_rows(&app.db, "SELECT count(*) FROM offers").await,
         2,
         "offers stay"
     );
@@ -376,13 +379,7 @@ async fn only_the_producers_members_touch_its_catalogs() {
     // The admin of a market (even one this catalog is linked to).
     let admin = app.user("Admin").await;
     let market = create_market(&app, &admin, "Jeudi", 48.85, 2.35, json!(4)).await;
-    app.post(
-        &format!("/api/v1/markets/{market}/catalogs"),
-        &json!({"code": catalog["code"]}),
-        Some(&admin.token),
-    )
-    .await
-    .expect(201);
+    api_link(&app, &admin, market, &catalog).await;
 
     let body = json!({"name": "Pirate", "entries": []});
     for user in [&stranger, &collaborator, &admin] {
@@ -427,5 +424,8 @@ async fn only_the_producers_members_touch_its_catalogs() {
         .expect(200);
     assert_eq!(after["name"], catalog["name"]);
     assert_eq!(after["entries"], catalog["entries"]);
-    assert_eq!(count(&app.db, "SELECT count(*) FROM catalogs").await, 1);
+    assert_eq!(
+        count_rows(&app.db, "SELECT count(*) FROM catalogs").await,
+        1
+    );
 }

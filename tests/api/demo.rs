@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::helpers::{fresh_database, spawn_app_with, test_settings};
+use crate::helpers::{count_rows, fresh_database, spawn_app_with, test_settings};
 
 /// Row counts of every table the demo writes.
 async fn counts(db: &PgPool) -> Vec<(&'static str, i64)> {
@@ -39,17 +39,10 @@ async fn counts(db: &PgPool) -> Vec<(&'static str, i64)> {
     ] {
         out.push((
             table,
-            count(db, &format!("SELECT count(*) FROM {table}")).await,
+            count_rows(db, &format!("SELECT count(*) FROM {table}")).await,
         ));
     }
     out
-}
-
-async fn count(db: &PgPool, sql: &str) -> i64 {
-    sqlx::query_scalar::<_, i64>(sql)
-        .fetch_one(db)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 async fn seed_at(url: &str, now: DateTime<Utc>) -> Demo {
@@ -98,26 +91,26 @@ async fn the_demo_is_seeded_once_and_a_customer_orders_from_its_open_sale() {
     );
 
     // The shape the issue asks for.
-    assert_eq!(count(&db, "SELECT count(*) FROM markets").await, 2);
-    assert_eq!(count(&db, "SELECT count(*) FROM producers").await, 4);
-    assert!(count(&db, "SELECT count(*) FROM products").await >= 25);
+    assert_eq!(count_rows(&db, "SELECT count(*) FROM markets").await, 2);
+    assert_eq!(count_rows(&db, "SELECT count(*) FROM producers").await, 4);
+    assert!(count_rows(&db, "SELECT count(*) FROM products").await >= 25);
     assert_eq!(
-        count(&db, "SELECT count(*) FROM products WHERE multi_weight").await,
+        count_rows(&db, "SELECT count(*) FROM products WHERE multi_weight").await,
         1,
         "the farm chicken is weighed piece by piece"
     );
     assert!(
-        count(
+        count_rows(
             &db,
             "SELECT count(*) FROM products WHERE variable_price AND NOT multi_weight"
         )
         .await
             >= 1
     );
-    assert!(count(&db, "SELECT count(*) FROM offers WHERE stock_tracked").await >= 10);
-    assert!(count(&db, "SELECT count(*) FROM offers WHERE NOT stock_tracked").await >= 5);
+    assert!(count_rows(&db, "SELECT count(*) FROM offers WHERE stock_tracked").await >= 10);
+    assert!(count_rows(&db, "SELECT count(*) FROM offers WHERE NOT stock_tracked").await >= 5);
     assert_eq!(
-        count(
+        count_rows(
             &db,
             "SELECT count(*) FROM producer_members WHERE role = 'collaborator'"
         )
@@ -125,17 +118,20 @@ async fn the_demo_is_seeded_once_and_a_customer_orders_from_its_open_sale() {
         2
     );
     assert_eq!(
-        count(&db, "SELECT count(DISTINCT rate) FROM vat_rates").await,
+        count_rows(&db, "SELECT count(DISTINCT rate) FROM vat_rates").await,
         2
     );
     assert_eq!(
-        count(&db, "SELECT count(*) FROM catalogs").await,
+        count_rows(&db, "SELECT count(*) FROM catalogs").await,
         5,
         "one producer has a catalog per market"
     );
-    assert_eq!(count(&db, "SELECT count(*) FROM market_catalogs").await, 8);
+    assert_eq!(
+        count_rows(&db, "SELECT count(*) FROM market_catalogs").await,
+        8
+    );
     assert!(
-        count(
+        count_rows(
             &db,
             "SELECT count(*) FROM accounts WHERE password_hash LIKE '$argon2id$%'"
         )
@@ -151,13 +147,13 @@ async fn the_demo_is_seeded_once_and_a_customer_orders_from_its_open_sale() {
     let participants =
         |d: Uuid| format!("SELECT count(*) FROM participations WHERE distribution_id = '{d}'");
     assert_eq!(
-        count(&db, &participants(open)).await,
+        count_rows(&db, &participants(open)).await,
         4,
         "every producer takes part"
     );
-    assert_eq!(count(&db, &participants(upcoming)).await, 4);
+    assert_eq!(count_rows(&db, &participants(upcoming)).await, 4);
     assert_eq!(
-        count(&db, &format!("SELECT count(*) FROM orders WHERE distribution_id = '{open}' AND status = 'confirmed'")).await,
+        count_rows(&db, &format!("SELECT count(*) FROM orders WHERE distribution_id = '{open}' AND status = 'confirmed'")).await,
         2,
         "two customers already ordered"
     );
@@ -360,13 +356,13 @@ async fn a_start_after_the_open_sale_closed_opens_a_fresh_one() {
         )
     };
     assert_eq!(
-        count(&db, &orders(first.open_distribution())).await,
+        count_rows(&db, &orders(first.open_distribution())).await,
         2,
         "old orders stay"
     );
     if second.sales.open.created {
         assert_eq!(
-            count(&db, &orders(open)).await,
+            count_rows(&db, &orders(open)).await,
             2,
             "a fresh sale gets the demo orders"
         );

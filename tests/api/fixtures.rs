@@ -168,14 +168,21 @@ pub async fn with_catalog(
 
 /// Creates a market (its admin a new account).
 pub async fn market(app: &TestApp, name: &str) -> MarketSetup {
+    market_of(
+        app,
+        &json!({"name": name, "place": {"address": "Place du marché, Lyon", "lat": 45.76, "lng": 4.83},
+                "online_payment": true}),
+    )
+    .await
+}
+
+/// Creates the market `body` describes (`POST /markets`), its admin a new
+/// account named after it ("<name> admin").
+pub async fn market_of(app: &TestApp, body: &Value) -> MarketSetup {
+    let name = body["name"].as_str().expect("the market's name");
     let admin = app.user(&format!("{name} admin")).await;
     let market = app
-        .post(
-            "/api/v1/markets",
-            &json!({"name": name, "place": {"address": "Place du marché, Lyon", "lat": 45.76, "lng": 4.83},
-                    "online_payment": true}),
-            Some(&admin.token),
-        )
+        .post("/api/v1/markets", body, Some(&admin.token))
         .await
         .expect(201);
     MarketSetup {

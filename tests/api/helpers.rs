@@ -414,6 +414,23 @@ impl TestApp {
     }
 }
 
+/// What `sql` (a `SELECT count(*) …` without parameters) counts.
+pub async fn count_rows(db: &PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(db)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// What `sql` (a `SELECT count(*) …` with one `$1`) counts for `id`.
+pub async fn count(app: &TestApp, sql: &str, id: Uuid) -> i64 {
+    sqlx::query_scalar(sql)
+        .bind(id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
 /// Reads a UUID out of a JSON value.
 #[track_caller]
 pub fn parse_id(value: &Value) -> Uuid {

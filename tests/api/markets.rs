@@ -7,8 +7,9 @@ mod directory;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::catalogs::fixtures::{count, create_catalog, create_market, fields};
-use crate::helpers::{parse_id, spawn_app};
+use crate::catalogs::fixtures::{create_catalog, create_market, fields};
+use crate::fixtures::parts::api_link;
+use crate::helpers::{count_rows, parse_id, spawn_app};
 
 #[actix_web::test]
 async fn create_market_with_defaults_and_validation() {
@@ -88,7 +89,7 @@ async fn create_market_with_defaults_and_validation() {
         .await
         .expect_problem(422, "invalid_field");
     assert_eq!(fields(&problem), vec!["place.lng"]);
-    assert_eq!(count(&app.db, "SELECT count(*) FROM markets").await, 1);
+    assert_eq!(count_rows(&app.db, "SELECT count(*) FROM markets").await, 1);
     assert_eq!(
         app.get(&format!("/api/v1/markets/{id}"), None)
             .await
@@ -144,7 +145,7 @@ async fn an_added_admin_can_link_catalogs() {
         .expect_problem(409, "unknown_reference");
     assert_eq!(fields(&problem), vec!["email"]);
     assert_eq!(
-        count(&app.db, "SELECT count(*) FROM market_admins").await,
+        count_rows(&app.db, "SELECT count(*) FROM market_admins").await,
         2
     );
 
@@ -206,7 +207,7 @@ async fn linking_by_code_serves_several_markets_and_unlinking() {
         .expect_problem(409, "unknown_reference");
     assert_eq!(fields(&problem), vec!["code"]);
     assert_eq!(
-        count(&app.db, "SELECT count(*) FROM market_catalogs").await,
+        count_rows(&app.db, "SELECT count(*) FROM market_catalogs").await,
         0
     );
 
@@ -291,13 +292,7 @@ async fn outsiders_are_forbidden_on_every_market_write() {
     let producer = app.producer(&farmer, "Ferme").await;
     let catalog = create_catalog(&app, &farmer, producer, json!([])).await;
     let catalog_id = parse_id(&catalog["id"]);
-    app.post(
-        &format!("/api/v1/markets/{market}/catalogs"),
-        &json!({"code": catalog["code"]}),
-        Some(&admin.token),
-    )
-    .await
-    .expect(201);
+    api_link(&app, &admin, market, &catalog).await;
     let spare = create_catalog(&app, &farmer, producer, json!([])).await;
 
     let stranger = app.user("Inconnu").await;
@@ -361,11 +356,11 @@ async fn outsiders_are_forbidden_on_every_market_write() {
         "Jeudi"
     );
     assert_eq!(
-        count(&app.db, "SELECT count(*) FROM market_admins").await,
+        count_rows(&app.db, "SELECT count(*) FROM market_admins").await,
         2
     );
     assert_eq!(
-        count(&app.db, "SELECT count(*) FROM market_catalogs").await,
+        count_rows(&app.db, "SELECT count(*) FROM market_catalogs").await,
         1
     );
     app.get(&format!("/api/v1/markets/{}", Uuid::new_v4()), None)

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::fixtures::parts::api_catalog;
-use crate::helpers::{parse_id, spawn_app, TestApp, TestUser};
+use crate::helpers::{count_rows, parse_id, spawn_app, TestApp, TestUser};
 
 /// An owner, their producer and a 5.5 % VAT rate.
 pub(crate) struct Farm {
@@ -76,13 +76,6 @@ pub(crate) async fn offer(app: &TestApp, farm: &Farm, product: Uuid, fields: Val
 pub(crate) async fn catalog_of(app: &TestApp, farm: &Farm, offers: &[Uuid]) -> Uuid {
     let doc = api_catalog(app, &farm.owner, farm.producer, "Catalogue", offers).await;
     parse_id(&doc["id"])
-}
-
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query_scalar(sql)
-        .fetch_one(&app.db)
-        .await
-        .expect("count")
 }
 
 fn fields_of(problem: &Value) -> Vec<String> {
@@ -157,7 +150,10 @@ async fn vat_rates_crud_and_removal_refused_while_used() {
         .expect_problem(409, "vat_rate_in_use");
     assert_eq!(problem["offers"][0]["offer_id"], vrac["id"]);
     assert_eq!(problem["offers"][0]["label"], "Vrac");
-    assert_eq!(count(&app, "SELECT count(*) FROM vat_rates").await, 2);
+    assert_eq!(
+        count_rows(&app.db, "SELECT count(*) FROM vat_rates").await,
+        2
+    );
 
     // A deactivated offer still holds the rate (old orders show it).
     app.delete(
@@ -211,7 +207,7 @@ async fn another_producers_vat_rate_is_refused() {
             .expect_problem(status, code);
         assert_eq!(fields_of(&problem), vec!["vat_rate_id"]);
     }
-    assert_eq!(count(&app, "SELECT count(*) FROM offers").await, 0);
+    assert_eq!(count_rows(&app.db, "SELECT count(*) FROM offers").await, 0);
 
     // Changing an offer to a foreign rate is refused too, and changes nothing.
     let vrac = offer(&app, &lilas, potatoes, json!({})).await;
@@ -370,7 +366,10 @@ async fn multi_weight_implies_variable_price_and_fractional_follows_it() {
         .await
         .expect_problem(422, "invalid_field");
     assert_eq!(fields_of(&problem), vec!["name", "unit", "photo_url"]);
-    assert_eq!(count(&app, "SELECT count(*) FROM products").await, 0);
+    assert_eq!(
+        count_rows(&app.db, "SELECT count(*) FROM products").await,
+        0
+    );
 
     let chicken = app
         .post(
@@ -477,7 +476,7 @@ async fn deactivating_a_product_removes_its_offers_from_every_catalog() {
     assert_eq!(left, vec![(tuesday, botte)]);
     // The offers themselves stay (orders may refer to them).
     assert_eq!(
-        count(&app, "SELECT count(*) FROM offers WHERE active").await,
+        count_rows(&app.db, "SELECT count(*) FROM offers WHERE active").await,
         3
     );
 
@@ -495,7 +494,10 @@ async fn deactivating_a_product_removes_its_offers_from_every_catalog() {
         ),
         (Some(true), Some(0))
     );
-    assert_eq!(count(&app, "SELECT count(*) FROM catalog_entries").await, 1);
+    assert_eq!(
+        count_rows(&app.db, "SELECT count(*) FROM catalog_entries").await,
+        1
+    );
 }
 
 #[actix_web::test]
@@ -533,8 +535,11 @@ async fn invalid_offers_are_refused_and_change_nothing() {
             .expect_problem(422, "invalid_field");
         assert_eq!(fields_of(&problem), fields, "{extra}");
     }
-    assert_eq!(count(&app, "SELECT count(*) FROM offers").await, 0);
-    assert_eq!(count(&app, "SELECT count(*) FROM stock_movements").await, 0);
+    assert_eq!(count_rows(&app.db, "SELECT count(*) FROM offers").await, 0);
+    assert_eq!(
+        count_rows(&app.db, "SELECT count(*) FROM stock_movements").await,
+        0
+    );
 
     let vrac = offer(&app, &farm, potatoes, json!({})).await;
     let offer_path = format!("/api/v1/offers/{}", vrac["id"].as_str().unwrap_or(""));
@@ -589,9 +594,12 @@ async fn deleting_an_offer_deactivates_it_and_empties_catalogs() {
         .expect(200);
     assert_eq!(gone["active"], false);
     assert_eq!(gone["removed_from_catalogs"], 2);
-    assert_eq!(count(&app, "SELECT count(*) FROM catalog_entries").await, 0);
     assert_eq!(
-        count(&app, "SELECT count(*) FROM offers WHERE NOT active").await,
+        count_rows(&app.db, "SELECT count(*) FROM catalog_entries").await,
+        0
+    );
+    assert_eq!(
+        count_rows(&app.db, "SELECT count(*) FROM offers WHERE NOT active").await,
         1
     );
     app.delete(&format!("/api/v1/offers/{}", Uuid::new_v4()), token)
@@ -684,17 +692,26 @@ async fn only_the_producers_members_may_write() {
         }
     }
     // Nothing changed.
-    assert_eq!(count(&app, "SELECT count(*) FROM vat_rates").await, 2);
-    assert_eq!(count(&app, "SELECT count(*) FROM products").await, 1);
     assert_eq!(
-        count(
-            &app,
+        count_rows(&app.db, "SELECT count(*) FROM vat_rates").await,
+        2
+    );
+    assert_eq!(
+        count_rows(&app.db, "SELECT count(*) FROM products").await,
+        1
+    );
+    assert_eq!(
+        count_rows(
+            &app.db,
             "SELECT count(*) FROM offers WHERE active AND NOT stock_tracked"
         )
         .await,
         1
     );
-    assert_eq!(count(&app, "SELECT count(*) FROM stock_movements").await, 0);
+    assert_eq!(
+        count_rows(&app.db, "SELECT count(*) FROM stock_movements").await,
+        0
+    );
 
     // A collaborator of this producer may do all of it.
     let farmhand = app.user("Farmhand").await;

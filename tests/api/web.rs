@@ -18,22 +18,22 @@ use crate::fixtures::{link, market, offer, open_sale, producer_with_catalog};
 use crate::helpers::{parse_id, spawn_app, TestApp};
 use crate::web_client::WebClient;
 
-async fn accounts_with_email(app: &TestApp, email: &str) -> i64 {
-    sqlx::query("SELECT count(*) FROM accounts WHERE email = $1")
-        .bind(email)
+/// What `sql` (a `SELECT count(*)` with one `$1`) counts for `value`.
+async fn count_with(app: &TestApp, sql: &str, value: &str) -> i64 {
+    sqlx::query(sql)
+        .bind(value)
         .fetch_one(&app.db)
         .await
         .expect("count")
         .get(0)
 }
 
+async fn accounts_with_email(app: &TestApp, email: &str) -> i64 {
+    count_with(app, "SELECT count(*) FROM accounts WHERE email = $1", email).await
+}
+
 async fn producers_named(app: &TestApp, name: &str) -> i64 {
-    sqlx::query("SELECT count(*) FROM producers WHERE name = $1")
-        .bind(name)
-        .fetch_one(&app.db)
-        .await
-        .expect("count")
-        .get(0)
+    count_with(app, "SELECT count(*) FROM producers WHERE name = $1", name).await
 }
 
 #[actix_web::test]

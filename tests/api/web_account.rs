@@ -11,9 +11,9 @@ use crate::after_sale::setup::{farm, line_ids, link_all, market_with_fee, sale};
 use crate::fixtures::{
     distribution, market, offer, open_sale, order, participate, shop_available, window_from,
 };
+use crate::helpers::count;
 use crate::helpers::spawn_app;
 use crate::web_client::WebClient;
-use crate::web_markets::count;
 
 #[actix_web::test]
 async fn my_orders_show_each_line_weighed_and_the_total_to_pay() {

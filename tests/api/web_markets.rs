@@ -10,38 +10,20 @@ mod admin;
 mod messages;
 
 use serde_json::json;
-use sqlx::Row;
 use uuid::Uuid;
 
-use crate::fixtures::{market, MarketSetup};
-use crate::helpers::{parse_id, spawn_app, TestApp};
+use crate::fixtures::{market, market_of, MarketSetup};
+use crate::helpers::{count, spawn_app, TestApp};
 use crate::web_client::WebClient;
 
 /// A market (its admin a new account) at a place, on a usual weekday.
 pub async fn market_at(app: &TestApp, name: &str, lat: f64, lng: f64, day: i64) -> MarketSetup {
-    let admin = app.user(&format!("{name} admin")).await;
-    let market = app
-        .post(
-            "/api/v1/markets",
-            &json!({"name": name, "place": {"address": format!("Place, {name}"), "lat": lat, "lng": lng},
-                    "online_payment": true, "usual_weekday": day}),
-            Some(&admin.token),
-        )
-        .await
-        .expect(201);
-    MarketSetup {
-        market_id: parse_id(&market["id"]),
-        admin,
-    }
-}
-
-pub async fn count(app: &TestApp, sql: &str, id: Uuid) -> i64 {
-    sqlx::query(sql)
-        .bind(id)
-        .fetch_one(&app.db)
-        .await
-        .expect("count")
-        .get(0)
+    market_of(
+        app,
+        &json!({"name": name, "place": {"address": format!("Place, {name}"), "lat": lat, "lng": lng},
+                "online_payment": true, "usual_weekday": day}),
+    )
+    .await
 }
 
 /// The order of the market names on a directory page.

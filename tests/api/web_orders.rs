@@ -13,9 +13,9 @@ use crate::after_sale::setup::{farm, line_ids, link_all, market_with_fee, sale};
 use crate::fixtures::{
     customers, distribution, offer, order, participate, producer_with_catalog, shop_available,
 };
+use crate::helpers::count;
 use crate::helpers::spawn_app;
 use crate::web_client::WebClient;
-use crate::web_markets::count;
 
 #[actix_web::test]
 async fn one_recap_covers_every_market_of_the_day_by_product_and_by_member() {

@@ -200,6 +200,18 @@ impl Browser {
         field.send_keys(text).await.expect("type");
     }
 
+    /// Chooses `file` in the file field matched by `css`, as the file
+    /// chooser would.
+    pub async fn choose_file(&self, css: &str, file: &std::path::Path) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no file field {css}: {e}"))
+            .send_keys(&file.display().to_string())
+            .await
+            .unwrap_or_else(|e| panic!("choose {} in {css}: {e}", file.display()));
+    }
+
     /// Polls `script` every 50 ms until `ready(value)` or `within` passes;
     /// returns the value and how long it took. Panics with the last value
     /// (and `what`) when the condition never held.
@@ -342,6 +354,35 @@ impl Browser {
         self.fill_and_submit(&[("email", email), ("password", password)])
             .await;
         self.path().await
+    }
+
+    /// Signs Paul Martin up through `/inscription` of the app at `base`
+    /// with his farm, the "Ferme du Grand Champ" of the guide; returns the
+    /// path of the page it leads to (his producer's space).
+    pub async fn sign_up_grand_champ(&self, base: &str) -> String {
+        self.goto(&format!("{base}/inscription")).await;
+        self.fill_and_submit(&[
+            ("name", "Paul Martin"),
+            ("email", "paul@grand-champ.example"),
+            ("password", "un mot de passe"),
+            ("producer_name", "Ferme du Grand Champ"),
+        ])
+        .await;
+        self.path().await
+    }
+
+    /// Adds the guide's two offers of potatoes on the product page shown:
+    /// "Vrac" 1 kg at 2,50 € and "Sac" 10 kg at 20 € (prices incl. VAT).
+    pub async fn add_potato_offers(&self) {
+        for (label, quantity, price) in [("Vrac", "1", "2,50"), ("Sac", "10", "20")] {
+            self.fill_and_submit(&[
+                ("label", label),
+                ("quantity", quantity),
+                ("unit", "kg"),
+                ("price", price),
+            ])
+            .await;
+        }
     }
 
     /// Screenshots of the page shown, phone- and laptop-sized

@@ -99,15 +99,7 @@ async fn a_new_producer_walks_the_guide_from_sign_up_to_payout() {
     let page = driver.browser(LAPTOP).await;
 
     // 1. Votre 1ère connexion.
-    page.goto(&format!("{base}/inscription")).await;
-    page.fill_and_submit(&[
-        ("name", "Paul Martin"),
-        ("email", "paul@grand-champ.example"),
-        ("password", "un mot de passe"),
-        ("producer_name", "Ferme du Grand Champ"),
-    ])
-    .await;
-    let space = page.path().await;
+    let space = page.sign_up_grand_champ(&base).await;
     assert!(space.starts_with("/espace-producteur/"), "{space}");
     let producer_id: Uuid = space
         .trim_start_matches("/espace-producteur/")
@@ -124,24 +116,10 @@ async fn a_new_producer_walks_the_guide_from_sign_up_to_payout() {
     page.type_into("[name='name']", "Pommes de terre").await;
     page.type_into("[name='category']", "Légumes").await;
     page.type_into("[name='unit']", "kg").await;
-    page.client
-        .find(fantoccini::Locator::Css("#champ-photo"))
-        .await
-        .expect("file field")
-        .send_keys(&photo.display().to_string())
-        .await
-        .expect("choose file");
+    page.choose_file("#champ-photo", &photo).await;
     click_through(&page, "form[enctype] button[type=submit]").await;
     wait_text(&page, "product saved", "Produit enregistré").await;
-    for (label, quantity, price) in [("Vrac", "1", "2,50"), ("Sac", "10", "20")] {
-        page.fill_and_submit(&[
-            ("label", label),
-            ("quantity", quantity),
-            ("unit", "kg"),
-            ("price", price),
-        ])
-        .await;
-    }
+    page.add_potato_offers().await;
     page.shots("guide-2-produit-deux-offres").await;
     page.goto(&format!("{base}{space}/produits/nouveau")).await;
     page.type_into("[name='name']", "Poulet fermier").await;
@@ -166,13 +144,7 @@ async fn a_new_producer_walks_the_guide_from_sign_up_to_payout() {
         "Légumes de plein champ et poulets fermiers, à Caluire.",
     )
     .await;
-    page.client
-        .find(fantoccini::Locator::Css("#champ-logo"))
-        .await
-        .expect("logo field")
-        .send_keys(&photo.display().to_string())
-        .await
-        .expect("choose logo");
+    page.choose_file("#champ-logo", &photo).await;
     click_through(&page, "form[enctype] button[type=submit]").await;
     wait_text(&page, "profile saved", "Profil enregistré").await;
     page.shots("guide-3-parametres").await;

@@ -38,15 +38,7 @@ async fn a_producer_fills_its_products_and_manages_its_collaborators() {
 
     let mut driver = Driver::start().await;
     let page = driver.browser(LAPTOP).await;
-    page.goto(&format!("{base}/inscription")).await;
-    page.fill_and_submit(&[
-        ("name", "Paul Martin"),
-        ("email", "paul@grand-champ.example"),
-        ("password", "un mot de passe"),
-        ("producer_name", "Ferme du Grand Champ"),
-    ])
-    .await;
-    let space = page.path().await;
+    let space = page.sign_up_grand_champ(&base).await;
 
     // Gérer les taux de TVA.
     page.goto(&format!("{base}{space}/produits")).await;
@@ -67,13 +59,7 @@ async fn a_producer_fills_its_products_and_manages_its_collaborators() {
     page.type_into("[name='category']", "Légumes").await;
     page.type_into("[name='description']", "Charlotte, récoltées à la main.")
         .await;
-    page.client
-        .find(fantoccini::Locator::Css(file_input))
-        .await
-        .expect("file field")
-        .send_keys(&not_a_photo.display().to_string())
-        .await
-        .expect("choose file");
+    page.choose_file(file_input, &not_a_photo).await;
     page.click("form[enctype] button[type=submit]").await;
     page.wait_for(
         "the refused upload",
@@ -93,13 +79,7 @@ async fn a_producer_fills_its_products_and_manages_its_collaborators() {
     page.shots("produit-photo-refusee").await;
 
     // The same with a real photo.
-    page.client
-        .find(fantoccini::Locator::Css(file_input))
-        .await
-        .expect("file field")
-        .send_keys(&photo.display().to_string())
-        .await
-        .expect("choose file");
+    page.choose_file(file_input, &photo).await;
     page.click("form[enctype] button[type=submit]").await;
     let product = page
         .wait_path("the product page", |p| {
@@ -118,15 +98,7 @@ async fn a_producer_fills_its_products_and_manages_its_collaborators() {
         .await;
     assert_eq!(loaded, 320, "the thumbnail is served and shown");
 
-    for (label, quantity, price) in [("Vrac", "1", "2,50"), ("Sac", "10", "20")] {
-        page.fill_and_submit(&[
-            ("label", label),
-            ("quantity", quantity),
-            ("unit", "kg"),
-            ("price", price),
-        ])
-        .await;
-    }
+    page.add_potato_offers().await;
     let excl = page
         .eval(
             "return [...document.querySelectorAll('table.offers td.price-excl')].map(td => td.textContent);",
@@ -195,13 +167,7 @@ async fn a_producer_presents_itself_and_shares_a_catalog() {
         "Légumes de saison, à Caluire.",
     )
     .await;
-    page.client
-        .find(fantoccini::Locator::Css("#champ-logo"))
-        .await
-        .expect("logo field")
-        .send_keys(&logo.display().to_string())
-        .await
-        .expect("choose logo");
+    page.choose_file("#champ-logo", &logo).await;
     page.click("form[enctype] button[type=submit]").await;
     page.wait_for(
         "the profile saved",

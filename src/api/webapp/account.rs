@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::kit::page::local_path;
 use super::kit::session::landing;
-use super::kit::{Chrome, FormState, PageError, Posted, Section, Visitor};
+use super::kit::{Chrome, FormState, NoFields, PageError, Posted, Section, Visitor};
 use crate::api::accounts::{register, verify_login};
 use crate::api::state::AppState;
 use crate::domain::account::{Email, Password};
@@ -170,13 +170,10 @@ async fn sign_out_page(visitor: Visitor) -> Result<HttpResponse, PageError> {
     })
 }
 
-#[derive(Deserialize)]
-struct Nothing {}
-
 async fn sign_out(
     state: web::Data<AppState>,
     visitor: Visitor,
-    Posted(_): Posted<Nothing>,
+    Posted(_): Posted<NoFields>,
 ) -> Result<HttpResponse, PageError> {
     let mut answer = visitor.redirect_with("/", "Vous êtes déconnecté.");
     visitor.sign_out(&state, &mut answer).await?;

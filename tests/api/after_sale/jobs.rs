@@ -9,8 +9,9 @@ use serde_json::json;
 use super::setup::{
     ends_at, farm, line_ids, link_all, market_with_fee, quiet_settings, sale, start, start_with,
 };
-use super::{count, stock};
+use super::stock;
 use crate::fixtures::{customers, order, sold};
+use crate::helpers::count;
 
 #[actix_web::test]
 async fn the_closing_summary_is_sent_once_even_across_a_restart() {

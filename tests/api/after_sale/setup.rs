@@ -21,7 +21,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::fixtures::{
-    distribution, link, participate, window_from, MarketSetup, ProducerSetup, Window,
+    distribution, link, market_of, participate, window_from, MarketSetup, ProducerSetup, Window,
 };
 use crate::helpers::{fresh_database, parse_id, test_settings, TestApp};
 
@@ -215,20 +215,12 @@ pub async fn farm(app: &TestApp) -> (ProducerSetup, FarmOffers) {
 
 /// A market with a platform fee, online payment or not, in Paris.
 pub async fn market_with_fee(app: &TestApp, name: &str, fee: &str, online: bool) -> MarketSetup {
-    let admin = app.user(&format!("{name} admin")).await;
-    let market = app
-        .post(
-            "/api/v1/markets",
-            &json!({"name": name, "place": {"address": "Place de la mairie", "lat": 45.76, "lng": 4.83},
-                    "online_payment": online, "fee_rate": fee, "timezone": "Europe/Paris"}),
-            Some(&admin.token),
-        )
-        .await
-        .expect(201);
-    MarketSetup {
-        market_id: parse_id(&market["id"]),
-        admin,
-    }
+    market_of(
+        app,
+        &json!({"name": name, "place": {"address": "Place de la mairie", "lat": 45.76, "lng": 4.83},
+                "online_payment": online, "fee_rate": fee, "timezone": "Europe/Paris"}),
+    )
+    .await
 }
 
 /// Links the producers' catalogs to the market.

@@ -3,7 +3,6 @@
 //! part, and orders (the pieces are `fixtures::parts`).
 
 use serde_json::{json, Value};
-use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::fixtures::parts::{api_offer, api_order, open_distribution};
@@ -78,10 +77,6 @@ pub async fn create_market(
         .await
         .expect(201);
     parse_id(&body["id"])
-}
-
-pub async fn count(db: &PgPool, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(db).await.expect("count")
 }
 
 pub fn fields(problem: &Value) -> Vec<String> {

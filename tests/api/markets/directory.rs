@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::catalogs::fixtures::{
     create_catalog, create_market, fields, fixture_offer, fixture_order, fixture_participation,
 };
-use crate::fixtures::parts::api_cancel;
+use crate::fixtures::parts::{api_cancel, api_link};
 use crate::helpers::{parse_id, spawn_app};
 
 #[actix_web::test]
@@ -34,13 +34,7 @@ async fn directory_lists_nearest_first_with_producers_and_customers() {
         (paris, &bread),
         (lyon, &veg),
     ] {
-        app.post(
-            &format!("/api/v1/markets/{market}/catalogs"),
-            &json!({"code": catalog["code"]}),
-            Some(&admin.token),
-        )
-        .await
-        .expect(201);
+        api_link(&app, &admin, market, catalog).await;
     }
 
     // Two customers ordered in Paris (one of them twice, in two distributions), a cancelled order

@@ -4,6 +4,7 @@
 use serde_json::json;
 
 use super::fixtures::{api_market, catalog, day, link, participate, plan, ts, world};
+use crate::fixtures::parts::api_link;
 use crate::helpers::{parse_id, spawn_app};
 
 #[actix_web::test]
@@ -154,13 +155,7 @@ async fn planning_through_markets_and_links_made_with_the_api() {
         .await
         .expect(201);
     let catalog_id = parse_id(&catalog["id"]);
-    app.post(
-        &format!("/api/v1/markets/{market}/catalogs"),
-        &json!({"code": catalog["code"]}),
-        Some(&admin.token),
-    )
-    .await
-    .expect(201);
+    api_link(&app, &admin, market, &catalog).await;
     let series = app
         .post(
             &format!("/api/v1/markets/{market}/distributions"),

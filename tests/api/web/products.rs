@@ -8,7 +8,7 @@ use std::io::Cursor;
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use sqlx::Row;
 
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{count_rows, spawn_app, TestApp};
 use crate::web_client::WebClient;
 
 /// A photo of `w` × `h` pixels encoded as `format`.
@@ -26,18 +26,8 @@ pub fn decompression_bomb() -> Vec<u8> {
     let mut png = photo(1, 1, ImageFormat::Png);
     png[16..20].copy_from_slice(&50_000u32.to_be_bytes());
     png[20..24].copy_from_slice(&50_000u32.to_be_bytes());
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in &png[12..29] {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    png[29..33].copy_from_slice(&(!crc).to_be_bytes());
+    let crc = crc32fast::hash(&png[12..29]);
+    png[29..33].copy_from_slice(&crc.to_be_bytes());
     png
 }
 
@@ -60,14 +50,6 @@ pub async fn new_producer(app: &TestApp, farm: &str) -> (WebClient, String) {
         .expect(303)
         .location();
     (browser, format!("{space}/produits"))
-}
-
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query(sql)
-        .fetch_one(&app.db)
-        .await
-        .expect("count")
-        .get(0)
 }
 
 #[actix_web::test]
@@ -190,7 +172,7 @@ async fn vat_rates_a_product_with_a_photo_and_two_offers() {
     assert!(refused.field_error("quantity").is_some());
     assert!(refused.field_error("price").is_some());
     assert_eq!(
-        count(&app, "SELECT count(*) FROM offers").await,
+        count_rows(&app.db, "SELECT count(*) FROM offers").await,
         2,
         "nothing added"
     );
@@ -267,8 +249,11 @@ async fn refused_uploads_say_why_and_store_nothing() {
         )
         .await
         .expect(403);
-    assert_eq!(count(&app, "SELECT count(*) FROM images").await, 0);
-    assert_eq!(count(&app, "SELECT count(*) FROM products").await, 0);
+    assert_eq!(count_rows(&app.db, "SELECT count(*) FROM images").await, 0);
+    assert_eq!(
+        count_rows(&app.db, "SELECT count(*) FROM products").await,
+        0
+    );
 }
 
 #[actix_web::test]

@@ -7,9 +7,9 @@ use etal::engine::clock::Clock;
 use sqlx::Row;
 
 use crate::fixtures::{offer, open_sale, order};
+use crate::helpers::count;
 use crate::helpers::{fresh_database, spawn_app, spawn_app_with, test_settings};
 use crate::web_client::WebClient;
-use crate::web_markets::count;
 
 #[actix_web::test]
 async fn a_market_is_created_from_its_town_and_payment_mode_and_bad_fields_change_nothing() {

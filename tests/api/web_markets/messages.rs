@@ -1,9 +1,9 @@
 //! Writing to a market's admins and offering a catalog, through the pages.
 
 use crate::fixtures::{market, offer, producer_with_catalog};
+use crate::helpers::count;
 use crate::helpers::spawn_app;
 use crate::web_client::WebClient;
-use crate::web_markets::count;
 
 #[actix_web::test]
 async fn a_catalog_sent_by_message_is_linked_in_one_click_and_the_answer_comes_back() {

@@ -174,6 +174,11 @@ pub fn decimal_input(value: &str) -> String {
 #[derive(Debug)]
 pub struct Posted<T>(pub T);
 
+/// A form posted with nothing but its CSRF token: a button that removes,
+/// leaves or confirms (`Posted<NoFields>`).
+#[derive(Deserialize)]
+pub struct NoFields {}
+
 #[derive(Deserialize)]
 struct TokenOnly {
     csrf: Option<String>,

@@ -4,16 +4,14 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{chrome, MarketTab};
 use crate::api::state::AppState;
-use crate::api::webapp::kit::{Chrome, FormState, InMarket, PageError, Posted};
-use crate::domain::account::Email;
+use crate::api::webapp::kit::members::{add_by_email, EmailForm, Refusals};
+use crate::api::webapp::kit::{Chrome, FormState, InMarket, NoFields, PageError, Posted};
 use crate::store::market_admin::AdminRemoval;
 use crate::store::markets::MarketAdminRecord;
-use crate::store::DbError;
 
 #[derive(Template)]
 #[template(path = "marche/administrateurs.html")]
@@ -24,15 +22,6 @@ struct AdminsPage<'a> {
     admins: Vec<MarketAdminRecord>,
     form: &'a FormState,
 }
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct AddForm {
-    email: String,
-}
-
-#[derive(Deserialize)]
-struct Nothing {}
 
 async fn render(
     state: &AppState,
@@ -60,32 +49,21 @@ async fn page(state: web::Data<AppState>, space: InMarket) -> Result<HttpRespons
 async fn add(
     state: web::Data<AppState>,
     space: InMarket,
-    Posted(input): Posted<AddForm>,
+    Posted(input): Posted<EmailForm>,
 ) -> Result<HttpResponse, PageError> {
-    let mut form = FormState::new().with("email", input.email.trim());
-    if let Some(email) = form.check(Email::parse(&input.email, "email")) {
-        match state.store.account_by_email(&email).await? {
-            None => form.refuse(
-                "email",
-                "Aucun compte n'a cette adresse : la personne doit d'abord créer son compte.",
-            ),
-            Some(account) => match state
-                .store
-                .add_market_admin(space.market.id, account.id)
-                .await
-            {
-                Ok(()) => {
-                    return Ok(space.visitor.redirect_with(
-                        &MarketTab::Admins.href(space.market.id),
-                        &format!("{} administre maintenant le marché.", account.name),
-                    ))
-                }
-                Err(DbError::Conflict(_)) => {
-                    form.refuse("email", "Cette personne administre déjà le marché.")
-                }
-                Err(e) => return Err(e.into()),
-            },
-        }
+    let refusals = Refusals {
+        unknown: "Aucun compte n'a cette adresse : la personne doit d'abord créer son compte.",
+        already: "Cette personne administre déjà le marché.",
+    };
+    let (form, added) = add_by_email(&state, &input, refusals, |account_id| {
+        state.store.add_market_admin(space.market.id, account_id)
+    })
+    .await?;
+    if let Some(account) = added {
+        return Ok(space.visitor.redirect_with(
+            &MarketTab::Admins.href(space.market.id),
+            &format!("{} administre maintenant le marché.", account.name),
+        ));
     }
     render(&state, &space, &form, StatusCode::UNPROCESSABLE_ENTITY).await
 }
@@ -94,7 +72,7 @@ async fn remove(
     state: web::Data<AppState>,
     space: InMarket,
     path: web::Path<(Uuid, Uuid)>,
-    Posted(_): Posted<Nothing>,
+    Posted(_): Posted<NoFields>,
 ) -> Result<HttpResponse, PageError> {
     let (_, account_id) = path.into_inner();
     let here = MarketTab::Admins.href(space.market.id);

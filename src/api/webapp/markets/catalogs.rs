@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::{chrome, MarketTab};
 use crate::api::state::AppState;
-use crate::api::webapp::kit::{Chrome, FormState, InMarket, PageError, Posted};
+use crate::api::webapp::kit::{Chrome, FormState, InMarket, NoFields, PageError, Posted};
 use crate::domain::market::CatalogCode;
 use crate::store::markets::MarketCatalogRecord;
 use crate::store::DbError;
@@ -31,9 +31,6 @@ struct LinkForm {
     /// Where to come back (the conversation the catalog was offered in).
     retour: String,
 }
-
-#[derive(Deserialize)]
-struct Nothing {}
 
 async fn render(
     state: &AppState,
@@ -120,7 +117,7 @@ async fn unlink(
     state: web::Data<AppState>,
     space: InMarket,
     path: web::Path<(Uuid, Uuid)>,
-    Posted(_): Posted<Nothing>,
+    Posted(_): Posted<NoFields>,
 ) -> Result<HttpResponse, PageError> {
     let (_, catalog_id) = path.into_inner();
     if !state

@@ -6,13 +6,12 @@
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{chrome, MarketTab};
 use crate::api::state::AppState;
 use crate::api::webapp::kit::fr;
-use crate::api::webapp::kit::{Chrome, InMarket, PageError, Posted};
+use crate::api::webapp::kit::{Chrome, InMarket, NoFields, PageError, Posted};
 use crate::domain::planning::DistributionStatus;
 use crate::store::distributions::{CancelOutcome, DistributionRecord};
 use crate::store::settlement::ValidateRefusal;
@@ -51,9 +50,6 @@ struct DistributionPage {
     payouts: Vec<PayoutLine>,
     online_payment: bool,
 }
-
-#[derive(Deserialize)]
-struct Nothing {}
 
 /// The distribution of the path, if it is this market's.
 async fn load(
@@ -143,7 +139,7 @@ async fn validate(
     state: web::Data<AppState>,
     space: InMarket,
     path: web::Path<(Uuid, Uuid)>,
-    Posted(_): Posted<Nothing>,
+    Posted(_): Posted<NoFields>,
 ) -> Result<HttpResponse, PageError> {
     let (_, id) = path.into_inner();
     let d = load(&state, &space, id).await?;
@@ -185,7 +181,7 @@ async fn cancel(
     state: web::Data<AppState>,
     space: InMarket,
     path: web::Path<(Uuid, Uuid)>,
-    Posted(_): Posted<Nothing>,
+    Posted(_): Posted<NoFields>,
 ) -> Result<HttpResponse, PageError> {
     let (_, id) = path.into_inner();
     let d = load(&state, &space, id).await?;

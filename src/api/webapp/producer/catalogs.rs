@@ -10,14 +10,16 @@ use std::collections::HashMap;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use serde::Deserialize;
 use uuid::Uuid;
 
 use super::catalog_form::{choices, own_entries, parse, CatalogForm, OfferChoice};
 use crate::api::state::AppState;
-use crate::api::webapp::kit::{Chrome, FormState, InProducer, PageError, Posted, ProducerTab};
+use crate::api::webapp::kit::{
+    Chrome, FormState, InProducer, NoFields, PageError, Posted, ProducerTab,
+};
 use crate::domain::market::share_link;
-use crate::store::catalogs::CatalogRecord;
+use crate::domain::text::Name;
+use crate::store::catalogs::{CatalogRecord, NewEntry};
 use crate::store::DbError;
 
 struct CatalogLine {
@@ -58,9 +60,6 @@ struct CatalogHead {
     code: String,
     share: String,
 }
-
-#[derive(Deserialize)]
-struct Nothing {}
 
 fn base(space: &InProducer) -> String {
     ProducerTab::Catalogs.href(space.producer.id)
@@ -201,26 +200,43 @@ async fn edit_page(
     .await
 }
 
-async fn create(
-    state: web::Data<AppState>,
-    space: InProducer,
-    Posted(input): Posted<CatalogForm>,
-) -> Result<HttpResponse, PageError> {
-    let parsed = parse(&input);
-    let (Some(name), true) = (&parsed.name, parsed.form.is_valid()) else {
+/// What a posted catalog form asks for once checked, the same for a new
+/// catalog and an edited one (`catalog`): its name and its entries (the
+/// producer's own active offers only), or `Err` with the page again (422)
+/// showing each error next to its field.
+async fn checked(
+    state: &AppState,
+    space: &InProducer,
+    catalog: Option<&CatalogRecord>,
+    input: &CatalogForm,
+) -> Result<Result<(Name, Vec<NewEntry>), HttpResponse>, PageError> {
+    let parsed = parse(input);
+    let (Some(name), true) = (parsed.name, parsed.form.is_valid()) else {
         let status = StatusCode::UNPROCESSABLE_ENTITY;
         return render(
-            &state,
-            &space,
-            None,
+            state,
+            space,
+            catalog,
             &parsed.form,
             &parsed.selected,
             &parsed.errors,
             status,
         )
-        .await;
+        .await
+        .map(Err);
     };
-    let entries = own_entries(&state, &space, parsed.entries).await?;
+    Ok(Ok((name, own_entries(state, space, parsed.entries).await?)))
+}
+
+async fn create(
+    state: web::Data<AppState>,
+    space: InProducer,
+    Posted(input): Posted<CatalogForm>,
+) -> Result<HttpResponse, PageError> {
+    let (name, entries) = match checked(&state, &space, None, &input).await? {
+        Ok(asked) => asked,
+        Err(page_again) => return Ok(page_again),
+    };
     let catalog = state
         .store
         .create_catalog(space.producer.id, name.as_str(), &entries)
@@ -241,21 +257,10 @@ async fn update(
     Posted(input): Posted<CatalogForm>,
 ) -> Result<HttpResponse, PageError> {
     let catalog = own_catalog(&state, &space, path.1).await?;
-    let parsed = parse(&input);
-    let (Some(name), true) = (&parsed.name, parsed.form.is_valid()) else {
-        let status = StatusCode::UNPROCESSABLE_ENTITY;
-        return render(
-            &state,
-            &space,
-            Some(&catalog),
-            &parsed.form,
-            &parsed.selected,
-            &parsed.errors,
-            status,
-        )
-        .await;
+    let (name, entries) = match checked(&state, &space, Some(&catalog), &input).await? {
+        Ok(asked) => asked,
+        Err(page_again) => return Ok(page_again),
     };
-    let entries = own_entries(&state, &space, parsed.entries).await?;
     state
         .store
         .replace_catalog(catalog.id, name.as_str(), &entries)
@@ -272,7 +277,7 @@ async fn force_sync(
     state: web::Data<AppState>,
     space: InProducer,
     path: web::Path<(Uuid, Uuid)>,
-    Posted(_): Posted<Nothing>,
+    Posted(_): Posted<NoFields>,
 ) -> Result<HttpResponse, PageError> {
     let catalog = own_catalog(&state, &space, path.1).await?;
     let synced = state
@@ -297,7 +302,7 @@ async fn unlink(
     state: web::Data<AppState>,
     space: InProducer,
     path: web::Path<(Uuid, Uuid, Uuid)>,
-    Posted(_): Posted<Nothing>,
+    Posted(_): Posted<NoFields>,
 ) -> Result<HttpResponse, PageError> {
     let (_, catalog_id, market_id) = path.into_inner();
     let catalog = own_catalog(&state, &space, catalog_id).await?;

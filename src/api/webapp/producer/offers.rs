@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::product_page::{own_product, products_base, render_with_offer_form};
 use crate::api::state::AppState;
 use crate::api::webapp::kit::form::decimal_input;
-use crate::api::webapp::kit::{FormState, InProducer, PageError, Posted};
+use crate::api::webapp::kit::{FormState, InProducer, NoFields, PageError, Posted};
 use crate::domain::error::FieldError;
 use crate::domain::offer::{real_stock, OfferSpec, RawDecimal};
 use crate::store::offers::OfferSave;
@@ -118,14 +118,11 @@ async fn add(
     .await
 }
 
-#[derive(Deserialize)]
-struct Nothing {}
-
 async fn withdraw(
     state: web::Data<AppState>,
     space: InProducer,
     path: web::Path<(Uuid, Uuid, Uuid)>,
-    Posted(_): Posted<Nothing>,
+    Posted(_): Posted<NoFields>,
 ) -> Result<HttpResponse, PageError> {
     let (_, product_id, offer_id) = path.into_inner();
     let product = own_product(&state, &space, product_id).await?;

@@ -18,7 +18,9 @@ use crate::api::participations::{check_items, Refusal};
 use crate::api::state::AppState;
 use crate::api::webapp::home::Choice;
 use crate::api::webapp::kit::fr;
-use crate::api::webapp::kit::{Chrome, FormState, InProducer, PageError, Posted, ProducerTab};
+use crate::api::webapp::kit::{
+    Chrome, FormState, InProducer, NoFields, PageError, Posted, ProducerTab,
+};
 use crate::domain::schedule::local_instant;
 use crate::store::participations::{NewParticipation, PlanningFilter, WithdrawOutcome};
 use crate::store::DbError;
@@ -67,9 +69,6 @@ struct Join {
     cloture_date: String,
     cloture_heure: String,
 }
-
-#[derive(Deserialize)]
-struct Nothing {}
 
 fn base(space: &InProducer) -> String {
     format!(
@@ -315,7 +314,7 @@ async fn withdraw(
     state: web::Data<AppState>,
     space: InProducer,
     path: web::Path<(Uuid, Uuid)>,
-    Posted(_): Posted<Nothing>,
+    Posted(_): Posted<NoFields>,
 ) -> Result<HttpResponse, PageError> {
     let (_, participation_id) = path.into_inner();
     let participation = state

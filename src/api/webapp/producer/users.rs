@@ -6,14 +6,14 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::api::state::AppState;
-use crate::api::webapp::kit::{Chrome, FormState, InProducer, PageError, Posted, ProducerTab};
-use crate::domain::account::Email;
+use crate::api::webapp::kit::members::{add_by_email, EmailForm, Refusals};
+use crate::api::webapp::kit::{
+    Chrome, FormState, InProducer, NoFields, PageError, Posted, ProducerTab,
+};
 use crate::domain::roles::{removal_allowed, ProducerRole, RemovalRefusal};
-use crate::store::DbError;
 
 struct MemberLine {
     account_id: Uuid,
@@ -32,15 +32,6 @@ struct UsersPage<'a> {
     is_owner: bool,
     form: &'a FormState,
 }
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct AddForm {
-    email: String,
-}
-
-#[derive(Deserialize)]
-struct Nothing {}
 
 fn base(space: &InProducer) -> String {
     ProducerTab::Users.href(space.producer.id)
@@ -84,37 +75,26 @@ async fn page(state: web::Data<AppState>, space: InProducer) -> Result<HttpRespo
 async fn add(
     state: web::Data<AppState>,
     space: InProducer,
-    Posted(input): Posted<AddForm>,
+    Posted(input): Posted<EmailForm>,
 ) -> Result<HttpResponse, PageError> {
     if !space.is_owner() {
         return Err(PageError::NotFound);
     }
-    let mut form = FormState::new().with("email", input.email.trim());
-    if let Some(email) = form.check(Email::parse(&input.email, "email")) {
-        match state.store.account_by_email(&email).await? {
-            None => form.refuse(
-                "email",
-                "Aucun compte n'a cette adresse : demandez à cette personne de créer son compte d'abord.",
-            ),
-            Some(account) => {
-                match state
-                    .store
-                    .add_producer_member(space.producer.id, account.id, ProducerRole::Collaborator)
-                    .await
-                {
-                    Ok(()) => {
-                        return Ok(space.visitor.redirect_with(
-                            &base(&space),
-                            &format!("{} peut maintenant gérer cet espace.", account.name),
-                        ))
-                    }
-                    Err(DbError::Conflict(_)) => {
-                        form.refuse("email", "Cette personne a déjà accès à cet espace.")
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-            }
-        }
+    let refusals = Refusals {
+        unknown: "Aucun compte n'a cette adresse : demandez à cette personne de créer son compte d'abord.",
+        already: "Cette personne a déjà accès à cet espace.",
+    };
+    let (form, added) = add_by_email(&state, &input, refusals, |account_id| {
+        state
+            .store
+            .add_producer_member(space.producer.id, account_id, ProducerRole::Collaborator)
+    })
+    .await?;
+    if let Some(account) = added {
+        return Ok(space.visitor.redirect_with(
+            &base(&space),
+            &format!("{} peut maintenant gérer cet espace.", account.name),
+        ));
     }
     render(&state, &space, &form, StatusCode::UNPROCESSABLE_ENTITY).await
 }
@@ -123,7 +103,7 @@ async fn remove(
     state: web::Data<AppState>,
     space: InProducer,
     path: web::Path<(Uuid, Uuid)>,
-    Posted(_): Posted<Nothing>,
+    Posted(_): Posted<NoFields>,
 ) -> Result<HttpResponse, PageError> {
     let account_id = path.1;
     let itself = account_id == space.caller.account_id;

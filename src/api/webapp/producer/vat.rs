@@ -11,7 +11,9 @@ use uuid::Uuid;
 use crate::api::state::AppState;
 use crate::api::webapp::kit::form::decimal_input;
 use crate::api::webapp::kit::fr;
-use crate::api::webapp::kit::{Chrome, FormState, InProducer, PageError, Posted, ProducerTab};
+use crate::api::webapp::kit::{
+    Chrome, FormState, InProducer, NoFields, PageError, Posted, ProducerTab,
+};
 use crate::domain::text::ShortText;
 use crate::domain::vat::VatRate;
 use crate::store::vat_rates::VatRateRemoval;
@@ -107,14 +109,11 @@ async fn add(
     render(&state, &space, &form, StatusCode::UNPROCESSABLE_ENTITY).await
 }
 
-#[derive(Deserialize)]
-struct Nothing {}
-
 async fn remove(
     state: web::Data<AppState>,
     space: InProducer,
     path: web::Path<(Uuid, Uuid)>,
-    Posted(_): Posted<Nothing>,
+    Posted(_): Posted<NoFields>,
 ) -> Result<HttpResponse, PageError> {
     let (_, rate_id) = path.into_inner();
     let rate = state
