@@ -35,6 +35,14 @@ async fn the_owner_adds_and_removes_a_collaborator_but_never_the_last_owner() {
         .await
         .expect(303);
     assert_eq!(members(&app).await, 2);
+    let again = owner
+        .post(&users, &[("email", &ines.email)])
+        .await
+        .expect(422);
+    assert!(again
+        .field_error("email")
+        .is_some_and(|e| e.contains("a déjà accès")));
+    assert_eq!(members(&app).await, 2, "added once");
 
     let helper = WebClient::new(&app);
     helper.sign_in(&ines).await;

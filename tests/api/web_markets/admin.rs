@@ -246,6 +246,14 @@ async fn admins_are_added_by_email_and_the_last_one_stays() {
         .shows("Ines administre maintenant le marché."));
     let admins = "SELECT count(*) FROM market_admins WHERE market_id = $1";
     assert_eq!(count(&app, admins, place.market_id).await, 2);
+    let again = browser
+        .post(&base, &[("email", helper.email.as_str())])
+        .await
+        .expect(422);
+    assert!(again
+        .field_error("email")
+        .is_some_and(|e| e.contains("administre déjà")));
+    assert_eq!(count(&app, admins, place.market_id).await, 2, "added once");
 
     // The new admin removes the founder, then cannot remove themself.
     let other = WebClient::new(&app);
