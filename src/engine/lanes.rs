@@ -80,7 +80,9 @@ mod tests {
         }
     }
 
-    #[tokio::test]
+    // On the paused clock: a sleep ends only once every task is idle, so
+    // each spawned change is queued in its lane before the next arrives.
+    #[tokio::test(start_paused = true)]
     async fn a_customers_changes_take_turns_in_arrival_order() {
         let lanes = Arc::new(Lanes::default());
         let log = Arc::new(std::sync::Mutex::new(Vec::new()));
